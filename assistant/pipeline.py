@@ -1,0 +1,177 @@
+"""The `Assistant`: question -> (condense) -> retrieve -> read or generate -> checked answer.
+
+The same object serves the CLI, the web UI and the eval harness, so what the eval
+measures is what users get.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from . import prompts
+from .answer import ABSTAIN_TEXT, Answer, OfflineReader, check_llm_citations
+from .config import Settings, load_settings
+from .embeddings import Embedder, make_embedder
+from .errors import InvalidQuestionError, LLMError
+from .llm import ChatModel, make_chat_model
+from .retrieve import Evidence, Filters, HybridRetriever, condense
+from .store import IngestReport, Snapshot, StoryStore
+
+NO_ANSWER_MARK = "stories don't say"
+
+
+class Assistant:
+    """Ask questions of the ingested stories. Build with `Assistant.from_settings()`."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, store: StoryStore, chat: ChatModel | None) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+        self.chat = chat
+        self._lock = threading.Lock()
+        self._retriever: HybridRetriever | None = None
+        self._reader: OfflineReader | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, chat: ChatModel | None = None) -> Assistant:
+        settings = settings or load_settings()
+        embedder = make_embedder(settings)
+        store = StoryStore(settings, embedder)
+        return cls(settings, embedder, store, chat if chat is not None else make_chat_model(settings.llm))
+
+    # -- index ------------------------------------------------------------------------
+    @property
+    def retriever(self) -> HybridRetriever:
+        with self._lock:
+            if self._retriever is None:
+                self._load()
+            return self._retriever
+
+    def _load(self) -> None:
+        r = self.settings.retrieval
+        snapshot = self.store.snapshot()
+        self._retriever = HybridRetriever(self.store, snapshot, self.embedder, r.top_k, r.max_per_story, r.candidates)
+        self._reader = OfflineReader(self.embedder, self._retriever.bm25.idf)
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.retriever.snapshot
+
+    def ingest(self, paths: Sequence[Path] | None = None, rebuild: bool = False, progress=None) -> IngestReport:
+        report = self.store.ingest(list(paths or [self.settings.paths.corpus_dir]), rebuild=rebuild, progress=progress)
+        with self._lock:
+            self._retriever = None
+        return report
+
+    # -- asking -----------------------------------------------------------------------
+    def ask(self, question: str, history: Sequence[dict] = (), **options) -> Answer:
+        answer = None
+        for event, value in self.stream(question, history, **options):
+            if event == "answer":
+                answer = value
+        return answer
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[dict] = (),
+        filters: Filters | None = None,
+        top_k: int | None = None,
+        answerer: str | None = None,
+    ) -> Iterator[tuple[str, object]]:
+        """Yields ("delta", text) while an LLM writes, then ("answer", Answer) once."""
+        began = time.perf_counter()
+        question, notice = self._validated(question)
+        retriever = self.retriever
+        chat = self._chat_for(answerer)
+        search_query = self._condense(question, history, chat)
+        retrieval = retriever.search(search_query, filters or self._default_filters(), top_k)
+        text, citations, abstained, _ = self._reader.read(search_query, retrieval.evidence, retrieval.query_vector)
+        backend = "offline"
+        if chat is not None and not abstained:
+            try:
+                pieces: list[str] = []
+                for piece in chat.stream(self._messages(question, retrieval.evidence)):
+                    pieces.append(piece)
+                    yield "delta", piece
+                reply = "".join(pieces).strip()
+                if NO_ANSWER_MARK in reply.lower() or not reply:
+                    text, citations, abstained = ABSTAIN_TEXT, [], True
+                else:
+                    text, citations = check_llm_citations(reply, retrieval.evidence)
+                backend = chat.name
+            except LLMError as err:
+                notice = _join(notice, f"The LLM ({chat.name}) failed: {err}. This answer is from the offline reader.")
+        answer = Answer(
+            question=question,
+            search_query=search_query,
+            text=text,
+            abstained=abstained,
+            citations=citations,
+            backend=backend,
+            latency_ms=(time.perf_counter() - began) * 1000,
+            notice=_join(notice, retrieval.date_hint.describe()),
+            retrieved=[_retrieved_row(ev) for ev in retrieval.evidence],
+        )
+        yield "answer", answer
+
+    def _validated(self, question: str) -> tuple[str, str]:
+        q = " ".join((question or "").split())
+        if not q:
+            raise InvalidQuestionError("The question is empty: type a question about the stories.")
+        limit = self.settings.retrieval.max_question_chars
+        if len(q) > limit:
+            return q[:limit].rsplit(" ", 1)[0], f"The question was cut to its first {limit} characters."
+        return q, ""
+
+    def _chat_for(self, answerer: str | None) -> ChatModel | None:
+        if answerer == "offline":
+            return None
+        return self.chat
+
+    def _default_filters(self) -> Filters:
+        r = self.settings.retrieval
+        return Filters(r.date_from, r.date_to, r.language)
+
+    def _condense(self, question: str, history: Sequence[dict], chat: ChatModel | None) -> str:
+        if not history:
+            return question
+        if chat is not None:
+            lines = "\n".join(f"{m.get('role')}: {m.get('content')}" for m in history[-6:])
+            try:
+                reply = "".join(chat.stream([{"role": "user", "content": prompts.render(
+                    "condense", history=lines, question=question)}])).strip()  # fmt: skip
+                if 0 < len(reply) <= 3 * len(question) + 200:
+                    return reply.splitlines()[0].strip()
+            except LLMError:
+                pass
+        return condense(question, history)
+
+    @staticmethod
+    def _messages(question: str, evidence: Sequence[Evidence]) -> list[dict]:
+        passages = "\n\n".join(
+            prompts.render(
+                "passage",
+                n=i,
+                title=prompts.fence(ev.story.title),
+                kind=ev.story.kind,
+                date=ev.story.date or "undated",
+                text=prompts.fence(ev.chunk.text),
+            )
+            for i, ev in enumerate(evidence, 1)
+        )
+        return [
+            {"role": "system", "content": prompts.render("system")},
+            {"role": "user", "content": prompts.render("answer", passages=passages, question=question)},
+        ]
+
+
+def _retrieved_row(ev: Evidence) -> dict:
+    return {"rank": ev.rank, "story_id": ev.story.story_id, "title": ev.story.title, "score": round(ev.score, 5)}
+
+
+def _join(a: str, b: str) -> str:
+    return " ".join(x for x in (a, b) if x)

@@ -1,0 +1,428 @@
+"""Chunks -> Chroma, and back out as a snapshot for retrieval.
+
+Two collections: `<prefix>_chunks` (one vector per chunk, through llama-index's
+`ChromaVectorStore`) and `<prefix>_stories` (one record per story: its full text and a
+mean vector). Embedded `PersistentClient` by default; `HttpClient` when CHROMA_HOST is set.
+
+Ingest is idempotent and incremental: a file whose bytes are unchanged is skipped, a
+changed file replaces only its own stories, a file gone from an ingested folder takes
+its stories with it. A story record is written only after all its chunks, and chunks
+without a story record are swept up at the next ingest, so a killed ingest recovers by
+simply running again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+from llama_index.core.vector_stores.types import (
+    FilterOperator,
+    MetadataFilter,
+    MetadataFilters,
+    VectorStoreQuery,
+)
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from .chunks import Chunk, chunk_story, embedding_text
+from .config import PROJECT_ROOT, Settings
+from .embeddings import Embedder
+from .errors import IndexCorruptError, IndexMissingError, StoreUnavailableError, UnreadableFileError
+from .stories import Story, link_translations, parse_text
+
+log = logging.getLogger(__name__)
+SCHEMA_VERSION = 1
+SUFFIXES = (".txt", ".md")
+MAX_FILE_BYTES = 20_000_000
+
+
+@dataclass
+class IngestReport:
+    files_seen: int = 0
+    files_unchanged: int = 0
+    stories_added: int = 0
+    stories_removed: int = 0
+    chunks_added: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        text = (
+            f"{self.files_seen} files: {self.files_unchanged} unchanged, {self.stories_added} stories added "
+            f"({self.chunks_added} chunks), {self.stories_removed} removed, in {self.seconds:.1f}s"
+        )
+        for path, reason in self.skipped:
+            text += f"\n  skipped {path}: {reason}"
+        return text
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    chunk: Chunk
+    story: Story
+
+
+@dataclass
+class Snapshot:
+    """Everything retrieval needs, read once from the store."""
+
+    stories: dict[str, Story]
+    chunks: list[StoredChunk]
+    last_ingest: str
+
+    def chunk_by_id(self) -> dict[str, StoredChunk]:
+        return {c.chunk.chunk_id: c for c in self.chunks}
+
+
+def source_name(path: Path) -> str:
+    """Paths inside the project are stored relative to it, so every clone agrees on them."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
+def read_story_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """The text of a story file, or an `UnreadableFileError` that says why not."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise UnreadableFileError(f"{path}: {size} bytes is over the {max_bytes}-byte limit")
+        data = path.read_bytes()
+    except OSError as err:
+        raise UnreadableFileError(f"{path}: cannot be read ({err.strerror or err})") from err
+    if b"\x00" in data:
+        raise UnreadableFileError(f"{path}: looks binary (contains NUL bytes), not a text story")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise UnreadableFileError(f"{path}: is not UTF-8 text (byte {err.start}); re-save it as UTF-8") from err
+
+
+def find_files(paths: Iterable[Path]) -> list[Path]:
+    found: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES))
+        else:
+            found.append(p)
+    return found
+
+
+class StoryStore:
+    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.where = self._describe()
+        self._client = self._connect()
+        self._chunks = None
+        self._stories = None
+
+    # -- connection -------------------------------------------------------------------
+    def _describe(self) -> str:
+        st = self.settings.store
+        if st.chroma_host:
+            return f"Chroma server {st.chroma_host}:{st.chroma_port}"
+        return str(self.settings.paths.index_dir)
+
+    def _connect(self):
+        import chromadb
+
+        st = self.settings.store
+        chroma_settings = chromadb.Settings(anonymized_telemetry=False)
+        if st.chroma_host:
+            try:
+                return chromadb.HttpClient(host=st.chroma_host, port=st.chroma_port, settings=chroma_settings)
+            except Exception as err:  # chromadb raises plain ValueError/ConnectionError here
+                raise StoreUnavailableError(
+                    f"Cannot reach the {self.where} ({err}). Start it with "
+                    f"`chroma run --host {st.chroma_host} --port {st.chroma_port}` or unset CHROMA_HOST."
+                ) from err
+        return None  # embedded client is opened lazily: reading a missing index must not create it
+
+    def _embedded_client(self, create: bool):
+        import chromadb
+
+        path = self.settings.paths.index_dir
+        if not create and not (path / "chroma.sqlite3").exists():
+            raise IndexMissingError(str(path))
+        path.mkdir(parents=True, exist_ok=True)
+        try:
+            return chromadb.PersistentClient(path=str(path), settings=chromadb.Settings(anonymized_telemetry=False))
+        except Exception as err:
+            raise IndexCorruptError(str(path), f"Chroma cannot open it: {err}") from err
+
+    def _names(self) -> tuple[str, str]:
+        prefix = self.settings.store.collection
+        return f"{prefix}_chunks", f"{prefix}_stories"
+
+    def _expected_metadata(self) -> dict:
+        return {"schema_version": SCHEMA_VERSION, "embedding": self.embedder.name}
+
+    def _open(self, create: bool) -> None:
+        if self._chunks is not None:
+            return
+        client = self._client or self._embedded_client(create)
+        self._client = client
+        chunk_name, story_name = self._names()
+        try:
+            if create:
+                meta = self._expected_metadata()
+                kwargs = {"configuration": {"hnsw": {"space": "cosine"}}, "metadata": meta}
+                chunks = client.get_or_create_collection(chunk_name, **kwargs)
+                stories = client.get_or_create_collection(story_name, **kwargs)
+            else:
+                names = {getattr(c, "name", c) for c in client.list_collections()}
+                if chunk_name not in names or story_name not in names:
+                    raise IndexMissingError(self.where)
+                chunks = client.get_collection(chunk_name)
+                stories = client.get_collection(story_name)
+        except (IndexMissingError, IndexCorruptError):
+            raise
+        except Exception as err:
+            if self.settings.store.chroma_host:
+                raise StoreUnavailableError(f"The {self.where} failed: {err}") from err
+            raise IndexCorruptError(self.where, str(err)) from err
+        self._check_version(chunks.metadata or {})
+        self._chunks, self._stories = chunks, stories
+        self.vector_store = ChromaVectorStore(chroma_collection=chunks)
+
+    def _check_version(self, meta: dict) -> None:
+        expected = self._expected_metadata()
+        if meta.get("schema_version") != SCHEMA_VERSION:
+            raise IndexCorruptError(self.where, f"index format {meta.get('schema_version')}, expected {SCHEMA_VERSION}")
+        if meta.get("embedding") != expected["embedding"]:
+            raise IndexCorruptError(
+                self.where,
+                f"built with embeddings {meta.get('embedding')!r}, settings ask for {expected['embedding']!r}",
+            )
+
+    def reset(self) -> None:
+        """Drop both collections (`ingest --rebuild`). Works on an index too broken to open."""
+        self._chunks = self._stories = None
+        if not self.settings.store.chroma_host:
+            import shutil
+
+            shutil.rmtree(self.settings.paths.index_dir, ignore_errors=True)
+            self._client = None
+            return
+        for name in self._names():
+            try:
+                self._client.delete_collection(name)
+            except Exception:  # absent already
+                pass
+
+    # -- ingest -----------------------------------------------------------------------
+    def ingest(
+        self, paths: Sequence[Path], rebuild: bool = False, progress: Callable[[str], None] | None = None
+    ) -> IngestReport:
+        began = time.perf_counter()
+        if rebuild:
+            self.reset()
+        self._open(create=True)
+        report = IngestReport()
+        self._sweep_orphans()
+        existing = self._stories_by_source()
+        seen_sources: set[str] = set()
+        for path in find_files(paths):
+            report.files_seen += 1
+            src = source_name(path)
+            seen_sources.add(src)
+            try:
+                text = read_story_file(path)
+            except UnreadableFileError as err:
+                report.skipped.append((src, str(err).split(": ", 1)[-1]))
+                continue
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            old = existing.get(src, [])
+            if old and all(m["file_hash"] == digest and m["file_story_count"] == len(old) for m in old):
+                report.files_unchanged += 1
+                continue
+            report.stories_removed += self._remove_stories([m["story_id"] for m in old])
+            stories = parse_text(text, src)
+            if not stories:
+                report.skipped.append((src, "no story text found"))
+                continue
+            for story in stories:
+                report.chunks_added += self._add_story(story, digest, len(stories))
+                report.stories_added += 1
+            if progress:
+                progress(f"{src}: {len(stories)} stories")
+        for src, metas in existing.items():
+            if src not in seen_sources and self._is_under(src, paths):
+                report.stories_removed += self._remove_stories([m["story_id"] for m in metas])
+        if report.stories_added or report.stories_removed:
+            self._relink_translations()
+        self._stamp_ingest()
+        report.seconds = time.perf_counter() - began
+        return report
+
+    @staticmethod
+    def _is_under(src: str, roots: Sequence[Path]) -> bool:
+        path = Path(src) if Path(src).is_absolute() else PROJECT_ROOT / src
+        for root in roots:
+            r = root.resolve()
+            if path == r or (r.is_dir() and r in path.parents):
+                return not path.exists()
+        return False
+
+    def _stories_by_source(self) -> dict[str, list[dict]]:
+        got = self._stories.get(include=["metadatas"])
+        out: dict[str, list[dict]] = {}
+        for sid, meta in zip(got["ids"], got["metadatas"]):
+            out.setdefault(meta["source"], []).append(meta | {"story_id": sid})
+        return out
+
+    def _sweep_orphans(self) -> None:
+        story_ids = set(self._stories.get(include=[])["ids"])
+        chunk_meta = self._chunks.get(include=["metadatas"])
+        orphans = [cid for cid, m in zip(chunk_meta["ids"], chunk_meta["metadatas"]) if m["story_id"] not in story_ids]
+        if orphans:
+            log.info("removing %d chunks left by an interrupted ingest", len(orphans))
+            self._chunks.delete(ids=orphans)
+
+    def _remove_stories(self, story_ids: list[str]) -> int:
+        if not story_ids:
+            return 0
+        self._stories.delete(ids=story_ids)  # the commit marker goes first
+        for sid in story_ids:
+            self.vector_store.delete(ref_doc_id=sid)
+        return len(story_ids)
+
+    def _add_story(self, story: Story, file_hash: str, file_story_count: int) -> int:
+        chunks = chunk_story(story, self.settings.embedding.chunk_tokens, self.embedder.count_tokens)
+        vectors = self.embedder.passages([embedding_text(story, c) for c in chunks])
+        nodes = [self._node(story, c, v) for c, v in zip(chunks, vectors)]
+        self.vector_store.add(nodes)
+        mean = vectors.mean(axis=0)
+        mean /= np.linalg.norm(mean) or 1.0
+        meta = _story_metadata(story) | {"file_hash": file_hash, "file_story_count": file_story_count}
+        self._stories.upsert(ids=[story.story_id], embeddings=[mean.tolist()], documents=[story.text], metadatas=[meta])
+        return len(chunks)
+
+    @staticmethod
+    def _node(story: Story, chunk: Chunk, vector: np.ndarray) -> TextNode:
+        meta = _story_metadata(story) | {"story_id": story.story_id, "chunk_index": chunk.index}
+        meta |= {"start": chunk.start, "end": chunk.end}
+        node = TextNode(
+            id_=chunk.chunk_id,
+            text=chunk.text,
+            metadata=meta,
+            embedding=vector.tolist(),
+            excluded_embed_metadata_keys=list(meta),
+            excluded_llm_metadata_keys=list(meta),
+            relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=story.story_id)},
+        )
+        return node
+
+    def _relink_translations(self) -> None:
+        got = self._stories.get(include=["metadatas", "embeddings", "documents"])
+        stories = [_story_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        vectors = {sid: np.asarray(v) for sid, v in zip(got["ids"], got["embeddings"])}
+        linked = link_translations(stories, lambda a, b: float(vectors[a.story_id] @ vectors[b.story_id]))
+        for before, after in zip(stories, linked):
+            if before.translation_of != after.translation_of:
+                meta = dict(got["metadatas"][got["ids"].index(after.story_id)])
+                meta["translation_of"] = after.translation_of
+                self._stories.update(ids=[after.story_id], metadatas=[meta])
+
+    def _stamp_ingest(self) -> None:
+        meta = dict(self._stories.metadata or {})
+        meta["last_ingest"] = datetime.now(UTC).isoformat(timespec="seconds")
+        self._stories.modify(metadata=meta)
+
+    # -- reading ----------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        self._open(create=False)
+        try:
+            got = self._stories.get(include=["metadatas", "documents"])
+            stories = {
+                i: _story_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
+            }
+            raw = self._chunks.get(include=["metadatas"])
+        except Exception as err:
+            raise IndexCorruptError(self.where, f"reading failed: {err}") from err
+        if not stories:
+            raise IndexMissingError(self.where)
+        chunks = []
+        for cid, meta in zip(raw["ids"], raw["metadatas"]):
+            story = stories.get(meta["story_id"])
+            if story is None:
+                continue  # orphan of an interrupted ingest
+            start, end = int(meta["start"]), int(meta["end"])
+            chunk = Chunk(cid, story.story_id, int(meta["chunk_index"]), start, end, story.text[start:end])
+            chunks.append(StoredChunk(chunk, story))
+        chunks.sort(key=lambda c: (c.story.source, c.story.start, c.chunk.index))
+        last = (self._stories.metadata or {}).get("last_ingest", "")
+        return Snapshot(stories, chunks, last)
+
+    def dense_search(self, vector: np.ndarray, k: int, filters: MetadataFilters | None) -> list[tuple[str, float]]:
+        """(chunk_id, cosine similarity) best first, through llama-index's Chroma vector store."""
+        self._open(create=False)
+        count = self._chunks.count()
+        if count == 0:
+            return []
+        query = VectorStoreQuery(query_embedding=vector.tolist(), similarity_top_k=min(k, count), filters=filters)
+        result = self.vector_store.query(query)
+        # ChromaVectorStore reports exp(-distance); with cosine space, distance = 1 - cos.
+        return [(nid, 1.0 + float(np.log(max(sim, 1e-12)))) for nid, sim in zip(result.ids, result.similarities)]
+
+
+def build_filters(
+    date_from: int | None = None, date_to: int | None = None, language: str = "", story_ids: Sequence[str] = ()
+) -> MetadataFilters | None:
+    """Chroma-side metadata filters; dates are YYYYMMDD integers (0 = undated)."""
+    items: list[MetadataFilter] = []
+    if date_from:
+        items.append(MetadataFilter(key="date_int", value=date_from, operator=FilterOperator.GTE))
+    if date_to:
+        items.append(MetadataFilter(key="date_int", value=date_to, operator=FilterOperator.LTE))
+        items.append(MetadataFilter(key="date_int", value=0, operator=FilterOperator.GT))
+    if language:
+        items.append(MetadataFilter(key="language", value=language, operator=FilterOperator.EQ))
+    if story_ids:
+        items.append(MetadataFilter(key="story_id", value=list(story_ids), operator=FilterOperator.IN))
+    return MetadataFilters(filters=items) if items else None
+
+
+def date_int(iso: str | None) -> int:
+    return int(iso.replace("-", "")) if iso else 0
+
+
+def _story_metadata(story: Story) -> dict:
+    return {
+        "title": story.title,
+        "date": story.date or "",
+        "date_int": date_int(story.date),
+        "kind": story.kind,
+        "language": story.language,
+        "source": story.source,
+        "file_start": story.start,
+        "file_end": story.end,
+        "site": story.site,
+        "translation_of": story.translation_of,
+    }
+
+
+def _story_from_record(story_id: str, text: str, meta: dict) -> Story:
+    return Story(
+        story_id=story_id,
+        title=meta["title"],
+        date=meta["date"] or None,
+        kind=meta["kind"],
+        language=meta["language"],
+        source=meta["source"],
+        text=text,
+        start=int(meta["file_start"]),
+        end=int(meta["file_end"]),
+        site=meta.get("site", ""),
+        translation_of=meta.get("translation_of", ""),
+    )
