@@ -13,6 +13,7 @@ simply running again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import time
@@ -215,10 +216,8 @@ class StoryStore:
             self._client = None
             return
         for name in self._names():
-            try:
+            with contextlib.suppress(Exception):  # absent already
                 self._client.delete_collection(name)
-            except Exception:  # absent already
-                pass
 
     # -- ingest -----------------------------------------------------------------------
     def ingest(

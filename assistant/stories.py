@@ -279,7 +279,7 @@ def link_translations(stories: list[Story], similarity, threshold: float = 0.86)
     for group in by_date.values():
         for a in group:
             for b in group:
-                if a.language == "en" and b.language != "en" and b.story_id not in links:
-                    if similarity(a, b) >= threshold:
-                        links[b.story_id] = a.story_id
+                candidate = a.language == "en" and b.language != "en" and b.story_id not in links
+                if candidate and similarity(a, b) >= threshold:
+                    links[b.story_id] = a.story_id
     return [_replace(s, translation_of=links[s.story_id]) if s.story_id in links else s for s in stories]
