@@ -47,7 +47,8 @@ def split_sentences(text: str) -> list[Sentence]:
     out: list[Sentence] = []
     pos = 0
     for m in BOUNDARY.finditer(text):
-        if m.group(0).strip() and _ends_with_abbreviation(text[pos : m.start() + 1]):
+        piece = text[pos : m.start() + 1]
+        if "\n" not in m.group(0) and (_ends_with_abbreviation(piece) or _inside_quotes(piece)):
             continue
         _add(out, text, pos, m.start() + len(m.group(0)) - len(m.group(0).lstrip("\"'”’»)")))
         pos = m.end()
@@ -61,6 +62,11 @@ def _ends_with_abbreviation(piece: str) -> bool:
         return False
     last = words[-1].rstrip(".").lower().lstrip("(\"'“")
     return last in ABBREVIATIONS or (len(last) == 1 and last.isalpha())
+
+
+def _inside_quotes(piece: str) -> bool:
+    """True when a quotation opened in `piece` is still open: "Reuse. Recycle. Reduce" is one title."""
+    return piece.count('"') % 2 == 1 or piece.count("“") > piece.count("”") or piece.count("«") > piece.count("»")
 
 
 def _add(out: list[Sentence], text: str, start: int, end: int) -> None:

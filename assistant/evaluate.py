@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-
 import statistics
 import subprocess
 from collections import defaultdict
@@ -150,8 +149,9 @@ def aggregate(rows: list[dict], cases: list[Case]) -> dict:
         "hit_at_1": hit(1),
         "hit_at_3": hit(3),
         "hit_at_5": hit(5),
-        "mrr": _mean([1.0 / r["grade"]["first_relevant_rank"] if r["grade"]["first_relevant_rank"] else 0.0
-                      for r in sourced]),  # fmt: skip
+        "mrr": _mean(
+            [1.0 / r["grade"]["first_relevant_rank"] if r["grade"]["first_relevant_rank"] else 0.0 for r in sourced]
+        ),  # fmt: skip
         "ndcg_at_5": _mean([r["grade"]["ndcg5"] for r in sourced]),
         "citation_precision": _mean([r["grade"]["citation_precision"] for r in cited]),
         "citation_recall": _mean([r["grade"]["citation_recall"] for r in sourced]),
@@ -312,7 +312,9 @@ def table(doc: dict) -> str:
     head = f"{'tag':<14}{'n':>4} " + " ".join(f"{label:>10}" for label, _ in SUMMARY_KEYS)
     lines = [head, "-" * len(head)]
     for tag, agg in [("ALL", doc["aggregates"]), *doc["by_tag"].items()]:
-        cells = " ".join(f"{agg[key]:>10.3f}" if "ms" not in label else f"{agg[key]:>10.0f}" for label, key in SUMMARY_KEYS)
+        cells = " ".join(
+            f"{agg[key]:>10.3f}" if "ms" not in label else f"{agg[key]:>10.0f}" for label, key in SUMMARY_KEYS
+        )
         lines.append(f"{tag:<14}{agg['cases']:>4} {cells}")
     return "\n".join(lines)
 
@@ -401,6 +403,3 @@ def evaluate(assistant, cases: list[Case], qa_path: Path, backend: str, stories:
     assistant.ask("warm-up question about the stories")  # keep one-time loading out of the latency figures
     rows = run_cases(ask, cases, stories)
     return results_document(rows, cases, qa_path, backend)
-
-
-

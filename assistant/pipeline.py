@@ -54,7 +54,8 @@ class Assistant:
         r = self.settings.retrieval
         snapshot = self.store.snapshot()
         self._retriever = HybridRetriever(self.store, snapshot, self.embedder, r.top_k, r.max_per_story, r.candidates)
-        self._reader = OfflineReader(self.embedder, self._retriever.bm25.idf)
+        texts = [s.text for s in snapshot.stories.values()]
+        self._reader = OfflineReader(self.embedder, self._retriever.bm25.idf, texts)
 
     @property
     def snapshot(self) -> Snapshot:

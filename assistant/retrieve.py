@@ -126,6 +126,11 @@ class BM25:
         return out
 
 
+def with_phrases(seq: list[str]) -> list[str]:
+    """Terms plus adjacent-term pairs, so "resident representative" outranks the two words apart."""
+    return seq + [f"{a}_{b}" for a, b in zip(seq, seq[1:])]
+
+
 def date_hint(question: str, today: date | None = None) -> DateHint:
     """'in June 2023' -> that month (+6 weeks for publication lag); 'in 2016' -> that year; 'latest' -> recency."""
     q = question.lower()
@@ -202,7 +207,7 @@ class HybridRetriever(BaseRetriever):
         self.top_k, self.max_per_story, self.candidates = top_k, max_per_story, candidates
         self.items = snapshot.chunks
         self.by_id = snapshot.chunk_by_id()
-        self.bm25 = BM25([terms(c.story.title) + terms(c.chunk.text) for c in self.items])
+        self.bm25 = BM25([with_phrases(terms(c.story.title)) + with_phrases(terms(c.chunk.text)) for c in self.items])
 
     def search(self, query: str, filters: Filters = Filters(), top_k: int | None = None,
                hint: DateHint | None = None) -> Retrieval:  # fmt: skip
@@ -228,7 +233,7 @@ class HybridRetriever(BaseRetriever):
         return Retrieval(query, picked, hint, vector)
 
     def _bm25(self, query: str, filters: Filters) -> list[tuple[int, float]]:
-        scores = self.bm25.scores(terms(query))
+        scores = self.bm25.scores(with_phrases(terms(query)))
         ranked = sorted(((i, s) for i, s in scores.items() if filters.admits(self.items[i])), key=lambda x: -x[1])
         return ranked[: self.candidates]
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
-WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
+WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 KAZAKH = set("әғқңөұүһі")
 STOPWORDS = frozenset(
     """
