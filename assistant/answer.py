@@ -195,16 +195,19 @@ def _focus_terms(question: str) -> set[str]:
     for pattern in (FOCUS_OF, FOCUS_WITH_WHOM, FOCUS_WHO_VERB):
         for m in pattern.finditer(question):
             found.update(t for t in terms(m.group(1)) if t not in CUE_TERMS)
-    closing = re.search(r"\b(?:when|where|which|what|whom)\b.*\s([a-z]+ed|held|made|built|founded)\W*$", question)
-    if closing:
-        found.update(terms(closing.group(1)))
     return found
 
 
 def _category_terms(question: str) -> set[str]:
-    """The noun of "which X": often named in the answer ("which regional hub"), but not always ("which city")."""
+    """Words an answer usually repeats, but need not: "which regional hub" (not "which city"), a closing verb."""
+    found: set[str] = set()
     m = re.search(r"\b(?:which|what)\s+((?:[\w-]+\s+)?[\w-]+)", question, re.I)
-    return set(terms(m.group(1))) - CUE_TERMS if m else set()
+    if m:
+        found.update(terms(m.group(1)))
+    closing = re.search(r"\b(?:when|where|which|what|whom)\b.*\s([a-z]+ed|held|made|built)\W*$", question)
+    if closing:  # "... was X launched?": the event's verb, though the answer may use another
+        found.update(terms(closing.group(1)))
+    return found - CUE_TERMS
 
 
 def _own_terms(text: str) -> list[str]:
@@ -368,7 +371,7 @@ def candidates(evidence: Sequence[Evidence]) -> list[Candidate]:
 def _is_prose(text: str) -> bool:
     """A sentence, not a heading, link, photo credit or list of names."""
     n = len(text.split())
-    ends = text.rstrip().endswith((".", "!", "?", "…", '"', "”", "’", ")", "»"))
+    ends = text.rstrip().endswith((".", "!", "?", "…", '"', "”", "’", ")", "»", ":"))
     return n >= 5 and (ends or n >= 12) and not JUNK_LINE.search(text) and any(c.islower() for c in text)
 
 
