@@ -181,7 +181,8 @@ def ui(ctx, host, port, ingest) -> None:
               help="Q&A file (default eval/qa.yaml).")  # fmt: skip
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write per-case results JSON here.")
 @click.option("--report", type=click.Path(path_type=Path), default=None, help="Write a markdown report here.")
-@click.option("--backend", type=click.Choice(["offline", "llm"]), default="offline", show_default=True)
+@click.option("--backend", type=click.Choice(["offline", "llm", "naive"]), default="offline", show_default=True,
+              help="offline reader, the configured LLM, or the naive llama-index-defaults peer.")  # fmt: skip
 @click.option("--gate/--no-gate", default=False, help="Exit 1 if below the floors or a baseline case regressed.")
 @click.option("--update-baseline", is_flag=True, help="Write eval/baseline.json from this run.")
 @click.pass_context

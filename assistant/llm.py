@@ -37,42 +37,86 @@ def make_openai_client(settings: LLMSettings, http_client: httpx.Client | None =
 
 
 class OpenAIChat:
-    """Chat completions over the openai client, streaming, with an overall deadline."""
+    """Chat completions over the openai client, streaming, under one overall deadline.
+
+    Retries (429, 5xx, refused connections) are ours, not the client's, so that a
+    Retry-After pause or a second attempt can never run past `LLM_TIMEOUT`; a time-out
+    is not retried, and neither is a stream that broke after text had arrived.
+    """
 
     def __init__(self, settings: LLMSettings, http_client: httpx.Client | None = None) -> None:
         self.settings = settings
         self.name = settings.model
-        self._client = make_openai_client(settings, http_client)
+        self._client = make_openai_client(settings, http_client).with_options(max_retries=0)
 
     def stream(self, messages: Sequence[dict]) -> Iterator[str]:
         deadline = time.monotonic() + self.settings.timeout_s
-        try:
-            response = self._client.chat.completions.create(
-                model=self.settings.model,
-                messages=list(messages),
-                temperature=self.settings.temperature,
-                stream=True,
-                max_tokens=400,
-            )
+        attempt = 0
+        while True:
+            started = False
+            try:
+                for piece in self._attempt(messages, deadline):
+                    started = True
+                    yield piece
+                return
+            except LLMError:
+                raise
+            except (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError) as err:
+                if isinstance(err, openai.APITimeoutError):
+                    raise LLMError(f"no answer within {self.settings.timeout_s:g}s") from err
+                if started:
+                    raise LLMError("the answer stream broke off") from err
+                pause = _retry_after(err)
+                if attempt >= self.settings.max_retries or time.monotonic() + pause >= deadline:
+                    raise LLMError(_describe(err)) from err
+                attempt += 1
+                time.sleep(pause)
+            except openai.APIStatusError as err:
+                raise LLMError(f"the endpoint answered HTTP {err.status_code}") from err
+            except (openai.OpenAIError, httpx.HTTPError, ValueError, KeyError, TypeError) as err:
+                raise LLMError(f"the endpoint sent a reply that cannot be read ({type(err).__name__})") from err
+
+    def _attempt(self, messages: Sequence[dict], deadline: float) -> Iterator[str]:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise LLMError(f"the model took longer than {self.settings.timeout_s:g}s")
+        client = self._client.with_options(timeout=httpx.Timeout(remaining, connect=min(5.0, remaining)))
+        response = client.chat.completions.create(
+            model=self.settings.model,
+            messages=list(messages),
+            temperature=self.settings.temperature,
+            stream=True,
+            max_tokens=400,
+        )
+        finished = False
+        with response:
             for event in response:
                 if time.monotonic() > deadline:
-                    response.close()
                     raise LLMError(f"the model took longer than {self.settings.timeout_s:g}s")
                 if not event.choices:
                     continue
-                piece = event.choices[0].delta.content
-                if piece:
-                    yield piece
-        except LLMError:
-            raise
-        except openai.APIStatusError as err:
-            raise LLMError(f"the endpoint answered HTTP {err.status_code}") from err
-        except openai.APITimeoutError as err:
-            raise LLMError(f"no answer within {self.settings.timeout_s:g}s") from err
-        except openai.APIConnectionError as err:
-            raise LLMError("the endpoint cannot be reached") from err
-        except (openai.OpenAIError, httpx.HTTPError, ValueError, KeyError) as err:
-            raise LLMError(f"the endpoint sent a reply that cannot be read ({type(err).__name__})") from err
+                choice = event.choices[0]
+                if choice.delta and choice.delta.content:
+                    yield choice.delta.content
+                finished = finished or bool(choice.finish_reason)
+        if not finished:  # a complete stream ends with a finish_reason; a cut or garbled one does not
+            raise LLMError("the answer stream broke off before it finished")
+
+
+def _retry_after(err: Exception) -> float:
+    """Seconds the server asked us to wait (Retry-After), else a short pause."""
+    response = getattr(err, "response", None)
+    value = response.headers.get("retry-after") if response is not None else None
+    try:
+        return min(max(float(value), 0.0), 30.0) if value else 0.5
+    except ValueError:
+        return 0.5
+
+
+def _describe(err: Exception) -> str:
+    if isinstance(err, openai.APIConnectionError):
+        return "the endpoint cannot be reached"
+    return f"the endpoint answered HTTP {getattr(err, 'status_code', '?')}"
 
 
 class ScriptedChat:

@@ -159,6 +159,7 @@ class StoryStore:
         try:
             return chromadb.PersistentClient(path=str(path), settings=chromadb.Settings(anonymized_telemetry=False))
         except Exception as err:
+            _forget_embedded_client(path)
             raise IndexCorruptError(str(path), f"Chroma cannot open it: {err}") from err
 
     def _names(self) -> tuple[str, str]:
@@ -212,6 +213,7 @@ class StoryStore:
         if not self.settings.store.chroma_host:
             import shutil
 
+            _forget_embedded_client(self.settings.paths.index_dir)
             shutil.rmtree(self.settings.paths.index_dir, ignore_errors=True)
             self._client = None
             return
@@ -373,6 +375,18 @@ class StoryStore:
         result = self.vector_store.query(query)
         # ChromaVectorStore reports exp(-distance); with cosine space, distance = 1 - cos.
         return [(nid, 1.0 + float(np.log(max(sim, 1e-12)))) for nid, sim in zip(result.ids, result.similarities)]
+
+
+def _forget_embedded_client(path: Path) -> None:
+    """Chroma keeps one client per folder for the whole process; drop ours so a rebuilt folder is reopened."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    systems = SharedSystemClient._identifier_to_system
+    for key in [k for k in systems if k == str(path)]:
+        with contextlib.suppress(Exception):
+            systems[key].stop()
+        systems.pop(key, None)
+        SharedSystemClient._identifier_to_refcount.pop(key, None)
 
 
 def build_filters(

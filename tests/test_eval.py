@@ -1,0 +1,80 @@
+import json
+
+import pytest
+
+from assistant.errors import ConfigError
+from assistant.evaluate import (
+    DEFAULT_QA,
+    Case,
+    check_gate,
+    dumps,
+    evaluate,
+    grade,
+    load_cases,
+    load_floors,
+    stable_view,
+)
+
+BASELINE_PATH = DEFAULT_QA.parent / "baseline.json"
+
+
+def test_qa_file_meets_the_brief():
+    cases = load_cases(DEFAULT_QA)
+    tags = [t for c in cases for t in c.tags]
+    assert len(cases) >= 80
+    for tag in ("who", "when", "where", "how-many", "multi-part", "two-stories", "follow-up", "kazakh", "russian"):
+        assert tag in tags, tag
+    unanswerable = [c for c in cases if c.abstain]
+    assert len(unanswerable) >= 10 and sum("near-miss" in c.tags for c in unanswerable) >= len(unanswerable) // 2
+
+
+def test_every_story_has_three_cases(assistant):
+    cases = load_cases(DEFAULT_QA)
+    for story in assistant.snapshot.stories.values():
+        hits = [c for c in cases if any(s.lower() in (story.title + story.source).lower() for s in c.sources)]
+        assert len(hits) >= 3, story.title
+
+
+def test_loader_rejects_malformed_files(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- question: no id here\n")
+    with pytest.raises(ConfigError, match="needs an id"):
+        load_cases(bad)
+    bad.write_text("- id: a\n  question: q\n- id: a\n  question: q\n")
+    with pytest.raises(ConfigError, match="duplicate"):
+        load_cases(bad)
+
+
+def test_grading_rules():
+    case = Case(id="x", question="q", must_contain=[["Spotlight"], ["European Union", "EU "]], sources=["Alliance"])
+    answer = {"answer": "Launched by the  SPOTLIGHT initiative and the EU [1].", "abstained": False, "citations": [],
+              "retrieved": []}  # fmt: skip
+    assert grade(case, answer, {})["passed"]
+    answer["answer"] = "x" * 601 + " Spotlight EU "
+    assert not grade(case, answer, {})["passed"]
+    assert grade(Case(id="y", question="q", abstain=True), {**answer, "abstained": True}, {})["passed"]
+
+
+def test_gate_fails_on_floor_and_on_baseline_regression():
+    floors = {"min": {"answer_pass_rate": 0.9}, "max": {"false_abstain_rate": 0.05}}
+    rows = [{"id": "a", "passed": False}]
+    assert check_gate({"answer_pass_rate": 0.95, "false_abstain_rate": 0.0}, rows, floors, None) == []
+    assert check_gate({"answer_pass_rate": 0.8, "false_abstain_rate": 0.0}, rows, floors, None)
+    assert check_gate({"answer_pass_rate": 0.95, "false_abstain_rate": 0.1}, rows, floors, None)
+    assert check_gate({"answer_pass_rate": 0.95, "false_abstain_rate": 0.0}, rows, floors, {"passed": {"a": True}})
+
+
+def test_offline_eval_passes_the_gate_and_is_deterministic(assistant):
+    """The CI gate: floors from eval/floors.yaml, no regression against eval/baseline.json, byte-identical reruns."""
+    cases = load_cases(DEFAULT_QA)
+    stories = assistant.snapshot.stories
+    first = evaluate(assistant, cases, DEFAULT_QA, "offline", stories)
+    second = evaluate(assistant, cases, DEFAULT_QA, "offline", stories)
+    assert dumps(stable_view(first)) == dumps(stable_view(second))
+    baseline = json.loads(BASELINE_PATH.read_text(encoding="utf-8"))
+    problems = check_gate(first["aggregates"], first["cases"], load_floors(), baseline)
+    assert problems == [], "\n".join(problems)
+    agg = first["aggregates"]
+    print(f"\neval: answer {agg['answer_pass_rate']} citation recall {agg['citation_recall']} "
+          f"abstain {agg['correct_abstain_rate']} false-abstain {agg['false_abstain_rate']} "
+          f"p50 {agg['latency_p50_ms']} ms")  # fmt: skip

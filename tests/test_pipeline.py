@@ -1,0 +1,70 @@
+import pytest
+
+from assistant import Answer, Assistant, Citation, Settings
+from assistant.errors import InvalidQuestionError
+from assistant.llm import ScriptedChat
+from tests.conftest import make_settings
+
+
+def test_public_surface():
+    import assistant as pkg
+
+    assert {"Assistant", "Settings", "Answer", "Citation"} <= set(pkg.__all__)
+    assert Answer and Citation and Settings
+
+
+def test_empty_question_is_refused(assistant):
+    for q in ("", "   \n\t "):
+        with pytest.raises(InvalidQuestionError, match="empty"):
+            assistant.ask(q)
+
+
+def test_huge_question_is_cut_with_a_notice(assistant):
+    q = "Who launched the Central Asian Alliance? " + "please " * 5000
+    answer = assistant.ask(q)
+    assert len(answer.question) <= assistant.settings.retrieval.max_question_chars
+    assert "cut to its first" in answer.notice
+
+
+def test_follow_up_search_query_is_returned(assistant):
+    history = [
+        {"role": "user", "content": "Who launched the Central Asian Alliance?"},
+        {"role": "assistant", "content": "The Spotlight Initiative, supported by the European Union [1]."},
+    ]
+    answer = assistant.ask("When was it launched?", history=history)
+    assert answer.search_query == "When was the Central Asian Alliance launched?"
+    assert "27 June" in answer.text
+
+
+def test_answer_json_shape(assistant):
+    data = assistant.ask("How many companies from Kazakhstan are members of the UN Global Compact?").as_dict()
+    assert {"question", "search_query", "answer", "abstained", "citations", "backend", "latency_ms"} <= set(data)
+    assert "52" in data["answer"] and data["backend"] == "offline"
+    c = data["citations"][0]
+    assert set(c) == {"n", "story_id", "title", "date", "kind", "language", "source", "quote", "start", "end"}
+
+
+def test_llm_backend_through_the_interface(corpus_index):
+    chat = ScriptedChat(["The Alliance was launched as part of the Spotlight Initiative [1]."], name="scripted-llm")
+    a = Assistant(make_settings(corpus_index), *_parts(corpus_index), chat=chat)
+    answer = a.ask("Who launched the Central Asian Alliance?")
+    assert answer.backend == "scripted-llm" and "[1]" in answer.text
+    sent = chat.history[0]
+    assert sent[0]["role"] == "system" and "quoted data" in sent[0]["content"]
+    assert "Central Asian Alliance" in sent[1]["content"]
+
+
+def test_abstention_is_decided_before_the_llm_is_called(corpus_index):
+    chat = ScriptedChat(["Kazakhstan has 20 million people [1]."])
+    a = Assistant(make_settings(corpus_index), *_parts(corpus_index), chat=chat)
+    answer = a.ask("What is the population of Kazakhstan?")
+    assert answer.abstained and chat.history == []
+
+
+def _parts(root):
+    from assistant.embeddings import make_embedder
+    from assistant.store import StoryStore
+
+    settings = make_settings(root)
+    embedder = make_embedder(settings)
+    return embedder, StoryStore(settings, embedder)

@@ -1,0 +1,65 @@
+from datetime import date
+
+from assistant.retrieve import BM25, Filters, condense, date_hint, topic_of
+
+
+def test_bm25_prefers_rare_matching_terms():
+    bm = BM25([["alliance", "launch"], ["summit", "launch"], ["summit", "summit", "media"]])
+    scores = bm.scores(["alliance", "launch"])
+    assert max(scores, key=scores.get) == 0
+    assert 2 not in scores
+
+
+def test_date_hints():
+    june = date_hint("What was launched in June 2023?")
+    assert (june.start, june.end) == (date(2023, 6, 1), date(2023, 8, 11))  # + six weeks for publication lag
+    year = date_hint("What did UNDP discuss in 2016?")
+    assert (year.start, year.end.year) == (date(2016, 1, 1), 2017)
+    assert date_hint("What is the latest story about the SDGs?").recent
+    assert date_hint("How many targets are on track by 2030?") == date_hint("plain question")
+
+
+def test_condense_replaces_pronouns_with_the_earlier_topic():
+    history = [
+        {"role": "user", "content": "Who launched the Central Asian Alliance?"},
+        {"role": "assistant", "content": "It was launched under the Spotlight Initiative [1]."},
+    ]
+    assert condense("When was it launched?", history) == "When was the Central Asian Alliance launched?"
+    assert condense("How many attended its launch event?", history).startswith(
+        "How many attended the Central Asian Alliance's launch"
+    )
+    standalone = "How many companies from Kazakhstan are members of the UN Global Compact?"
+    assert condense(standalone, history) == standalone
+    assert condense("When was it launched?", []) == "When was it launched?"
+    assert topic_of("What did President Tokayev propose at the Astana International Forum?") == (
+        "Astana International Forum"
+    )
+
+
+def test_search_returns_fused_evidence_with_story_cap(assistant):
+    r = assistant.retriever.search("Who launched the Central Asian Alliance?")
+    assert "Central Asian Alliance" in r.evidence[0].story.title
+    per_story = {}
+    for ev in r.evidence:
+        per_story[ev.story.story_id] = per_story.get(ev.story.story_id, 0) + 1
+    assert max(per_story.values()) <= assistant.settings.retrieval.max_per_story
+    assert [ev.rank for ev in r.evidence] == list(range(1, len(r.evidence) + 1))
+
+
+def test_filters_limit_language_and_dates(assistant):
+    kk = assistant.retriever.search("UNDP working session", Filters(language="kk"))
+    assert kk.evidence and {ev.story.language for ev in kk.evidence} == {"kk"}
+    old = assistant.retriever.search("Sustainable Development Goals", Filters(date_to="2017-01-01"))
+    assert old.evidence and all(ev.story.date <= "2017-01-01" for ev in old.evidence)
+    none = assistant.retriever.search("Sustainable Development Goals", Filters(date_from="2030-01-01"))
+    assert none.evidence == []
+
+
+def test_year_in_question_prefers_stories_of_that_year(assistant):
+    r = assistant.retriever.search("Who was the UN Resident Coordinator in Kazakhstan in 2016?")
+    assert r.evidence[0].story.date.startswith("2016")
+
+
+def test_cross_language_question_finds_english_story(assistant):
+    r = assistant.retriever.search("Кто запустил Центральноазиатский альянс?")
+    assert "Central Asian Alliance" in r.evidence[0].story.title

@@ -1,0 +1,113 @@
+import shutil
+
+import pytest
+
+from assistant.errors import IndexCorruptError, IndexMissingError, UnreadableFileError
+from assistant.pipeline import Assistant
+from assistant.store import read_story_file
+from tests.conftest import make_settings
+
+
+def build(tmp_path, **env):
+    return Assistant.from_settings(make_settings(tmp_path, **env))
+
+
+def counts(a: Assistant) -> tuple[int, int]:
+    snap = a.store.snapshot()
+    return len(snap.stories), len(snap.chunks)
+
+
+def test_ingest_is_idempotent_and_incremental(tmp_path, small_corpus):
+    a = build(tmp_path)
+    first = a.ingest([small_corpus])
+    assert (first.stories_added, first.files_unchanged) == (2, 0)
+    stories, chunks = counts(a)
+    ids_before = {c.chunk.chunk_id for c in a.store.snapshot().chunks}
+
+    again = a.ingest([small_corpus])
+    assert (again.stories_added, again.stories_removed, again.files_unchanged) == (0, 0, 2)
+    assert counts(a) == (stories, chunks)
+
+    # a changed file replaces only its own stories
+    changed = small_corpus / "003_2c06ceceba27ef83.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nA new closing sentence was added to the story.\n")
+    third = a.ingest([small_corpus])
+    assert (third.stories_added, third.stories_removed, third.files_unchanged) == (1, 1, 1)
+    snap = a.store.snapshot()
+    kept = {c.chunk.chunk_id for c in snap.chunks if c.story.source.endswith("002_2beb8d086b7d9575.txt")}
+    assert kept and kept <= ids_before
+    assert any("new closing sentence" in s.text for s in snap.stories.values())
+
+    # a file removed from an ingested folder takes its stories with it
+    changed.unlink()
+    fourth = a.ingest([small_corpus])
+    assert fourth.stories_removed == 1
+    (remaining,) = a.store.snapshot().stories.values()
+    assert remaining.source.endswith("002_2beb8d086b7d9575.txt")
+
+
+def test_bad_files_are_reported_and_skipped(tmp_path, small_corpus):
+    (small_corpus / "binary.txt").write_bytes(b"\x00\x01\x02 not text")
+    (small_corpus / "latin1.txt").write_bytes("Caf\xe9 story\n12 May 2024\nText.".encode("latin-1"))
+    (small_corpus / "empty.md").write_text("")
+    report = build(tmp_path).ingest([small_corpus])
+    reasons = dict(report.skipped)
+    assert report.stories_added == 2
+    assert "binary" in next(v for k, v in reasons.items() if k.endswith("binary.txt"))
+    assert "UTF-8" in next(v for k, v in reasons.items() if k.endswith("latin1.txt"))
+    assert "no story" in next(v for k, v in reasons.items() if k.endswith("empty.md"))
+
+
+def test_read_story_file_limits(tmp_path):
+    big = tmp_path / "big.txt"
+    big.write_text("x" * 100)
+    with pytest.raises(UnreadableFileError, match="limit"):
+        read_story_file(big, max_bytes=10)
+    with pytest.raises(UnreadableFileError, match="cannot be read"):
+        read_story_file(tmp_path / "missing.txt")
+
+
+def test_missing_index_says_how_to_build_it(tmp_path):
+    with pytest.raises(IndexMissingError, match="assistant ingest"):
+        build(tmp_path).ask("Who launched the Central Asian Alliance?")
+    assert not (tmp_path / "index").exists(), "asking must not create an empty index"
+
+
+def test_corrupt_index_says_how_to_rebuild_and_rebuild_recovers(tmp_path, small_corpus):
+    build(tmp_path).ingest([small_corpus])
+    (tmp_path / "index" / "chroma.sqlite3").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(IndexCorruptError, match="ingest --rebuild"):
+        build(tmp_path).ask("Who did the Prime Minister meet?")
+    report = build(tmp_path).ingest([small_corpus], rebuild=True)
+    assert report.stories_added == 2
+    assert not build(tmp_path).ask("Who did Prime Minister Olzhas Bektenov meet?").abstained
+
+
+def test_index_built_with_other_embeddings_is_refused(tmp_path, small_corpus):
+    a = build(tmp_path)
+    a.ingest([small_corpus])
+    a.store._chunks.modify(metadata={"schema_version": 1, "embedding": "some-other-model"})
+    with pytest.raises(IndexCorruptError, match="some-other-model"):
+        build(tmp_path).ask("Who did the Prime Minister meet?")
+
+
+def test_interrupted_ingest_is_completed_by_the_next_run(tmp_path, small_corpus):
+    a = build(tmp_path)
+    a.ingest([small_corpus])
+    clean = counts(a)
+    clean_ids = sorted(c.chunk.chunk_id for c in a.store.snapshot().chunks)
+    # simulate a crash after chunks were written but before the story record (the commit marker)
+    victim = next(iter(a.store.snapshot().stories))
+    a.store._stories.delete(ids=[victim])
+    a.ingest([small_corpus])
+    assert counts(a) == clean
+    assert sorted(c.chunk.chunk_id for c in a.store.snapshot().chunks) == clean_ids
+
+
+def test_copy_of_session_index_is_readable(index_copy):
+    a = Assistant.from_settings(make_settings(index_copy))
+    stories, chunks = counts(a)
+    assert stories == 18 and chunks > 100
+    kk = [s for s in a.store.snapshot().stories.values() if s.language == "kk"]
+    assert kk and kk[0].translation_of.startswith("000_")
+    shutil.rmtree(index_copy / "index")
