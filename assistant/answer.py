@@ -372,7 +372,8 @@ def _is_prose(text: str) -> bool:
     """A sentence, not a heading, link, photo credit or list of names."""
     n = len(text.split())
     ends = text.rstrip().endswith((".", "!", "?", "…", '"', "”", "’", ")", "»", ":"))
-    return n >= 5 and (ends or n >= 12) and not JUNK_LINE.search(text) and any(c.islower() for c in text)
+    finished = ends or n >= 12 or bool(re.search(r"[.!?]\s", text))  # a sentence, maybe with trailing debris
+    return n >= 5 and finished and not JUNK_LINE.search(text) and any(c.islower() for c in text)
 
 
 @dataclass

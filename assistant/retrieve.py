@@ -159,8 +159,8 @@ def condense(question: str, history: Sequence[dict]) -> str:
         return question
     own_terms = content_terms(question)
     pronoun = PRONOUN.search(question)
-    if not pronoun and len(own_terms) >= 3:
-        return question
+    if not pronoun and (len(own_terms) >= 3 or topic_of(question)):
+        return question  # names its own subject: not a follow-up
     topic = next((t for t in (topic_of(u) for u in reversed(users)) if t), "")
     if not topic or topic.lower() in question.lower():
         return question

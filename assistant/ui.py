@@ -1,0 +1,401 @@
+"""The Gradio web UI: chat with cited sources, the story list, uploads and settings.
+
+Everything a story contributes (titles, text, quotes) is untrusted and is HTML-escaped
+here before it reaches the page, so markup inside a story shows as text. Each answer
+carries its own sources inside its message, and the sources panel always names the
+question it belongs to, so no answer is ever shown with another answer's sources.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import gradio as gr
+
+from .answer import Answer, Citation
+from .errors import AssistantError, UnreadableFileError
+from .pipeline import Assistant
+from .retrieve import Filters
+from .store import read_story_file
+from .stories import Story, parse_text
+
+EXAMPLES = [
+    "Who launched the Central Asian Alliance?",
+    "What share of Kazakhstan's land is degraded?",
+    "How many people were returned to Kazakhstan from conflict zones?",
+    "Who did Prime Minister Olzhas Bektenov meet?",
+]
+SAFE_NAME = re.compile(r"^[\w][\w.\- ]{0,120}\.(txt|md)$", re.UNICODE)
+CSS = """
+#sources { max-height: 78vh; overflow-y: auto; }
+.src { border-left: 3px solid #e0a800; padding: 4px 10px; margin: 10px 0; }
+.src h4 { margin: 0 0 2px 0; font-size: 0.95em; }
+.src .meta { color: #666; font-size: 0.8em; }
+.src p, .story p { font-size: 0.9em; line-height: 1.45; }
+.story mark, .src mark { background: #ffe58a; padding: 0 1px; }
+.timeline li { list-style: none; margin: 2px 0; }
+.timeline .year { font-weight: 600; margin-top: 8px; }
+.status { font-size: 0.9em; color: #444; }
+"""
+
+
+# -- rendering (pure functions: easy to test, everything escaped) -------------------------
+def esc(text: str) -> str:
+    return html.escape(text or "", quote=True)
+
+
+def markdown_safe(text: str) -> str:
+    """Escape HTML and the Markdown characters that would restyle story text in the chat."""
+    return html.escape(re.sub(r"([\\`*_{}\[\]()#+!|~-])", r"\\\1", text or ""), quote=False)
+
+
+def message_markdown(answer: Answer, turn: int) -> str:
+    """The assistant's chat message: answer with [n] links, what was searched, who answered, its sources."""
+    body = markdown_safe(answer.text)
+    body = re.sub(r"\\\[(\d+)\\\]", lambda m: f"[[{m[1]}]](#m{turn}-s{m[1]})", body)
+    badge = "offline reader" if answer.backend == "offline" else f"LLM: {esc(answer.backend)}"
+    lines = [body, "", f"<sub>searched for: {markdown_safe(answer.search_query)} · answered by {badge}</sub>"]
+    if answer.notice:
+        lines.append(f"<sub>⚠ {markdown_safe(answer.notice)}</sub>")
+    if answer.abstained:
+        return "\n".join(lines)
+    lines.append("")
+    for c in answer.citations:
+        quote = c.quote if len(c.quote) <= 220 else c.quote[:217].rsplit(" ", 1)[0] + " …"
+        lines.append(
+            f'<a id="m{turn}-s{c.n}"></a>**[{c.n}]** {markdown_safe(c.title)} '
+            f"<sub>({esc(c.kind)}, {esc(c.date or 'undated')}, {esc(c.language)})</sub> — “{markdown_safe(quote)}”"
+        )
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def highlight(text: str, spans: list[tuple[int, int]]) -> str:
+    """Escaped `text` with every (start, end) span wrapped in <mark>."""
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        if start < pos:
+            continue
+        out += [esc(text[pos:start]), "<mark>", esc(text[start:end]), "</mark>"]
+        pos = end
+    out.append(esc(text[pos:]))
+    return "".join(out)
+
+
+def paragraphs_html(text: str, spans: list[tuple[int, int]]) -> str:
+    marked = highlight(text, spans)
+    return "".join(f"<p>{p}</p>" for p in marked.split("\n") if p.strip())
+
+
+def paragraph_of(story: Story, start: int, end: int) -> tuple[int, int]:
+    a = story.text.rfind("\n", 0, start) + 1
+    b = story.text.find("\n", end)
+    return a, len(story.text) if b == -1 else b
+
+
+def sources_html(question: str, citations: list[Citation], stories: dict[str, Story]) -> str:
+    if not citations:
+        return f'<div class="status">Sources for “{esc(question)}”: none (the stories don\'t say).</div>'
+    parts = [f'<div class="status">Sources for “{esc(question)}”</div>']
+    by_story: dict[str, list[Citation]] = {}
+    for c in citations:
+        by_story.setdefault(c.story_id, []).append(c)
+    for c in citations:
+        story = stories.get(c.story_id)
+        if story is None:
+            continue
+        a, b = paragraph_of(story, c.start, c.end)
+        para = highlight(story.text[a:b], [(c.start - a, c.end - a)])
+        spans = [(x.start, x.end) for x in by_story[c.story_id]]
+        parts.append(
+            f'<div class="src" id="source-{c.n}"><h4>[{c.n}] {esc(story.title)}</h4>'
+            f'<div class="meta">{esc(story.kind)} · {esc(story.date or "undated")} · {esc(story.language)} · '
+            f"{esc(story.source)}</div><p>{para}</p>"
+            f"<details><summary>Open the whole story</summary>"
+            f'<div class="story">{paragraphs_html(story.text, spans)}</div></details></div>'
+        )
+    return "".join(parts)
+
+
+def story_html(story: Story) -> str:
+    link = f" (translation of {esc(story.translation_of)})" if story.translation_of else ""
+    return (
+        f'<div class="story"><h3>{esc(story.title)}</h3><div class="meta">{esc(story.kind)} · '
+        f"{esc(story.date or 'undated')} · {esc(story.language)} · {esc(story.source)}{link}</div>"
+        f"{paragraphs_html(story.text, [])}</div>"
+    )
+
+
+def timeline_html(stories: list[Story]) -> str:
+    dated = sorted((s for s in stories if s.date), key=lambda s: s.date, reverse=True)
+    rows, year = ['<ul class="timeline">'], None
+    for s in dated:
+        if s.date[:4] != year:
+            year = s.date[:4]
+            rows.append(f'<li class="year">{esc(year)}</li>')
+        rows.append(f"<li>{esc(s.date)} — {esc(s.title)} <small>({esc(s.kind)}, {esc(s.language)})</small></li>")
+    undated = [s for s in stories if not s.date]
+    if undated:
+        rows.append('<li class="year">undated</li>')
+        rows += [f"<li>{esc(s.title)}</li>" for s in undated]
+    return "".join(rows) + "</ul>"
+
+
+def story_rows(stories: list[Story], query: str = "") -> list[list[str]]:
+    q = query.strip().lower()
+    rows = []
+    for s in sorted(stories, key=lambda s: s.date or "", reverse=True):
+        if q and q not in (s.title + " " + s.text + " " + s.source).lower():
+            continue
+        rows.append([s.title, s.date or "undated", s.kind, s.language, s.source])
+    return rows
+
+
+# -- uploads ----------------------------------------------------------------------------
+def check_upload(path: Path, original_name: str, max_bytes: int) -> tuple[str, list[Story]]:
+    """A safe file name and the stories in the file, or an error saying what is wrong with it."""
+    name = Path(str(original_name).replace("\\", "/")).name.strip()
+    if not SAFE_NAME.match(name) or name.startswith("."):
+        raise UnreadableFileError(f"{original_name!r}: use a plain .txt or .md file name (letters, digits, . _ -)")
+    text = read_story_file(path, max_bytes)
+    stories = parse_text(text, name)
+    if not stories:
+        raise UnreadableFileError(f"{name}: no story text found in it")
+    return name, stories
+
+
+def save_upload(path: Path, name: str, uploads_dir: Path) -> Path:
+    uploads_dir.mkdir(parents=True, exist_ok=True)
+    target = (uploads_dir / name).resolve()
+    if uploads_dir.resolve() not in target.parents:  # belt and braces: SAFE_NAME already forbids separators
+        raise UnreadableFileError(f"{name}: would be saved outside the uploads folder")
+    target.write_bytes(path.read_bytes())
+    return target
+
+
+# -- the app ----------------------------------------------------------------------------
+class UIState:
+    """Per-process: the assistant (models and index load once) and the feedback file lock."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self.feedback_lock = threading.Lock()
+
+    def stories(self) -> list[Story]:
+        try:
+            return list(self.assistant.snapshot.stories.values())
+        except AssistantError:
+            return []
+
+    def status(self) -> str:
+        try:
+            snap = self.assistant.snapshot
+            return (
+                f"**{len(snap.stories)} stories**, {len(snap.chunks)} chunks in {esc(self.assistant.store.where)}; "
+                f"last ingest {esc(snap.last_ingest or 'unknown')}."
+            )
+        except AssistantError as err:
+            return f"⚠ {esc(str(err))}"
+
+    def record_feedback(self, entry: dict) -> None:
+        path = self.assistant.settings.paths.feedback_file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self.feedback_lock, path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def build_app(assistant: Assistant) -> gr.Blocks:
+    state = UIState(assistant)
+    settings = assistant.settings
+    answerers = ["offline"] + (["llm"] if assistant.chat is not None else [])
+
+    with gr.Blocks(title="Kazakhstan SDG Stories Assistant") as app:
+        gr.Markdown(
+            "## Kazakhstan SDG Stories Assistant\n"
+            "Ask about UN and Government of Kazakhstan stories. Every claim is cited to the story it comes from."
+        )
+        turns = gr.State([])  # per session: one record per assistant message (question, answer dict)
+        with gr.Tab("Chat"), gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(elem_id="chat", height=520, label="Conversation", buttons=["copy"])
+                with gr.Row():
+                    question = gr.Textbox(
+                        elem_id="question", placeholder="Ask a question about the stories…", show_label=False,
+                        scale=5, max_lines=4,
+                    )  # fmt: skip
+                    send = gr.Button("Ask", variant="primary", elem_id="send", scale=1)
+                gr.Examples(EXAMPLES, inputs=question, label="Try")
+                with gr.Accordion("Settings", open=False):
+                    top_k = gr.Slider(1, 12, value=settings.retrieval.top_k, step=1, label="Passages")
+                    with gr.Row():
+                        date_from = gr.Textbox(label="From date (YYYY-MM-DD)", value=settings.retrieval.date_from)
+                        date_to = gr.Textbox(label="To date (YYYY-MM-DD)", value=settings.retrieval.date_to)
+                    language = gr.Dropdown(["all", "en", "kk", "ru"], value=settings.retrieval.language or "all",
+                                           label="Language")  # fmt: skip
+                    answerer = gr.Radio(answerers, value=answerers[-1], label="Answerer")
+            with gr.Column(scale=2):
+                sources = gr.HTML('<div class="status">Sources appear here.</div>', elem_id="sources")
+        with gr.Tab("Stories"):
+            status = gr.Markdown(state.status, elem_id="status")
+            with gr.Row():
+                search = gr.Textbox(label="Search stories", elem_id="story-search", scale=4)
+                reingest = gr.Button("Re-ingest the corpus", scale=1)
+            table = gr.Dataframe(
+                value=lambda: story_rows(state.stories()),
+                headers=["title", "date", "kind", "language", "source"],
+                interactive=False,
+                elem_id="story-table",
+                wrap=True,
+                column_widths=["52%", "12%", "12%", "8%", "16%"],
+                max_height=420,
+            )
+            with gr.Row():
+                pick = gr.Dropdown(choices=[], label="Open a story", elem_id="story-pick", scale=4)
+                open_btn = gr.Button("Open", scale=1, elem_id="story-open")
+            story_view = gr.HTML(elem_id="story-view")
+            with gr.Accordion("Timeline", open=False):
+                timeline = gr.HTML(lambda: timeline_html(state.stories()))
+        with gr.Tab("Add stories"):
+            gr.Markdown(
+                f"Upload `.txt` or `.md` story files (UTF-8, at most {settings.ui.max_upload_bytes:,} bytes each). "
+                "Each is checked, split into stories and added to the index."
+            )
+            files = gr.File(file_count="multiple", file_types=[".txt", ".md"], elem_id="upload")
+            add = gr.Button("Add to the index", variant="primary", elem_id="add")
+            upload_result = gr.Markdown(elem_id="upload-result")
+
+        # -- chat --------------------------------------------------------------------
+        def respond(message, history, records, k, d_from, d_to, lang, which) -> Iterator:
+            history = list(history or [])
+            records = list(records or [])
+            message = (message or "").strip()
+            if not message:
+                gr.Warning("Type a question first.")
+                yield history, records, gr.update(), ""
+                return
+            prior = []
+            for r in records:
+                prior += [{"role": "user", "content": r["question"]}, {"role": "assistant", "content": r["plain"]}]
+            history += [{"role": "user", "content": markdown_safe(message)}, {"role": "assistant", "content": "…"}]
+            yield history, records, gr.update(), ""
+            filters = Filters(d_from.strip(), d_to.strip(), "" if lang == "all" else lang)
+            try:
+                partial = ""
+                answer = None
+                for event, value in assistant.stream(message, prior, filters=filters, top_k=int(k), answerer=which):
+                    if event == "delta":
+                        partial += value
+                        history[-1] = {"role": "assistant", "content": markdown_safe(partial) + " ▌"}
+                        yield history, records, gr.update(), ""
+                    else:
+                        answer = value
+            except AssistantError as err:
+                history[-1] = {"role": "assistant", "content": f"⚠ {markdown_safe(str(err))}"}
+                yield history, records, gr.update(), ""
+                return
+            turn = len(records)
+            history[-1] = {"role": "assistant", "content": message_markdown(answer, turn)}
+            records.append({"question": answer.question, "plain": answer.text, "answer": answer.as_dict()})
+            panel = sources_html(answer.question, answer.citations, assistant.snapshot.stories)
+            yield history, records, panel, ""
+
+        chat_inputs = [question, chatbot, turns, top_k, date_from, date_to, language, answerer]
+        chat_outputs = [chatbot, turns, sources, question]
+        send.click(respond, chat_inputs, chat_outputs)
+        question.submit(respond, chat_inputs, chat_outputs)
+
+        def show_sources(records, evt: gr.SelectData):
+            idx = evt.index if isinstance(evt.index, int) else evt.index[0]
+            turn = idx // 2
+            if not records or turn >= len(records):
+                return gr.update()
+            rec = records[turn]
+            cites = [Citation(**c) for c in rec["answer"]["citations"]]
+            return sources_html(rec["question"], cites, assistant.snapshot.stories)
+
+        chatbot.select(show_sources, [turns], [sources])
+
+        def feedback(records, data: gr.LikeData):
+            idx = data.index if isinstance(data.index, int) else data.index[0]
+            turn = idx // 2
+            if not records or turn >= len(records):
+                return
+            rec = records[turn]["answer"]
+            state.record_feedback({
+                "time": datetime.now(UTC).isoformat(timespec="seconds"),
+                "value": "up" if data.liked is True else "down" if data.liked is False else str(data.liked),
+                "question": rec["question"], "answer": rec["answer"], "citations": rec["citations"],
+                "backend": rec["backend"],
+            })  # fmt: skip
+            gr.Info("Thanks, your feedback was saved.")
+
+        chatbot.like(feedback, [turns], None)
+
+        # -- stories -----------------------------------------------------------------
+        def refresh(query=""):
+            stories = state.stories()
+            choices = [(f"{s.date or 'undated'} — {s.title}", s.story_id) for s in sorted(
+                stories, key=lambda s: s.date or "", reverse=True)]  # fmt: skip
+            return story_rows(stories, query), gr.update(choices=choices), state.status(), timeline_html(stories)
+
+        search.change(lambda q: story_rows(state.stories(), q), [search], [table])
+
+        def open_story(story_id):
+            story = assistant.snapshot.stories.get(story_id or "")
+            return story_html(story) if story else "<p>Pick a story first.</p>"
+
+        open_btn.click(open_story, [pick], [story_view])
+        pick.change(open_story, [pick], [story_view])
+
+        def do_reingest():
+            report = assistant.ingest()
+            gr.Info(report.summary().splitlines()[0])
+            return refresh()
+
+        reingest.click(do_reingest, None, [table, pick, status, timeline])
+        app.load(refresh, None, [table, pick, status, timeline])
+
+        # -- uploads -----------------------------------------------------------------
+        def upload(paths):
+            if not paths:
+                return "Choose one or more `.txt` or `.md` files first.", *refresh()
+            messages = []
+            for item in paths:
+                path = Path(getattr(item, "name", item))
+                original = getattr(item, "orig_name", None) or path.name
+                try:
+                    name, stories = check_upload(path, original, settings.ui.max_upload_bytes)
+                    saved = save_upload(path, name, settings.paths.uploads_dir)
+                    report = assistant.ingest([saved])
+                    done = f"{report.chunks_added} chunks added" if report.stories_added else "already in the index"
+                    messages.append(f"✅ **{markdown_safe(name)}**: {len(stories)} stories, {done}.")
+                except AssistantError as err:
+                    messages.append(f"❌ {markdown_safe(str(err))} Nothing was changed.")
+            return "\n\n".join(messages), *refresh()
+
+        add.click(upload, [files], [upload_result, table, pick, status, timeline])
+    return app
+
+
+def serve(assistant: Assistant, host: str, port: int, block: bool = True):
+    """Load the index once, then serve the UI (with Gradio's queue, so several people can chat at once)."""
+    assistant.retriever  # noqa: B018 - load models and index before the first visitor arrives
+    app = build_app(assistant)
+    app.queue(default_concurrency_limit=4)
+    ui = assistant.settings.ui
+    auth = (ui.username, ui.password.get_secret_value()) if ui.username and ui.password.get_secret_value() else None
+    return app.launch(
+        server_name=host,
+        server_port=port,
+        auth=auth,
+        prevent_thread_lock=not block,
+        show_error=False,
+        css=CSS,
+        theme=gr.themes.Soft(),
+    )

@@ -1,0 +1,153 @@
+"""The web UI in a real browser: Debian's chromium, driven headless by Playwright.
+
+`make test` installs chromium (apt) before running this. Screenshots land in
+test-artifacts/ for people to look at.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def ui_url(tmp_path_factory, corpus_index):
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: run `make test`, which installs Debian's chromium")
+    root = tmp_path_factory.mktemp("ui")
+    shutil.copytree(corpus_index / "index", root / "index")
+    port = free_port()
+    env = os.environ | {
+        "INDEX_DIR": str(root / "index"), "UPLOADS_DIR": str(root / "uploads"),
+        "FEEDBACK_FILE": str(root / "feedback.jsonl"), "ANSWERER": "offline", "OPENAI_BASE_URL": "",
+        "OPENAI_API_KEY": "", "GRADIO_ANALYTICS_ENABLED": "False",
+    }  # fmt: skip
+    cli = [sys.executable, "-m", "assistant.cli", "--env-file", str(root / "none.env")]
+    proc = subprocess.Popen([*cli, "ui", "--no-ingest", "--port", str(port)], env=env, cwd=PROJECT_ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail(proc.stdout.read())
+            time.sleep(0.5)
+    yield f"http://127.0.0.1:{port}", root
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def page(ui_url):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        pg = browser.new_page(viewport={"width": 1400, "height": 950})
+        pg.goto(ui_url[0])
+        pg.wait_for_selector("#question textarea", timeout=60000)
+        yield pg
+        browser.close()
+
+
+def ask(page, question: str, answers_before: int) -> str:
+    page.fill("#question textarea", question)
+    page.click("#send")
+    page.wait_for_function(
+        "([n]) => { const s = document.querySelector('#sources'); const t = document.querySelector('#chat').innerText;"
+        " return (t.match(/answered by/g) || []).length > n; }",
+        arg=[answers_before],
+        timeout=60000,
+    )
+    time.sleep(0.5)
+    return page.inner_text("#chat")
+
+
+def test_alliance_question_follow_up_and_abstention(page):
+    chat = ask(page, "Who launched the Central Asian Alliance?", 0)
+    assert "Spotlight Initiative" in chat
+    sources = page.inner_text("#sources")
+    assert "Uniting for Progress: EU and UN Support the Launch of the Central Asian Alliance" in sources
+    marked = page.inner_text("#sources .src mark")
+    assert marked.startswith("The Central Asian Alliance to End Gender-Based Violence was officially launched")
+    page.click("#sources details summary")
+    whole = page.inner_text("#sources details .story")
+    assert "Spotlight Initiative is the world’s largest dedicated effort" in whole
+    assert page.inner_text("#sources details .story mark") == marked
+    assert page.eval_on_selector("#chat a[href^='#m0-s1']", "a => a.innerText") == "[1]"
+    page.screenshot(path=str(ARTIFACTS / "ui-answer.png"))
+
+    chat = ask(page, "When was it launched?", 1)
+    assert "27 June" in chat.split("When was it launched?")[-1]
+    assert "searched for: When was the Central Asian Alliance launched?" in chat
+
+    chat = ask(page, "What is the population of Kazakhstan?", 2)
+    assert "The stories don't say" in chat.split("What is the population of Kazakhstan?", 1)[1]
+    assert "none (the stories don't say)" in page.inner_text("#sources")
+    page.screenshot(path=str(ARTIFACTS / "ui-conversation.png"), full_page=True)
+
+
+def test_uploaded_story_with_script_renders_as_text(page, ui_url, tmp_path):
+    evil = tmp_path / "evil-story.txt"
+    evil.write_text("<script>window.pwned = 1</script> Shymkent garden <b>news</b>\n12 May 2024\n"
+                    'A community garden with 40 plots opened. <img src=x onerror="window.pwned2=1"> '
+                    "<script>window.pwned3=1</script>\n", encoding="utf-8")  # fmt: skip
+    page.get_by_role("tab", name="Add stories").click()
+    page.set_input_files("#upload input[type=file]", str(evil))
+    page.wait_for_timeout(1500)
+    page.click("#add")
+    page.wait_for_function("/✅|❌/.test(document.querySelector('#upload-result').innerText)", timeout=60000)
+    assert "✅" in page.inner_text("#upload-result")
+    assert (ui_url[1] / "uploads" / "evil-story.txt").is_file()
+
+    page.get_by_role("tab", name="Stories", exact=True).click()
+    page.click("#story-pick input")
+    page.keyboard.type("Shymkent garden")
+    page.wait_for_timeout(800)
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelector('#story-view').innerText.includes('Shymkent garden')")
+    view = page.inner_text("#story-view")
+    assert "<script>window.pwned = 1</script> Shymkent garden <b>news</b>" in view
+    assert '<img src=x onerror="window.pwned2=1">' in view
+    assert page.evaluate("[window.pwned, window.pwned2, window.pwned3]") == [None, None, None]
+    assert "<script>" in page.inner_text("#story-table")
+    page.screenshot(path=str(ARTIFACTS / "ui-stories.png"), full_page=True)
+
+    page.get_by_role("tab", name="Chat").click()
+    chat = ask(page, "How many plots does the community garden in Shymkent have?", 3)
+    assert "40 plots" in chat.split("Shymkent have?", 1)[1]
+    assert page.evaluate("[window.pwned, window.pwned2, window.pwned3]") == [None, None, None]
+
+
+def test_bad_upload_is_refused_and_changes_nothing(page, ui_url, tmp_path):
+    binary = tmp_path / "photo.txt"
+    binary.write_bytes(b"\x89PNG\x00\x00binary")
+    page.get_by_role("tab", name="Add stories").click()
+    page.set_input_files("#upload input[type=file]", str(binary))
+    page.wait_for_timeout(1500)
+    page.click("#add")
+    page.wait_for_function("/❌/.test(document.querySelector('#upload-result').innerText)", timeout=60000)
+    assert "binary" in page.inner_text("#upload-result")
+    assert not (ui_url[1] / "uploads" / "photo.txt").exists()
