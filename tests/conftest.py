@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import socket
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -53,3 +56,25 @@ def small_corpus(tmp_path) -> Path:
     for name in ("002_2beb8d086b7d9575.txt", "003_2c06ceceba27ef83.txt"):
         shutil.copy(CORPUS / name, folder / name)
     return folder
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 90) -> None:
+    """Block until something listens on 127.0.0.1:port; fail with the process output if it died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if proc.poll() is not None:
+                out = proc.stdout.read() if proc.stdout else ""
+                pytest.fail(f"{what} exited before listening: {out}")
+            time.sleep(0.3)
+    proc.kill()
+    pytest.fail(f"{what} did not listen on port {port} within {timeout:.0f} s")

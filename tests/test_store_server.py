@@ -1,25 +1,17 @@
 """Server mode: a real `chroma run` on 127.0.0.1, shared by two assistants as a team would."""
 
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from assistant.errors import StoreUnavailableError
 from assistant.pipeline import Assistant
-from tests.conftest import make_settings
+from tests.conftest import free_port, make_settings, wait_for_port
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -33,16 +25,7 @@ def chroma_server(tmp_path_factory):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("chroma run did not start listening within 60 s")
+    wait_for_port(port, proc, "chroma run", timeout=60)
     yield port
     proc.terminate()
     proc.wait(timeout=20)

@@ -6,7 +6,6 @@ test-artifacts/ for people to look at.
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,19 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, free_port, wait_for_port
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -44,15 +37,7 @@ def ui_url(tmp_path_factory, corpus_index):
     cli = [sys.executable, "-m", "assistant.cli", "--env-file", str(root / "none.env")]
     proc = subprocess.Popen([*cli, "ui", "--no-ingest", "--port", str(port)], env=env, cwd=PROJECT_ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(proc.stdout.read())
-            time.sleep(0.5)
+    wait_for_port(port, proc, "assistant ui")
     yield f"http://127.0.0.1:{port}", root
     proc.terminate()
     proc.wait(timeout=20)
@@ -70,6 +55,16 @@ def page(ui_url):
         pg.wait_for_selector("#question textarea", timeout=60000)
         yield pg
         browser.close()
+
+
+def upload(page, path, expect: str) -> str:
+    """Upload one file through the Add stories tab; return the result message."""
+    page.get_by_role("tab", name="Add stories").click()
+    page.set_input_files("#upload input[type=file]", str(path))
+    page.wait_for_timeout(1500)
+    page.click("#add")
+    page.wait_for_function(f"/{expect}/.test(document.querySelector('#upload-result').innerText)", timeout=60000)
+    return page.inner_text("#upload-result")
 
 
 def ask(page, question: str, answers_before: int) -> str:
@@ -114,12 +109,7 @@ def test_uploaded_story_with_script_renders_as_text(page, ui_url, tmp_path):
     evil.write_text("<script>window.pwned = 1</script> Shymkent garden <b>news</b>\n12 May 2024\n"
                     'A community garden with 40 plots opened. <img src=x onerror="window.pwned2=1"> '
                     "<script>window.pwned3=1</script>\n", encoding="utf-8")  # fmt: skip
-    page.get_by_role("tab", name="Add stories").click()
-    page.set_input_files("#upload input[type=file]", str(evil))
-    page.wait_for_timeout(1500)
-    page.click("#add")
-    page.wait_for_function("/✅|❌/.test(document.querySelector('#upload-result').innerText)", timeout=60000)
-    assert "✅" in page.inner_text("#upload-result")
+    assert "✅" in upload(page, evil, "✅|❌")
     assert (ui_url[1] / "uploads" / "evil-story.txt").is_file()
 
     page.get_by_role("tab", name="Stories", exact=True).click()
@@ -144,10 +134,5 @@ def test_uploaded_story_with_script_renders_as_text(page, ui_url, tmp_path):
 def test_bad_upload_is_refused_and_changes_nothing(page, ui_url, tmp_path):
     binary = tmp_path / "photo.txt"
     binary.write_bytes(b"\x89PNG\x00\x00binary")
-    page.get_by_role("tab", name="Add stories").click()
-    page.set_input_files("#upload input[type=file]", str(binary))
-    page.wait_for_timeout(1500)
-    page.click("#add")
-    page.wait_for_function("/❌/.test(document.querySelector('#upload-result').innerText)", timeout=60000)
-    assert "binary" in page.inner_text("#upload-result")
+    assert "binary" in upload(page, binary, "❌")
     assert not (ui_url[1] / "uploads" / "photo.txt").exists()
