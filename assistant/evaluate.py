@@ -380,6 +380,10 @@ def run_cli(
     doc = evaluate(assistant, cases, qa_path, backend if backend != "llm" else f"llm:{settings.llm.model}", stories)
     echo(table(doc))
     echo(summary_line(doc["aggregates"], doc["backend"]))
+    if backend == "llm" and getattr(assistant, "chat", None) is not None:
+        doc["judge"] = judge_faithfulness(assistant.chat, doc["cases"], EVAL_DIR / ".judge-cache")
+        echo(f"LLM-judge faithfulness (reported only): {doc['judge']['faithfulness']:.3f} "
+             f"over {doc['judge']['judged']} answers")  # fmt: skip
     if out:
         out.write_text(dumps(doc), encoding="utf-8")
     if report:
@@ -394,6 +398,34 @@ def run_cli(
             echo(f"GATE: {p}")
         return 1 if problems else 0
     return 0
+
+
+def judge_faithfulness(chat, rows: list[dict], cache_dir: Path) -> dict:
+    """LLM-judged share of answers supported by their quotes. Cached on disk; reported, never gating."""
+    from . import prompts
+    from .errors import LLMError
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    verdicts = []
+    for r in rows:
+        if r["abstained"] or not r["citations"]:
+            continue
+        quotes = "\n".join(f"[{c['n']}] {prompts.fence(c['quote'])}" for c in r["citations"])
+        prompt = prompts.render("judge", quotes=quotes, answer=prompts.fence(r["answer"]))
+        key = hashlib.sha256(f"{chat.name}\x00{prompt}".encode()).hexdigest()[:24]
+        cached = cache_dir / f"{key}.json"
+        if cached.is_file():
+            verdict = json.loads(cached.read_text(encoding="utf-8"))["supported"]
+        else:
+            try:
+                reply = "".join(chat.stream([{"role": "user", "content": prompt}])).strip().lower()
+            except LLMError:
+                continue
+            verdict = reply.startswith("yes")
+            cached.write_text(json.dumps({"supported": verdict, "reply": reply[:200]}), encoding="utf-8")
+        r["judge_supported"] = verdict
+        verdicts.append(verdict)
+    return {"judged": len(verdicts), "faithfulness": _mean([1.0 if v else 0.0 for v in verdicts])}
 
 
 def evaluate(assistant, cases: list[Case], qa_path: Path, backend: str, stories: dict) -> dict:

@@ -14,6 +14,27 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+def embeddings_reply(body: dict) -> dict:
+    """Deterministic bag-of-letters vectors: texts sharing words get similar vectors."""
+    texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+    data = []
+    for i, text in enumerate(texts):
+        vec = [0.0] * 64
+        for word in text.lower().split():
+            vec[hash_word(word) % 64] += 1.0
+        data.append({"object": "embedding", "index": i, "embedding": vec})
+    return {
+        "object": "list",
+        "data": data,
+        "model": body.get("model"),
+        "usage": {"prompt_tokens": 0, "total_tokens": 0},
+    }
+
+
+def hash_word(word: str) -> int:
+    return sum((i + 1) * ord(c) for i, c in enumerate(word.strip(".,?!\"'")))
+
+
 @dataclass
 class Behaviour:
     reply: str = "The stories don't say."
@@ -46,6 +67,8 @@ class OpenAIServer:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 server.requests.append({"path": self.path, "body": body, "headers": dict(self.headers)})
+                if self.path.endswith("/embeddings"):
+                    return self._json(200, embeddings_reply(body))
                 b = server.behaviours.pop(0) if server.behaviours else server.default
                 time.sleep(b.delay_s)
                 if b.status != 200:

@@ -96,3 +96,33 @@ def test_instructions_inside_a_story_do_not_steer_the_answer(tmp_path, server):
     fenced = user["content"].split("<<<PASSAGES", 1)[1].split("PASSAGES>>>", 1)[0]
     assert "Ignore previous instructions" in fenced  # the story text sits inside the data fence
     assert answer.text.startswith("The garden in Shymkent has 40 plots")
+
+
+def test_openai_embeddings_option(tmp_path, small_corpus, server):
+    settings = make_settings(tmp_path, EMBEDDING_BACKEND="openai", OPENAI_BASE_URL=server.base_url,
+                             OPENAI_API_KEY=SECRET, ANSWERER="offline")  # fmt: skip
+    a = Assistant.from_settings(settings)
+    assert a.ingest([small_corpus]).stories_added == 2
+    assert any(r["path"].endswith("/embeddings") for r in server.requests)
+    answer = a.ask("Who did Prime Minister Olzhas Bektenov meet?")
+    assert "Haoliang Xu" in answer.text
+    # an index built with one embedding model is refused by another
+    from assistant.errors import IndexCorruptError
+
+    with pytest.raises(IndexCorruptError, match="e5-small"):
+        Assistant.from_settings(make_settings(tmp_path)).ask("Who did the Prime Minister meet?")
+
+
+def test_llm_judge_is_cached_and_reported(tmp_path, server):
+    from assistant.evaluate import judge_faithfulness
+    from assistant.llm import OpenAIChat
+
+    chat = OpenAIChat(make_settings(tmp_path, OPENAI_BASE_URL=server.base_url, OPENAI_MODEL="judge").llm)
+    rows = [{"abstained": False, "answer": "It was launched on 27 June [1].",
+             "citations": [{"n": 1, "quote": "launched on 27 June in Almaty"}]},
+            {"abstained": True, "answer": "The stories don't say.", "citations": []}]  # fmt: skip
+    server.script(Behaviour(reply="yes"))
+    assert judge_faithfulness(chat, rows, tmp_path / "cache") == {"judged": 1, "faithfulness": 1.0}
+    calls = len(server.requests)
+    assert judge_faithfulness(chat, rows, tmp_path / "cache")["faithfulness"] == 1.0
+    assert len(server.requests) == calls  # second run read the cache

@@ -9,6 +9,8 @@ SAMPLES = {
     "kind": "Story",
     "date": "2023-07-03",
     "text": "Some story text.",
+    "quotes": "[1] a quote",
+    "answer": "An answer [1]."
 }
 
 

@@ -4,6 +4,7 @@
 test-artifacts/ for people to look at.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -80,7 +81,7 @@ def ask(page, question: str, answers_before: int) -> str:
     return page.inner_text("#chat")
 
 
-def test_alliance_question_follow_up_and_abstention(page):
+def test_alliance_question_follow_up_and_abstention(page, ui_url):
     chat = ask(page, "Who launched the Central Asian Alliance?", 0)
     assert "Spotlight Initiative" in chat
     sources = page.inner_text("#sources")
@@ -93,6 +94,16 @@ def test_alliance_question_follow_up_and_abstention(page):
     assert page.inner_text("#sources details .story mark") == marked
     assert page.eval_on_selector("#chat a[href^='#m0-s1']", "a => a.innerText") == "[1]"
     page.screenshot(path=str(ARTIFACTS / "ui-answer.png"))
+
+    page.locator("#chat button[aria-label='Like']").last.click()
+    feedback = ui_url[1] / "feedback.jsonl"
+    for _ in range(40):
+        if feedback.is_file() and feedback.read_text().strip():
+            break
+        page.wait_for_timeout(250)
+    entry = json.loads(feedback.read_text().splitlines()[-1])
+    assert entry["value"] == "up" and entry["question"] == "Who launched the Central Asian Alliance?"
+    assert entry["citations"][0]["title"].startswith("Uniting for Progress")
 
     chat = ask(page, "When was it launched?", 1)
     assert "27 June" in chat.split("When was it launched?")[-1]
