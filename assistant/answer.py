@@ -33,6 +33,7 @@ from .stories import Story, detect_language
 from .text import STOPWORDS, content_terms, stem, terms, words
 
 MAX_ANSWER_CHARS = 600
+CROSS_PASSAGES = 3  # passages whose sentences are embedded for cross-language questions
 LONG_SENTENCE = 260
 ABSTAIN_TEXT = "The stories don't say. I found nothing in them that answers this question."
 MONTHS = (
@@ -609,6 +610,7 @@ class OfflineReader:
         self.idf = idf
         self.places = gazetteer(story_texts)
         self.known = frozenset(t for t in idf if "_" not in t)
+        self._vectors: dict[tuple[str, int], np.ndarray] = {}  # sentence vectors, computed on first need
 
     def read(self, question: str, evidence: Sequence[Evidence], query_vector=None):
         """(text, citations, abstained, disagreement)."""
@@ -640,9 +642,23 @@ class OfflineReader:
         return [w for w in names if stem(w) not in self.idf]
 
     def _dense(self, cands: list[Candidate], question: str, query_vector) -> np.ndarray:
+        """Sentence similarity across languages, for the sentences of the best passages only.
+
+        Embedding a sentence costs ~15 ms here, so only the top CROSS_PASSAGES passages'
+        sentences are embedded (each once per process); the rest score 0.
+        """
         q = query_vector if query_vector is not None else self.embedder.query(question)
-        vectors = self.embedder.passages([c.sentence.text for c in cands])
-        return vectors @ q
+        wanted = [i for i, c in enumerate(cands) if c.ev.rank <= CROSS_PASSAGES]
+        missing = [
+            cands[i] for i in wanted if (cands[i].ev.story.story_id, cands[i].sentence.start) not in self._vectors
+        ]
+        if missing:
+            for c, v in zip(missing, self.embedder.passages([c.sentence.text for c in missing]), strict=True):
+                self._vectors[(c.ev.story.story_id, c.sentence.start)] = v
+        sims = np.zeros(len(cands), dtype=np.float32)
+        for i in wanted:
+            sims[i] = float(self._vectors[(cands[i].ev.story.story_id, cands[i].sentence.start)] @ q)
+        return sims
 
 
 # -- citation checks for LLM replies ----------------------------------------------------
