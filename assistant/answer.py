@@ -27,7 +27,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .chunks import Sentence, split_sentences
+from .chunks import Sentence, inside_quotes, split_sentences
 from .retrieve import Evidence
 from .stories import Story, detect_language
 from .text import STOPWORDS, content_terms, stem, terms, words
@@ -127,6 +127,11 @@ FOCUS_WHO_VERB = re.compile(
 ROLE_QUESTION = re.compile(
     r"\b(?:position|role|post|job|title)s?\b(.*)\b(?:hold|holds|held|have|has|occupy|occupies|play|plays)(?=\W*$)", re.I
 )
+DEFINITION = re.compile(
+    r"^(?:what|who)\s+(?:is|are|was|were)\s+(?:the\s+|an?\s+)?([\w'’-]+(?:\s+[\w'’-]+){0,2}?)"
+    r"(?:\s+(?:project|programme|program|initiative|alliance|organi[sz]ation|agency))?\s*\?*$",
+    re.I,
+)
 FOCUS_WITH_WHOM = re.compile(r"\b(\w+)\s+(?:with|by|to|for)\s+whom\b", re.I)
 PLURAL_CATEGORY = re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+)?([a-z]+[^s\W]s|[a-z]+ies)\b", re.I)
 
@@ -150,6 +155,7 @@ class Profile:
     parts: tuple[Part, ...]
     wants_many: bool  # "which regions", "what are the": several entities may answer
     bigrams: frozenset[tuple[str, str]]
+    defines: str = ""  # "what is the FRIENDS project?" -> "friends": a definition is wanted
 
 
 def question_kind(text: str) -> str:
@@ -239,7 +245,10 @@ def profile(question: str) -> Profile:
     plural = PLURAL_CATEGORY.search(question)
     wants_many = kind == "list" or (kind in ("person", "place") and bool(plural))
     seq = terms(question)
-    return Profile(kind, all_terms, detect_language(question), tuple(parts), wants_many, frozenset(zip(seq, seq[1:])))
+    definition = DEFINITION.match(question.strip())
+    defines = definition.group(1).lower() if definition and kind == "description" else ""
+    bigrams = frozenset(zip(seq, seq[1:]))
+    return Profile(kind, all_terms, detect_language(question), tuple(parts), wants_many, bigrams, defines)
 
 
 # -- entities of the asked kind ---------------------------------------------------------
@@ -373,7 +382,9 @@ def _is_prose(text: str) -> bool:
     """A sentence, not a heading, link, photo credit or list of names."""
     n = len(text.split())
     ends = text.rstrip().endswith((".", "!", "?", "…", '"', "”", "’", ")", "»", ":"))
-    finished = ends or n >= 12 or bool(re.search(r"[.!?]\s", text))  # a sentence, maybe with trailing debris
+    words_ = text.split()
+    title_case = sum(w[:1].isupper() for w in words_) > 0.5 * n
+    finished = ends or (n >= 12 and not title_case) or bool(re.search(r"[.!?]\s", text))  # maybe with debris
     return n >= 5 and finished and not JUNK_LINE.search(text) and any(c.islower() for c in text)
 
 
@@ -423,9 +434,22 @@ def score_part(
         named = len(_names(c.sentence.text)) if part.kind in ("person", "list") else 0
         c.score = c.coverage + (0.35 if c.typed else 0.0) + 0.2 * phrase + 0.1 * prior + lead + voice
         c.score += 0.03 * min(named, 3)  # of two equal sentences, the one naming more people says more
+        if prof.defines and _defines(c.sentence.text, prof.defines):
+            c.score += 0.3  # "what is X?" wants the sentence that says what X is
         scored.append(c)
     scored.sort(key=lambda c: (-c.score, c.ev.rank, c.sentence.start))
     return Reading(part, scored)
+
+
+def _defines(sentence: str, name: str) -> bool:
+    """Does the sentence say what `name` is ("X is ...", "also known as X", "X (the ...)")?"""
+    s = sentence.lower()
+    n = re.escape(name)
+    return bool(
+        re.search(rf"\b(?:known as|called|stands for|named)\s+(?:the\s+)?{n}\b", s)
+        or re.search(rf"\b{n}\b[^.,;]{{0,40}}?\s(?:is|are|was|were|aims|seeks)\s", s)
+        or re.search(rf"\b{n}\s*\(", s)
+    )
 
 
 def term_weights(prof: Profile, idf: dict[str, float]) -> dict[str, float]:
@@ -477,6 +501,8 @@ def clause_for(
     wanted = set(part_terms)
     best, best_key = (0, len(s.text)), None
     for i in range(len(starts)):
+        if inside_quotes(s.text[: starts[i]], within=120):
+            continue  # never open a quote in the middle of a quoted name
         for j in range(i, len(ends)):
             piece = s.text[starts[i] : ends[j]]
             if len(piece) > limit and j > i:

@@ -48,7 +48,7 @@ def split_sentences(text: str) -> list[Sentence]:
     pos = 0
     for m in BOUNDARY.finditer(text):
         piece = text[pos : m.start() + 1]
-        if "\n" not in m.group(0) and (_ends_with_abbreviation(piece) or _inside_quotes(piece)):
+        if "\n" not in m.group(0) and (_ends_with_abbreviation(piece) or inside_quotes(piece)):
             continue
         _add(out, text, pos, m.start() + len(m.group(0)) - len(m.group(0).lstrip("\"'”’»)")))
         pos = m.end()
@@ -64,9 +64,20 @@ def _ends_with_abbreviation(piece: str) -> bool:
     return last in ABBREVIATIONS or (len(last) == 1 and last.isalpha())
 
 
-def _inside_quotes(piece: str) -> bool:
-    """True when a quotation opened in `piece` is still open: "Reuse. Recycle. Reduce" is one title."""
-    return piece.count('"') % 2 == 1 or piece.count("“") > piece.count("”") or piece.count("«") > piece.count("»")
+def inside_quotes(piece: str, within: int = 80) -> bool:
+    """True when a quotation opened in the last `within` characters of `piece` is still open.
+
+    A quoted title ("Reuse. Recycle. Reduce") is short and is not split; quoted speech runs
+    long, and its sentences are split as usual.
+    """
+    for opening, closing in (('"', '"'), ("“", "”"), ("«", "»")):
+        if opening == closing:
+            still_open = piece.count(opening) % 2 == 1
+        else:
+            still_open = piece.count(opening) > piece.count(closing)
+        if still_open and len(piece) - piece.rfind(opening) <= within:
+            return True
+    return False
 
 
 def _add(out: list[Sentence], text: str, start: int, end: int) -> None:

@@ -207,6 +207,7 @@ class HybridRetriever(BaseRetriever):
         self.top_k, self.max_per_story, self.candidates = top_k, max_per_story, candidates
         self.items = snapshot.chunks
         self.by_id = snapshot.chunk_by_id()
+        self.leads = {c.story.story_id: c for c in self.items if c.chunk.index == 0}
         self.bm25 = BM25([with_phrases(terms(c.story.title)) + with_phrases(terms(c.chunk.text)) for c in self.items])
 
     def search(self, query: str, filters: Filters = Filters(), top_k: int | None = None,
@@ -227,7 +228,7 @@ class HybridRetriever(BaseRetriever):
             ev = fused.setdefault(cid, Evidence(item, 0.0))
             ev.dense, ev.score = cos, ev.score + 1.0 / (RRF_K + rank + 1)
         ranked = self._apply_dates(list(fused.values()), hint)
-        picked = self._cap_per_story(ranked, top_k)
+        picked = self._with_lead(self._cap_per_story(ranked, top_k), filters)
         for i, ev in enumerate(picked):
             ev.rank = i + 1
         return Retrieval(query, picked, hint, vector)
@@ -250,6 +251,18 @@ class HybridRetriever(BaseRetriever):
                 if ev.story.date:
                     ev.score *= 1.0 + 0.5 * (dated.index(ev.story.date) + 1) / len(dated)
         return sorted(evidence, key=lambda e: (-e.score, e.chunk.chunk_id))
+
+    def _with_lead(self, picked: list[Evidence], filters: Filters) -> list[Evidence]:
+        """The best story's opening passage joins the evidence: news puts its key facts first."""
+        if not picked:
+            return picked
+        top = picked[0].story.story_id
+        if any(ev.story.story_id == top and ev.chunk.index == 0 for ev in picked):
+            return picked
+        lead = self.leads.get(top)
+        if lead is None or not filters.admits(lead):
+            return picked
+        return picked + [Evidence(lead, 0.0)]
 
     def _cap_per_story(self, ranked: list[Evidence], top_k: int) -> list[Evidence]:
         per_story: Counter[str] = Counter()

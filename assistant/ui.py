@@ -307,8 +307,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
         chat_inputs = [question, chatbot, turns, top_k, date_from, date_to, language, answerer]
         chat_outputs = [chatbot, turns, sources, question]
-        send.click(respond, chat_inputs, chat_outputs)
-        question.submit(respond, chat_inputs, chat_outputs)
+        send.click(respond, chat_inputs, chat_outputs, api_name="ask")
+        question.submit(respond, chat_inputs, chat_outputs, api_name=False)
 
         def show_sources(records, evt: gr.SelectData):
             idx = evt.index if isinstance(evt.index, int) else evt.index[0]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -78,3 +81,25 @@ def wait_for_port(port: int, proc: subprocess.Popen, what: str, timeout: float =
             time.sleep(0.3)
     proc.kill()
     pytest.fail(f"{what} did not listen on port {port} within {timeout:.0f} s")
+
+
+@contextlib.contextmanager
+def running_ui(root: Path, index_from: Path | None = None, **env: str):
+    """`assistant ui` in a subprocess on a free loopback port; yields (url, process)."""
+    if index_from is not None:
+        shutil.copytree(index_from / "index", root / "index")
+    port = free_port()
+    full_env = os.environ | {
+        "INDEX_DIR": str(root / "index"), "UPLOADS_DIR": str(root / "uploads"),
+        "FEEDBACK_FILE": str(root / "feedback.jsonl"), "ANSWERER": "offline", "OPENAI_BASE_URL": "",
+        "OPENAI_API_KEY": "", "GRADIO_ANALYTICS_ENABLED": "False",
+    } | env  # fmt: skip
+    cli = [sys.executable, "-m", "assistant.cli", "--env-file", str(root / "none.env")]
+    proc = subprocess.Popen([*cli, "ui", "--no-ingest", "--port", str(port)], env=full_env, cwd=PROJECT_ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        wait_for_port(port, proc, "assistant ui")
+        yield f"http://127.0.0.1:{port}", proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

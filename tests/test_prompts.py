@@ -10,7 +10,7 @@ SAMPLES = {
     "date": "2023-07-03",
     "text": "Some story text.",
     "quotes": "[1] a quote",
-    "answer": "An answer [1]."
+    "answer": "An answer [1].",
 }
 
 

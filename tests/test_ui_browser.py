@@ -5,16 +5,13 @@ test-artifacts/ for people to look at.
 """
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, free_port, wait_for_port
+from tests.conftest import PROJECT_ROOT, running_ui
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -28,20 +25,8 @@ def ui_url(tmp_path_factory, corpus_index):
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium is not installed: run `make test`, which installs Debian's chromium")
     root = tmp_path_factory.mktemp("ui")
-    shutil.copytree(corpus_index / "index", root / "index")
-    port = free_port()
-    env = os.environ | {
-        "INDEX_DIR": str(root / "index"), "UPLOADS_DIR": str(root / "uploads"),
-        "FEEDBACK_FILE": str(root / "feedback.jsonl"), "ANSWERER": "offline", "OPENAI_BASE_URL": "",
-        "OPENAI_API_KEY": "", "GRADIO_ANALYTICS_ENABLED": "False",
-    }  # fmt: skip
-    cli = [sys.executable, "-m", "assistant.cli", "--env-file", str(root / "none.env")]
-    proc = subprocess.Popen([*cli, "ui", "--no-ingest", "--port", str(port)], env=env, cwd=PROJECT_ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
-    wait_for_port(port, proc, "assistant ui")
-    yield f"http://127.0.0.1:{port}", root
-    proc.terminate()
-    proc.wait(timeout=20)
+    with running_ui(root, corpus_index) as (url, _):
+        yield url, root
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,103 @@
+"""The UI under load (20 concurrent chat sessions through gradio_client) and its safety settings."""
+
+import statistics
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from gradio_client import Client
+from gradio_client.exceptions import AuthenticationError
+
+from tests.conftest import running_ui
+
+pytestmark = pytest.mark.slow
+
+# Each session follows one conversation; the follow-up only makes sense with its own history.
+CONVERSATIONS = [
+    [("Who launched the Central Asian Alliance?", "Spotlight"), ("When was it launched?", "27 June")],
+    [("Who did Prime Minister Olzhas Bektenov meet?", "Haoliang Xu"),
+     ("Where would the subregional office they discussed be established?", "Almaty")],
+    [("What is the FRIENDS project?", "Forest Restoration"), ("Who undertook its mission to Kazakhstan?", "Bilgin")],
+    [("How many people attended the UNICEF Talks event?", "200"),
+     ("What was the slogan of the UNICEF Talks Youth Conference?", "Jastar")],
+]  # fmt: skip
+SESSIONS = 20
+ROUNDS = 2
+SECRET = "sk-load-test-secret-9876"
+
+
+def text_of(message: dict) -> str:
+    content = message["content"]
+    if isinstance(content, list):
+        return " ".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return str(content)
+
+
+def test_twenty_concurrent_sessions_get_their_own_correct_answers(tmp_path, corpus_index):
+    with running_ui(tmp_path, corpus_index) as (url, _):
+        errors, latencies, served = [], [], []
+        lock = threading.Lock()
+        deadline = time.monotonic() + 240  # bounded: the whole run stops by itself
+
+        def session(i: int) -> None:
+            conversation = CONVERSATIONS[i % len(CONVERSATIONS)]
+            foreign = {q for j, c in enumerate(CONVERSATIONS) if j != i % len(CONVERSATIONS) for q, _ in c}
+            try:
+                client = Client(url, verbose=False)
+                for _ in range(ROUNDS):
+                    history = []
+                    for question, expected in conversation:
+                        if time.monotonic() > deadline:
+                            return
+                        began = time.monotonic()
+                        history, *_ = client.predict(question, history, 6, "", "", "all", "offline", api_name="/ask")
+                        took = time.monotonic() - began
+                        answer = text_of(history[-1])
+                        asked = {text_of(m) for m in history if m["role"] == "user"}
+                        with lock:
+                            latencies.append(took)
+                            served.append(question)
+                            if expected not in answer:
+                                errors.append(f"session {i}: {question!r} got {answer[:160]!r}")
+                            if asked & foreign:
+                                errors.append(f"session {i}: history holds another session's question")
+            except Exception as err:  # any transport or server error fails the test below
+                with lock:
+                    errors.append(f"session {i}: {type(err).__name__}: {err}")
+
+        threads = [threading.Thread(target=session, args=(i,)) for i in range(SESSIONS)]
+        began = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=300)
+        elapsed = time.monotonic() - began
+    assert errors == []
+    assert len(served) == SESSIONS * ROUNDS * 2
+    p95 = statistics.quantiles(latencies, n=20)[-1]
+    print(f"\nload: {len(served)} requests from {SESSIONS} sessions in {elapsed:.1f}s, "
+          f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")  # fmt: skip
+
+
+def test_password_protects_the_ui_and_the_api_key_never_leaks(tmp_path, corpus_index):
+    env = {"UI_USERNAME": "team", "UI_PASSWORD": "s3cret-pass", "ANSWERER": "llm",
+           "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": SECRET, "LLM_TIMEOUT": "2"}  # fmt: skip
+    with running_ui(tmp_path, corpus_index, **env) as (url, proc):
+        assert url.startswith("http://127.0.0.1:")
+        with pytest.raises(AuthenticationError):
+            Client(url, verbose=False)
+        with pytest.raises(urllib.error.HTTPError) as denied:
+            urllib.request.urlopen(f"{url}/config", timeout=10)
+        assert denied.value.code in (401, 403)
+        client = Client(url, auth=("team", "s3cret-pass"), verbose=False)
+        history, *_ = client.predict("Who launched the Central Asian Alliance?", [], 6, "", "", "all", "llm",
+                                     api_name="/ask")  # fmt: skip
+        answer = text_of(history[-1])
+        assert "Spotlight" in answer and "answered offline" not in answer
+        assert "failed" in answer and "offline reader" in answer  # the dead LLM's notice
+        assert SECRET not in answer
+        proc.terminate()
+        output = proc.communicate(timeout=20)[0]
+    assert SECRET not in output
