@@ -196,5 +196,21 @@ def eval_command(ctx, qa_file, out, report, backend, gate, update_baseline) -> N
     sys.exit(code)
 
 
+@main.command()
+@click.option("--scales", default="1,10,100", show_default=True, help="Corpus sizes, as multiples of the bundle.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("benchmarks/results.md"), show_default=True)
+@click.option("--naive/--no-naive", default=True, help="Also time the naive llama-index-defaults peer.")
+@click.option("--server/--no-server", default=True, help="Also measure server mode (a real `chroma run`).")
+@click.pass_context
+@handles_errors
+def bench(ctx, scales, out, naive, server) -> None:
+    """Measure ingest, latency and memory as the corpus grows; write a markdown table and a plot."""
+    from . import bench as benchmarks
+
+    sizes = [int(x) for x in scales.split(",") if x.strip()]
+    benchmarks.run(settings_of(ctx), sizes, out, click.echo, naive=naive, server=server)
+    click.echo(f"wrote {out}")
+
+
 if __name__ == "__main__":
     main()

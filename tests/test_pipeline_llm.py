@@ -126,3 +126,27 @@ def test_llm_judge_is_cached_and_reported(tmp_path, server):
     calls = len(server.requests)
     assert judge_faithfulness(chat, rows, tmp_path / "cache")["faithfulness"] == 1.0
     assert len(server.requests) == calls  # second run read the cache
+
+
+def test_eval_with_the_llm_backend_never_writes_the_key(corpus_index, server, tmp_path):
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    qa = tmp_path / "qa.yaml"
+    qa.write_text(
+        "- id: alliance\n  question: Who launched the Central Asian Alliance?\n"
+        "  expect: {must_contain: [[Spotlight]], sources: [Central Asian Alliance]}\n"
+        "- id: population\n  question: What is the population of Kazakhstan?\n  expect: {abstain: true}\n",
+        encoding="utf-8",
+    )
+    server.default = Behaviour(reply="It was launched under the Spotlight Initiative [1].")
+    env = {"INDEX_DIR": str(corpus_index / "index"), "ANSWERER": "llm", "OPENAI_BASE_URL": server.base_url,
+           "OPENAI_API_KEY": SECRET, "OPENAI_MODEL": "stub-model"}  # fmt: skip
+    out, report = tmp_path / "results.json", tmp_path / "report.md"
+    result = CliRunner().invoke(main, ["--env-file", str(tmp_path / "none.env"), "eval", "--qa", str(qa),
+                                       "--backend", "llm", "--out", str(out), "--report", str(report)], env=env)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "eval[llm:stub-model]" in result.output and "faithfulness" in result.output
+    for text in (result.output, out.read_text(), report.read_text()):
+        assert SECRET not in text

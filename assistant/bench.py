@@ -1,0 +1,359 @@
+"""Benchmarks: latency, ingest throughput and memory as the corpus grows, beside the naive peer.
+
+`assistant bench --scales 1,10,100` builds scale corpora (the bundled files plus N-1 synthetic
+copies of every story, with new titles, dates and ids and sentences recombined across real
+stories), ingests each into embedded Chroma and into a real `chroma run` server on loopback,
+and measures everything on the machine it runs on. Results go to a markdown file and a PNG plot.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from .chunks import chunk_story, embedding_text, split_sentences
+from .config import PROJECT_ROOT, Settings
+from .pipeline import Assistant
+from .store import find_files, read_story_file
+from .stories import Story, parse_text
+
+QUESTIONS = [
+    "Who launched the Central Asian Alliance?",
+    "When was the Central Asian Alliance launched?",
+    "How many people were returned to Kazakhstan from conflict zones?",
+    "What share of Kazakhstan's land is degraded?",
+    "Who did Prime Minister Olzhas Bektenov meet?",
+    "How many companies from Kazakhstan are members of the UN Global Compact?",
+    "Where was the third Regional Workshop on Integrated Community Development held?",
+    "What was the slogan of the UNICEF Talks Youth Conference?",
+    "How many pesticide stores are there in Kazakhstan?",
+    "What is the population of Kazakhstan?",
+]
+
+
+# -- the scale corpus -------------------------------------------------------------------
+def bundled_stories(corpus_dir: Path) -> list[Story]:
+    stories = []
+    for path in find_files([corpus_dir]):
+        stories += parse_text(read_story_file(path), path.name)
+    return stories
+
+
+def write_scale_corpus(corpus_dir: Path, scale: int, out: Path, seed: int = 7) -> Path:
+    """The bundled files plus (scale-1) synthetic copies of each story, one file per story."""
+    out.mkdir(parents=True, exist_ok=True)
+    for path in find_files([corpus_dir]):
+        shutil.copy(path, out / path.name)
+    stories = bundled_stories(corpus_dir)
+    pool = [s.text for story in stories if story.language == "en" for s in split_sentences(story.text)
+            if len(s.text.split()) >= 6]  # fmt: skip
+    rng = random.Random(seed)
+    for copy in range(1, scale):
+        for i, story in enumerate(stories):
+            sentences = [s.text for s in split_sentences(story.text)]
+            mixed = [rng.choice(pool) if story.language == "en" and rng.random() < 0.35 else s for s in sentences]
+            rng.shuffle(mixed)
+            when = date(2015, 1, 1) + timedelta(days=rng.randrange(3650))
+            title = f"{story.title} — edition {copy}"
+            body = "\n".join(" ".join(mixed[j : j + 4]) for j in range(0, len(mixed), 4))
+            (out / f"syn_{copy:03d}_{i:02d}.txt").write_text(
+                f"{title}\n{when.strftime('%d %B %Y')}\n{body}\n", encoding="utf-8"
+            )
+    return out
+
+
+# -- measuring --------------------------------------------------------------------------
+@dataclass
+class Row:
+    scale: int
+    mode: str
+    stories: int = 0
+    chunks: int = 0
+    ingest_s: float = 0.0
+    reingest_s: float = 0.0
+    embed_only_chunks_s: float = 0.0
+    index_mb: float = 0.0
+    retrieval_ms: list[float] = field(default_factory=list)
+    answer_ms: list[float] = field(default_factory=list)
+    cold_start_s: float = 0.0
+    ask_rss_mb: float = 0.0
+    ui_rss_mb: float = 0.0
+    eval_answer: float | None = None
+
+    @property
+    def ingest_chunks_s(self) -> float:
+        return self.chunks / self.ingest_s if self.ingest_s else 0.0
+
+
+def pct(values: list[float], p: int) -> float:
+    if not values:
+        return 0.0
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
+
+
+def folder_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_chroma(data: Path) -> tuple[subprocess.Popen, int]:
+    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or "chroma"
+    port = free_port()
+    proc = subprocess.Popen([chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(data)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, port
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("chroma run did not start")
+
+
+def embed_throughput(assistant: Assistant, corpus: Path) -> float:
+    """Chunks per second for the embedding model alone, on exactly the chunks ingest embeds."""
+    e = assistant.embedder
+    texts = []
+    for path in find_files([corpus]):
+        for story in parse_text(read_story_file(path), path.name):
+            texts += [embedding_text(story, c) for c in chunk_story(story, 160, e.count_tokens)]
+    began = time.perf_counter()
+    for i in range(0, len(texts), 32):
+        e.passages(texts[i : i + 32])
+    return len(texts) / (time.perf_counter() - began)
+
+
+def time_queries(assistant: Assistant) -> tuple[list[float], list[float]]:
+    assistant.ask("warm-up question")
+    retrieval, answers = [], []
+    for _ in range(3):
+        for q in QUESTIONS:
+            began = time.perf_counter()
+            assistant.retriever.search(q)
+            retrieval.append((time.perf_counter() - began) * 1000)
+            began = time.perf_counter()
+            assistant.ask(q)
+            answers.append((time.perf_counter() - began) * 1000)
+    return retrieval, answers
+
+
+def cold_start(env: dict) -> tuple[float, float]:
+    """Seconds from process start to the first answer on an existing index, and that process's peak RSS."""
+    cmd = [sys.executable, "-m", "assistant.cli", "--env-file", os.devnull, "ask", QUESTIONS[0]]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    began = time.perf_counter()
+    subprocess.run(cmd, env=env, cwd=PROJECT_ROOT, check=True, capture_output=True)
+    took = time.perf_counter() - began
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return took, max(peak, before) / 1024
+
+
+def ui_rss(env: dict) -> float:
+    """Peak RSS (MB) of the UI process after it answered a question through its API."""
+    from gradio_client import Client
+
+    port = free_port()
+    cmd = [sys.executable, "-m", "assistant.cli", "--env-file", os.devnull, "ui", "--no-ingest", "--port", str(port)]
+    proc = subprocess.Popen(cmd, env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        Client(f"http://127.0.0.1:{port}", verbose=False).predict(
+            QUESTIONS[0], [], 6, "", "", "all", "offline", api_name="/ask"
+        )
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        return int(next(line for line in status.splitlines() if line.startswith("VmHWM")).split()[1]) / 1024
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def measure(settings: Settings, corpus: Path, scale: int, mode: str, env: dict, with_processes: bool) -> Row:
+    row = Row(scale, mode)
+    assistant = Assistant.from_settings(settings)
+    report = assistant.ingest([corpus])
+    row.ingest_s = report.seconds
+    snap = assistant.snapshot
+    row.stories, row.chunks = len(snap.stories), len(snap.chunks)
+    row.reingest_s = assistant.ingest([corpus]).seconds
+    row.embed_only_chunks_s = embed_throughput(assistant, corpus)
+    row.retrieval_ms, row.answer_ms = time_queries(assistant)
+    if with_processes:
+        row.cold_start_s, row.ask_rss_mb = cold_start(env)
+        row.ui_rss_mb = ui_rss(env)
+    return row
+
+
+def measure_naive(settings: Settings, corpus: Path, scale: int, eval_cases) -> Row:
+    from .evaluate import DEFAULT_QA, evaluate
+    from .naive import NaiveAssistant
+
+    row = Row(scale, "naive")
+    began = time.perf_counter()
+    naive = NaiveAssistant(settings, corpus)
+    row.ingest_s = time.perf_counter() - began
+    row.stories = len(naive.files)
+    row.chunks = len(naive.index.docstore.docs) if hasattr(naive.index, "docstore") else 0
+    for q in QUESTIONS * 2:
+        began = time.perf_counter()
+        naive.ask(q)
+        row.answer_ms.append((time.perf_counter() - began) * 1000)
+    if eval_cases:
+        doc = evaluate(naive, eval_cases, DEFAULT_QA, "naive", naive.snapshot.stories)
+        row.eval_answer = doc["aggregates"]["answer_pass_rate"]
+    return row
+
+
+def eval_score(settings: Settings, eval_cases) -> float:
+    from .evaluate import DEFAULT_QA, evaluate
+
+    assistant = Assistant.from_settings(settings)
+    doc = evaluate(assistant, eval_cases, DEFAULT_QA, "offline", assistant.snapshot.stories)
+    return doc["aggregates"]["answer_pass_rate"]
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())  # fmt: skip
+    mem = next(
+        line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+    )
+    return f"{os.cpu_count()} cores ({cpu}), {int(mem) / 1024 / 1024:.0f} GiB RAM, Python {platform.python_version()}"
+
+
+# -- the run ----------------------------------------------------------------------------
+def run(settings: Settings, scales: list[int], out: Path, echo: Callable[[str], None], naive: bool = True,
+        server: bool = True, with_processes: bool = True, eval_naive_at: int = 1) -> list[Row]:  # fmt: skip
+    from .evaluate import DEFAULT_QA, load_cases
+
+    cases = load_cases(DEFAULT_QA)
+    rows: list[Row] = []
+    work = Path(tempfile.mkdtemp(prefix="kz-bench-"))
+    try:
+        for scale in scales:
+            corpus = write_scale_corpus(settings.paths.corpus_dir, scale, work / f"corpus-{scale}")
+            echo(f"scale {scale}: {len(find_files([corpus]))} files")
+            index = work / f"index-{scale}"
+            env = os.environ | {"INDEX_DIR": str(index), "ANSWERER": "offline", "OPENAI_BASE_URL": "",
+                                "OPENAI_API_KEY": "", "CHROMA_HOST": ""}  # fmt: skip
+            embedded = settings.with_changes(paths={"index_dir": index}, llm={"answerer": "offline"},
+                                             store={"chroma_host": ""})  # fmt: skip
+            row = measure(embedded, corpus, scale, "embedded", env, with_processes)
+            row.index_mb = folder_mb(index)
+            row.eval_answer = eval_score(embedded, cases)
+            rows.append(row)
+            echo(summary(row))
+            if server:
+                data = work / f"server-{scale}"
+                proc, port = start_chroma(data)
+                try:
+                    remote = embedded.with_changes(store={"chroma_host": "127.0.0.1", "chroma_port": port,
+                                                          "collection": f"bench{scale}"})  # fmt: skip
+                    srow = measure(remote, corpus, scale, "server", env, False)
+                    srow.index_mb = folder_mb(data)
+                    rows.append(srow)
+                    echo(summary(srow))
+                finally:
+                    proc.terminate()
+                    proc.wait(timeout=30)
+            if naive:
+                nrow = measure_naive(embedded, corpus, scale, cases if scale <= eval_naive_at else None)
+                rows.append(nrow)
+                echo(summary(nrow))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report(rows, out), encoding="utf-8")
+    return rows
+
+
+def summary(r: Row) -> str:
+    latency = f"answer p50 {pct(r.answer_ms, 50):.0f} ms p95 {pct(r.answer_ms, 95):.0f} ms"
+    return (f"  {r.mode:<8} scale {r.scale}: {r.stories} stories, {r.chunks} chunks, ingest {r.ingest_s:.1f}s "
+            f"({r.ingest_chunks_s:.1f} chunks/s; embedder alone {r.embed_only_chunks_s:.1f}), re-ingest "
+            f"{r.reingest_s:.2f}s, {latency}")  # fmt: skip
+
+
+def report(rows: list[Row], out: Path) -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured by `assistant bench` on {machine()}, {time.strftime('%Y-%m-%d')}. Offline answerer;",
+        f"{len(QUESTIONS)} fixed questions, each asked 3 times (naive: 2). Scale N = the bundled corpus plus N-1",
+        "synthetic copies of every story. Naive = llama-index defaults (1024-token SentenceSplitter,",
+        "VectorStoreIndex on Chroma, vector top-2, most similar sentence), same embedding model.",
+        "",
+        "| scale | mode | stories | chunks | ingest s | chunks/s | embedder alone chunks/s | re-ingest s | "
+        "index MB | retrieval p50/p95 ms | answer p50/p95 ms | cold start s | ask RSS MB | UI RSS MB | eval answer |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        retrieval = f"{pct(r.retrieval_ms, 50):.0f} / {pct(r.retrieval_ms, 95):.0f}" if r.retrieval_ms else "—"
+        lines.append(
+            f"| {r.scale} | {r.mode} | {r.stories} | {r.chunks} | {r.ingest_s:.1f} | {r.ingest_chunks_s:.1f} | "
+            f"{r.embed_only_chunks_s:.1f} | {r.reingest_s:.2f} | {r.index_mb:.1f} | {retrieval} | "
+            f"{pct(r.answer_ms, 50):.0f} / {pct(r.answer_ms, 95):.0f} | {r.cold_start_s or 0:.1f} | "
+            f"{r.ask_rss_mb or 0:.0f} | {r.ui_rss_mb or 0:.0f} | "
+            f"{'—' if r.eval_answer is None else f'{r.eval_answer:.3f}'} |"
+        )
+    png = plot(rows, out.with_suffix(".png"))
+    if png:
+        lines += ["", f"![latency and ingest time against corpus size]({png.name})"]
+    return "\n".join(lines) + "\n"
+
+
+def plot(rows: list[Row], path: Path) -> Path | None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    for mode in ("embedded", "server", "naive"):
+        rs = [r for r in rows if r.mode == mode]
+        if not rs:
+            continue
+        xs = [r.scale for r in rs]
+        left.plot(xs, [pct(r.answer_ms, 95) for r in rs], marker="o", label=f"{mode} answer p95")
+        left.plot(xs, [pct(r.answer_ms, 50) for r in rs], marker=".", linestyle="--", label=f"{mode} answer p50")
+        right.plot(xs, [r.ingest_s for r in rs], marker="o", label=mode)
+    for ax, title, unit in ((left, "query latency", "ms"), (right, "ingest time", "s")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("corpus scale (× bundled corpus)")
+        ax.set_ylabel(unit)
+        ax.set_title(title)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
