@@ -144,8 +144,8 @@ def test_eval_with_the_llm_backend_never_writes_the_key(corpus_index, server, tm
     env = {"INDEX_DIR": str(corpus_index / "index"), "ANSWERER": "llm", "OPENAI_BASE_URL": server.base_url,
            "OPENAI_API_KEY": SECRET, "OPENAI_MODEL": "stub-model"}  # fmt: skip
     out, report = tmp_path / "results.json", tmp_path / "report.md"
-    result = CliRunner().invoke(main, ["--env-file", str(tmp_path / "none.env"), "eval", "--qa", str(qa),
-                                       "--backend", "llm", "--out", str(out), "--report", str(report)], env=env)  # fmt: skip
+    args = ["--env-file", str(tmp_path / "none.env"), "eval", "--qa", str(qa), "--backend", "llm"]
+    result = CliRunner().invoke(main, [*args, "--out", str(out), "--report", str(report)], env=env)
     assert result.exit_code == 0, result.output
     assert "eval[llm:stub-model]" in result.output and "faithfulness" in result.output
     for text in (result.output, out.read_text(), report.read_text()):
