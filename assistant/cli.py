@@ -201,14 +201,24 @@ def eval_command(ctx, qa_file, out, report, backend, gate, update_baseline) -> N
 @click.option("--out", type=click.Path(path_type=Path), default=Path("benchmarks/results.md"), show_default=True)
 @click.option("--naive/--no-naive", default=True, help="Also time the naive llama-index-defaults peer.")
 @click.option("--server/--no-server", default=True, help="Also measure server mode (a real `chroma run`).")
+@click.option("--server-up-to", type=int, default=0, help="Server mode only at scales up to this (0: all).")
 @click.pass_context
 @handles_errors
-def bench(ctx, scales, out, naive, server) -> None:
+def bench(ctx, scales, out, naive, server, server_up_to) -> None:
     """Measure ingest, latency and memory as the corpus grows; write a markdown table and a plot."""
     from . import bench as benchmarks
 
     sizes = [int(x) for x in scales.split(",") if x.strip()]
-    benchmarks.run(settings_of(ctx), sizes, out, click.echo, naive=naive, server=server)
+    benchmarks.run(
+        settings_of(ctx),
+        sizes,
+        out,
+        click.echo,
+        naive=naive,
+        server=server,
+        eval_naive_at=max(sizes),
+        server_up_to=server_up_to,
+    )
     click.echo(f"wrote {out}")
 
 

@@ -43,6 +43,7 @@ class NaiveAssistant:
             embed_model=LlamaIndexEmbedding(self.embedder),
             transformations=[SentenceSplitter(chunk_size=1024, chunk_overlap=200)],
         )
+        self.chunk_count = collection.count()
         self.retriever = self.index.as_retriever(similarity_top_k=2)
         self.files = {d.metadata["file_name"]: d.text for d in documents}
         stories = {
