@@ -348,6 +348,7 @@ class Candidate:
     own_terms: frozenset[str]
     meta_terms: frozenset[str]  # facts from the story's metadata (its year)
     bigrams: frozenset[tuple[str, str]]
+    story_terms: frozenset[str] = frozenset()  # every term of the story: what the question says to place it
     score: float = 0.0
     coverage: float = 0.0
     typed: bool = False
@@ -358,6 +359,11 @@ def _story_sentences(story_id: str, text: str) -> tuple[Sentence, ...]:
     return tuple(split_sentences(text))
 
 
+@lru_cache(maxsize=4096)
+def _story_terms(story_id: str, text: str) -> frozenset[str]:
+    return frozenset(terms(text))
+
+
 def candidates(evidence: Sequence[Evidence]) -> list[Candidate]:
     seen: set[tuple[str, int]] = set()
     out = []
@@ -366,6 +372,7 @@ def candidates(evidence: Sequence[Evidence]) -> list[Candidate]:
         sentences = _story_sentences(story.story_id, story.text)
         title_terms = set(terms(story.title))
         meta = frozenset({story.date[:4]} if story.date else set())
+        whole = _story_terms(story.story_id, story.text) | frozenset(terms(story.title))
         previous: Sentence | None = None
         for s in sentences:
             inside = ev.chunk.start <= s.start < ev.chunk.end
@@ -373,7 +380,8 @@ def candidates(evidence: Sequence[Evidence]) -> list[Candidate]:
                 seen.add((story.story_id, s.start))
                 context = title_terms | (set(terms(previous.text)) if previous else set())
                 seq = terms(s.text)
-                out.append(Candidate(ev, s, frozenset(context), frozenset(seq), meta, frozenset(zip(seq, seq[1:]))))
+                pairs = frozenset(zip(seq, seq[1:]))
+                out.append(Candidate(ev, s, frozenset(context), frozenset(seq), meta, pairs, story_terms=whole))
             previous = s
     return out
 
@@ -394,6 +402,9 @@ class Reading:
 
     part: Part
     scored: list[Candidate]  # copies of the candidates, best first
+
+
+STORY_WEIGHT = 0.3  # a question term found elsewhere in the sentence's story: it places the story, not the fact
 
 
 def score_part(
@@ -418,7 +429,8 @@ def score_part(
         has = c.own_terms | c.meta_terms
         own = sum(w(t) for t in part.terms if t in has)
         ctx = sum(w(t) for t in part.terms if t not in has and t in c.context_terms)
-        c.coverage = (own + ctx_weight * ctx) / total
+        rest = sum(w(t) for t in part.terms if t not in has and t not in c.context_terms and t in c.story_terms)
+        c.coverage = (own + ctx_weight * ctx + STORY_WEIGHT * rest) / total
         required = {t for t in part.focus if t in weights_known}
         if required and not required & has:
             c.coverage *= 0.7

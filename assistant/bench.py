@@ -280,6 +280,7 @@ def run(settings: Settings, scales: list[int], out: Path, echo: Callable[[str], 
             row.eval_answer = eval_score(embedded, cases)
             rows.append(row)
             echo(summary(row))
+            write_report(rows, out)  # after every row, so a long run leaves what it measured
             if server and (not server_up_to or scale <= server_up_to):
                 data = work / f"server-{scale}"
                 proc, port = start_chroma(data)
@@ -290,6 +291,7 @@ def run(settings: Settings, scales: list[int], out: Path, echo: Callable[[str], 
                     srow.index_mb = folder_mb(data)
                     rows.append(srow)
                     echo(summary(srow))
+                    write_report(rows, out)
                 finally:
                     proc.terminate()
                     proc.wait(timeout=30)
@@ -297,7 +299,7 @@ def run(settings: Settings, scales: list[int], out: Path, echo: Callable[[str], 
                 nrow = measure_naive(embedded, corpus, scale, cases if scale <= eval_naive_at else None)
                 rows.append(nrow)
                 echo(summary(nrow))
-            write_report(rows, out)  # after every scale, so a long run leaves what it measured
+                write_report(rows, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     write_report(rows, out)
