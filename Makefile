@@ -34,4 +34,4 @@ eval: $(STAMP)
 	$(BIN)/assistant eval --out eval/results.json --report eval/report.md
 
 clean:
-	rm -rf $(VENV) data/index
+	rm -rf $(VENV) data/index data/index-cache

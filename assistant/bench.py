@@ -12,7 +12,6 @@ import json
 import os
 import platform
 import random
-import resource
 import shutil
 import socket
 import statistics
@@ -167,15 +166,27 @@ def time_queries(assistant: Assistant) -> tuple[list[float], list[float]]:
     return retrieval, answers
 
 
+ASK_AND_REPORT_RSS = """
+import resource, sys
+from assistant.cli import main
+try:
+    main(sys.argv[1:])
+finally:
+    print("peak-rss-kb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
+
+
 def cold_start(env: dict) -> tuple[float, float]:
-    """Seconds from process start to the first answer on an existing index, and that process's peak RSS."""
-    cmd = [sys.executable, "-m", "assistant.cli", "--env-file", os.devnull, "ask", QUESTIONS[0]]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Seconds from process start to the first answer on an existing index, and that process's peak RSS (MB).
+
+    The child reports its own peak: RUSAGE_CHILDREN would give the largest of every child so far.
+    """
+    cmd = [sys.executable, "-c", ASK_AND_REPORT_RSS, "--env-file", os.devnull, "ask", QUESTIONS[0]]
     began = time.perf_counter()
-    subprocess.run(cmd, env=env, cwd=PROJECT_ROOT, check=True, capture_output=True)
+    done = subprocess.run(cmd, env=env, cwd=PROJECT_ROOT, check=True, capture_output=True, text=True)
     took = time.perf_counter() - began
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return took, max(peak, before) / 1024
+    peak = int(done.stderr.rsplit("peak-rss-kb", 1)[1].split()[0])
+    return took, peak / 1024
 
 
 def ui_rss(env: dict) -> float:

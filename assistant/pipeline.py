@@ -6,6 +6,10 @@ measures is what users get.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import pickle
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -15,12 +19,13 @@ from . import prompts
 from .answer import ABSTAIN_TEXT, Answer, OfflineReader, check_llm_citations
 from .config import Settings, load_settings
 from .embeddings import Embedder, make_embedder
-from .errors import InvalidQuestionError, LLMError
+from .errors import IndexMissingError, InvalidQuestionError, LLMError
 from .llm import ChatModel, make_chat_model
-from .retrieve import Evidence, Filters, HybridRetriever, condense
+from .retrieve import BM25, Evidence, Filters, HybridRetriever, bm25_index, condense
 from .store import IngestReport, Snapshot, StoryStore
 
 NO_ANSWER_MARK = "stories don't say"
+log = logging.getLogger(__name__)
 
 
 class Assistant:
@@ -52,10 +57,43 @@ class Assistant:
 
     def _load(self) -> None:
         r = self.settings.retrieval
-        snapshot = self.store.snapshot()
-        self._retriever = HybridRetriever(self.store, snapshot, self.embedder, r.top_k, r.max_per_story, r.candidates)
+        snapshot, bm25 = self._snapshot_and_bm25()
+        self._retriever = HybridRetriever(self.store, snapshot, self.embedder, r.top_k, r.max_per_story, r.candidates,
+                                          bm25)  # fmt: skip
         texts = [s.text for s in snapshot.stories.values()]
         self._reader = OfflineReader(self.embedder, self._retriever.bm25.idf, texts)
+
+    def _snapshot_and_bm25(self) -> tuple[Snapshot, BM25]:
+        """What retrieval needs, from a local cache keyed by the store's fingerprint when it still matches.
+
+        Measured at 100x the bundled corpus (17,194 chunks): reading every chunk record from
+        Chroma takes 3.6 s and tokenising and indexing them for BM25 5 s; the cache loads in
+        a fraction of that. It is a derived file: deleted, stale or unreadable, it is rebuilt.
+        """
+        key = self.store.fingerprint(self.settings.embedding.chunk_tokens)
+        folder = self.settings.paths.index_dir.parent / f"{self.settings.paths.index_dir.name}-cache"
+        path = folder / f"retrieval-{key}.pickle"
+        try:
+            with path.open("rb") as f:
+                snapshot, bm25 = pickle.load(f)
+            snapshot.last_ingest = self.store.last_ingest()
+            return snapshot, bm25
+        except FileNotFoundError:
+            pass
+        except Exception as err:  # a torn or foreign file: rebuild it
+            log.warning("ignoring unreadable retrieval cache %s: %s", path, err)
+        snapshot = self.store.snapshot()
+        bm25 = bm25_index(snapshot)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for old in folder.glob("retrieval-*.pickle"):
+                old.unlink(missing_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_bytes(pickle.dumps((snapshot, bm25), protocol=pickle.HIGHEST_PROTOCOL))
+            partial.replace(path)
+        except OSError as err:
+            log.warning("could not write the retrieval cache %s: %s", path, err)
+        return snapshot, bm25
 
     @property
     def snapshot(self) -> Snapshot:
@@ -63,8 +101,13 @@ class Assistant:
 
     def ingest(self, paths: Sequence[Path] | None = None, rebuild: bool = False, progress=None) -> IngestReport:
         report = self.store.ingest(list(paths or [self.settings.paths.corpus_dir]), rebuild=rebuild, progress=progress)
+        began = time.perf_counter()
         with self._lock:
             self._retriever = None
+            if report.stories_added or report.stories_removed:
+                with contextlib.suppress(IndexMissingError):
+                    self._load()  # builds the retrieval cache now, so the first question is quick
+        report.seconds += time.perf_counter() - began
         return report
 
     # -- asking -----------------------------------------------------------------------

@@ -156,6 +156,11 @@ class BM25:
         return out
 
 
+def bm25_index(snapshot: Snapshot) -> BM25:
+    """BM25 over each chunk's story title and text, in snapshot order."""
+    return BM25([with_phrases(terms(c.story.title)) + with_phrases(terms(c.chunk.text)) for c in snapshot.chunks])
+
+
 def with_phrases(seq: list[str]) -> list[str]:
     """Terms plus adjacent-term pairs, so "resident representative" outranks the two words apart."""
     return seq + [f"{a}_{b}" for a, b in zip(seq, seq[1:])]
@@ -231,14 +236,14 @@ class HybridRetriever(BaseRetriever):
     """BM25 + vectors fused by reciprocal rank; a llama-index retriever."""
 
     def __init__(self, store: StoryStore, snapshot: Snapshot, embedder: Embedder, top_k: int = 6,
-                 max_per_story: int = 3, candidates: int = 30) -> None:  # fmt: skip
+                 max_per_story: int = 3, candidates: int = 30, bm25: BM25 | None = None) -> None:  # fmt: skip
         super().__init__()
         self.store, self.snapshot, self.embedder = store, snapshot, embedder
         self.top_k, self.max_per_story, self.candidates = top_k, max_per_story, candidates
         self.items = snapshot.chunks
         self.by_id = snapshot.chunk_by_id()
         self.leads = {c.story.story_id: c for c in self.items if c.chunk.index == 0}
-        self.bm25 = BM25([with_phrases(terms(c.story.title)) + with_phrases(terms(c.chunk.text)) for c in self.items])
+        self.bm25 = bm25 if bm25 is not None else bm25_index(snapshot)
 
     def search(self, query: str, filters: Filters = Filters(), top_k: int | None = None,
                hint: DateHint | None = None) -> Retrieval:  # fmt: skip

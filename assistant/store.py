@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -341,6 +342,26 @@ class StoryStore:
         self._stories.modify(metadata=meta)
 
     # -- reading ----------------------------------------------------------------------
+    def fingerprint(self, *extra: object) -> str:
+        """A hash of every story record (and `extra` settings): equal fingerprints, equal snapshots.
+
+        A story's record is written after its chunks and deleted before them, so the set of
+        records decides which chunks a snapshot holds; reading 1,800 records is cheap where
+        reading 17,000 chunk records is not.
+        """
+        self._open(create=False)
+        try:
+            got = self._stories.get(include=["metadatas"])
+        except Exception as err:
+            raise IndexCorruptError(self.where, f"reading failed: {err}") from err
+        body = json.dumps(sorted(zip(got["ids"], got["metadatas"])), sort_keys=True, default=str)
+        head = json.dumps([SCHEMA_VERSION, self.embedder.name, self.where, *map(str, extra)])
+        return hashlib.sha256(f"{head}|{body}".encode()).hexdigest()[:32]
+
+    def last_ingest(self) -> str:
+        self._open(create=False)
+        return (self._stories.metadata or {}).get("last_ingest", "")
+
     def snapshot(self) -> Snapshot:
         self._open(create=False)
         try:
@@ -362,8 +383,7 @@ class StoryStore:
             chunk = Chunk(cid, story.story_id, int(meta["chunk_index"]), start, end, story.text[start:end])
             chunks.append(StoredChunk(chunk, story))
         chunks.sort(key=lambda c: (c.story.source, c.story.start, c.chunk.index))
-        last = (self._stories.metadata or {}).get("last_ingest", "")
-        return Snapshot(stories, chunks, last)
+        return Snapshot(stories, chunks, self.last_ingest())
 
     def dense_search(self, vector: np.ndarray, k: int, filters: MetadataFilters | None) -> list[tuple[str, float]]:
         """(chunk_id, cosine similarity) best first, through llama-index's Chroma vector store."""

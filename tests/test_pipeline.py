@@ -68,3 +68,28 @@ def _parts(root):
     settings = make_settings(root)
     embedder = make_embedder(settings)
     return embedder, StoryStore(settings, embedder)
+
+
+def test_retrieval_cache_is_reused_and_follows_every_ingest(tmp_path, small_corpus):
+    settings = make_settings(tmp_path)
+    first = Assistant.from_settings(settings)
+    first.ingest([small_corpus])
+    question = "Who did Prime Minister Olzhas Bektenov meet?"
+    fresh = first.ask(question)
+    cache = tmp_path / "index-cache"
+    [written] = cache.glob("retrieval-*.pickle")
+
+    cached = Assistant.from_settings(settings)
+    assert cached.ask(question).as_dict() | {"latency_ms": 0} == fresh.as_dict() | {"latency_ms": 0}
+    assert list(cache.glob("retrieval-*.pickle")) == [written]
+
+    garden = small_corpus / "garden.txt"
+    garden.write_text("Garden opens in Shymkent\n12 May 2024\nA community garden with 40 plots opened.\n")
+    cached.ingest([small_corpus])
+    after = Assistant.from_settings(settings)
+    assert "40 plots" in after.ask("How many plots does the garden in Shymkent have?").text
+    [rewritten] = cache.glob("retrieval-*.pickle")
+    assert rewritten != written
+
+    rewritten.write_bytes(b"torn")
+    assert "40 plots" in Assistant.from_settings(settings).ask("How many plots does the garden in Shymkent have?").text
