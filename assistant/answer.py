@@ -372,7 +372,7 @@ def candidates(evidence: Sequence[Evidence]) -> list[Candidate]:
         sentences = _story_sentences(story.story_id, story.text)
         title_terms = set(terms(story.title))
         meta = frozenset({story.date[:4]} if story.date else set())
-        whole = _story_terms(story.story_id, story.text) | frozenset(terms(story.title))
+        whole = _story_terms(story.story_id, story.text) | title_terms
         previous: Sentence | None = None
         for s in sentences:
             inside = ev.chunk.start <= s.start < ev.chunk.end
