@@ -8,8 +8,8 @@ Pipeline, one module per stage: config -> stories -> chunks -> embeddings/store 
 retrieve -> answer (offline reader) / llm -> pipeline (Assistant) -> cli / ui.
 """
 
-from .answer import Answer, Citation
 from .config import Settings, load_settings
 from .pipeline import Assistant
+from .results import Answer, Citation
 
 __all__ = ["Assistant", "Settings", "Answer", "Citation", "load_settings"]

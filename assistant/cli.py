@@ -10,9 +10,9 @@ from pathlib import Path
 
 import click
 
-from .answer import Answer
 from .config import Settings, load_settings
 from .errors import AssistantError
+from .results import Answer
 from .retrieve import Filters
 
 
@@ -183,17 +183,47 @@ def ui(ctx, host, port, ingest) -> None:
 @click.option("--report", type=click.Path(path_type=Path), default=None, help="Write a markdown report here.")
 @click.option("--backend", type=click.Choice(["offline", "llm", "naive"]), default="offline", show_default=True,
               help="offline reader, the configured LLM, or the naive llama-index-defaults peer.")  # fmt: skip
+@click.option("--corpus", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
+              help="A folder of your own stories to ask instead (a throwaway index).")  # fmt: skip
 @click.option("--gate/--no-gate", default=False, help="Exit 1 if below the floors or a baseline case regressed.")
-@click.option("--update-baseline", is_flag=True, help="Write eval/baseline.json from this run.")
+@click.option("--floors", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="Floors for --gate (default eval/floors.yaml).")  # fmt: skip
+@click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Per-case baseline for --gate/--update-baseline (default: eval/baseline.json).")  # fmt: skip
+@click.option("--update-baseline", is_flag=True, help="Write the baseline from this run.")
+@click.option("--every", type=click.IntRange(min=1), default=1, help="Ask only every Nth case (for slow backends).")
+@click.option("--plot", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Draw the abstention trade-off to this PNG (needs matplotlib).")  # fmt: skip
 @click.pass_context
 @handles_errors
-def eval_command(ctx, qa_file, out, report, backend, gate, update_baseline) -> None:
-    """Score the assistant on hand-written Q&A pairs (answers, citations, abstention, latency)."""
+def eval_command(ctx, qa_file, out, report, backend, corpus, gate, floors, baseline, update_baseline, every,
+                 plot) -> None:  # fmt: skip
+    """Score the assistant on Q&A pairs (answers, citations, abstention, latency).
+
+    With --corpus DIR the questions are asked of DIR's stories alone, in a throwaway
+    index cached by the files' content hash; your own index is left untouched.
+    """
     from . import evaluate
 
     settings = settings_of(ctx)
-    code = evaluate.run_cli(settings, qa_file, out, report, backend, gate, update_baseline, click.echo)
+    code = evaluate.run_cli(settings, qa_file, out, report, backend, gate, update_baseline, click.echo, corpus=corpus,
+                            floors=floors, baseline=baseline, every=every, plot=plot)  # fmt: skip
     sys.exit(code)
+
+
+@main.command("train-reader")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Where to write the fitted model (default: the package's reader_model.json).")  # fmt: skip
+@click.option(
+    "--check", is_flag=True, help="Refit and exit 1 unless the result equals the committed model bit for bit."
+)
+@click.pass_context
+@handles_errors
+def train_reader(ctx, out, check) -> None:
+    """Fit the offline reader's weights and thresholds from the train and dev splits (needs scikit-learn)."""
+    from . import training
+
+    sys.exit(training.run_cli(settings_of(ctx), out, check, click.echo))
 
 
 @main.command()

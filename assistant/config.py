@@ -37,6 +37,11 @@ class PathSettings(BaseModel):
     uploads_dir: Path = env_field(
         "UPLOADS_DIR", PROJECT_ROOT / "data" / "uploads", "Where stories uploaded through the web UI are kept."
     )
+    eval_index_dir: Path = env_field(
+        "EVAL_INDEX_DIR",
+        PROJECT_ROOT / "data" / "eval-index",
+        "Throwaway indexes of `assistant eval --corpus` folders, one per content hash (git-ignored).",
+    )
     feedback_file: Path = env_field(
         "FEEDBACK_FILE", PROJECT_ROOT / "data" / "feedback.jsonl", "JSONL file that collects thumbs up/down."
     )

@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import statistics
+import string
 import subprocess
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -19,15 +21,16 @@ from pathlib import Path
 
 import yaml
 
-from .answer import MAX_ANSWER_CHARS, Answer
 from .config import PROJECT_ROOT, Settings
 from .errors import ConfigError
+from .results import MAX_ANSWER_CHARS, Answer
 
 EVAL_DIR = PROJECT_ROOT / "eval"
 DEFAULT_QA = EVAL_DIR / "qa.yaml"
 FLOORS = EVAL_DIR / "floors.yaml"
 BASELINE = EVAL_DIR / "baseline.json"
 TIMING_KEYS = ("latency_ms", "latency_p50_ms", "latency_p95_ms")
+PUNCTUATION = frozenset(string.punctuation)
 
 
 @dataclass
@@ -39,6 +42,7 @@ class Case:
     must_contain: list[list[str]] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     abstain: bool = False
+    match: str = ""  # "squad": compare with SQuAD's answer normalisation (case, punctuation, articles)
 
 
 def load_cases(path: Path) -> list[Case]:
@@ -63,6 +67,7 @@ def load_cases(path: Path) -> list[Case]:
             must_contain=groups,
             sources=list(expect.get("sources") or []),
             abstain=bool(expect.get("abstain", False)),
+            match=str(expect.get("match", "")),
         )
         if case.id in seen:
             raise ConfigError(f"{path}: duplicate case id {case.id!r}")
@@ -77,6 +82,20 @@ def fold(text: str) -> str:
 
 def matches(text: str, needle: str) -> bool:
     return fold(needle) in fold(text) if needle.strip() else needle in text
+
+
+def squad_normalize(text: str) -> str:
+    """SQuAD's answer normalisation: lower case, no punctuation, no articles, single spaces."""
+    text = "".join(ch for ch in text.lower() if ch not in PUNCTUATION)
+    return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
+
+
+def contains_answer(text: str, needle: str, match: str = "") -> bool:
+    """Does `text` hold `needle`, compared the way the case asks (SQuAD's normalisation or folded case)?"""
+    if match == "squad":
+        n = squad_normalize(needle)
+        return bool(n) and f" {n} " in f" {squad_normalize(text)} "
+    return matches(text, needle)
 
 
 def cites_source(citation: dict, sources: Sequence[str]) -> bool:
@@ -94,7 +113,7 @@ def grade(case: Case, answer: dict, stories: dict) -> dict:
         if answer["abstained"]:
             failures.append("abstained on an answerable question")
         for group in case.must_contain:
-            if not any(matches(text, alt) for alt in group):
+            if not any(contains_answer(text, alt, case.match) for alt in group):
                 failures.append(f"missing one of {group}")
         if len(text) > MAX_ANSWER_CHARS:
             failures.append(f"answer is {len(text)} characters (limit {MAX_ANSWER_CHARS})")
@@ -204,6 +223,7 @@ def run_cases(ask: Callable[[Case], Answer], cases: list[Case], stories: dict, p
                 "retrieved": [{"story_id": r["story_id"], "title": r["title"]} for r in answer["retrieved"]],
                 "backend": answer["backend"],
                 "latency_ms": answer["latency_ms"],
+                "confidence": answer.get("confidence"),
                 "passed": graded["passed"],
                 "failures": graded["failures"],
                 "grade": graded,
@@ -234,6 +254,7 @@ def results_document(rows: list[dict], cases: list[Case], qa_path: Path, backend
         "backend": backend,
         "aggregates": aggregate(rows, cases),
         "by_tag": by_tag(rows, cases),
+        "abstention_curve": abstention_curve(rows, cases),
         "cases": rows,
     }
 
@@ -335,6 +356,7 @@ def markdown_report(doc: dict, cases: list[Case]) -> str:
         "```",
         "",
     ]
+    lines += curve_section(doc.get("abstention_curve") or [])
     failing = [r for r in doc["cases"] if not r["passed"]]
     lines.append(f"## Failing cases ({len(failing)})")
     for r in failing:
@@ -353,6 +375,113 @@ def markdown_report(doc: dict, cases: list[Case]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# -- a corpus of one's own ------------------------------------------------------------------
+def corpus_hash(folder: Path, settings: Settings) -> str:
+    """A key for a folder's indexable files and the settings that shape its index."""
+    from .store import SUFFIXES
+
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    e = settings.embedding
+    digest.update(f"{e.backend}:{e.openai_model}:{e.chunk_tokens}".encode())
+    return digest.hexdigest()[:16]
+
+
+def corpus_assistant(settings: Settings, folder: Path, echo: Callable[[str], None] = lambda _: None):
+    """An `Assistant` over `folder` alone, in a throwaway index kept per content hash.
+
+    The user's own index, uploads and feedback are never touched; a second run on the
+    same files reuses the index (ingest skips unchanged files in a fraction of a second).
+    """
+    from .pipeline import Assistant
+
+    if not folder.is_dir():
+        raise ConfigError(f"--corpus {folder} is not a folder: give a folder of .txt/.md story files.")
+    root = settings.paths.eval_index_dir / corpus_hash(folder, settings)
+    private = settings.with_changes(
+        paths={"corpus_dir": folder, "index_dir": root / "index", "uploads_dir": root / "uploads",
+               "feedback_file": root / "feedback.jsonl"},
+        store={"chroma_host": ""},
+    )  # fmt: skip
+    assistant = Assistant.from_settings(private)
+    report = assistant.ingest([folder], progress=lambda m: echo(f"  {m}"))
+    echo(f"Corpus {folder} -> {root}: {report.summary()}")
+    return assistant
+
+
+# -- abstention trade-off --------------------------------------------------------------------
+CURVE_POINTS = tuple(round(0.05 * i, 2) for i in range(21))
+
+
+def abstention_curve(rows: list[dict], cases: list[Case]) -> list[dict]:
+    """For each threshold on the reader's confidence: abstention on unanswerable vs on answerable questions."""
+    by_id = {c.id: c for c in cases}
+    scored = [(r["confidence"] or 0.0, by_id[r["id"]].abstain) for r in rows if r.get("confidence") is not None]
+    unanswerable = [c for c, abstain in scored if abstain]
+    answerable = [c for c, abstain in scored if not abstain]
+    if not unanswerable or not answerable:
+        return []
+    return [
+        {
+            "threshold": t,
+            "abstain_unanswerable": _mean([1.0 if c < t else 0.0 for c in unanswerable]),
+            "false_abstain": _mean([1.0 if c < t else 0.0 for c in answerable]),
+        }
+        for t in CURVE_POINTS
+    ]
+
+
+def curve_section(curve: list[dict]) -> list[str]:
+    """The abstention trade-off as a markdown table, with the reader's own threshold marked."""
+    if not curve:
+        return []
+    from .reader import ReaderModel
+
+    threshold = ReaderModel.load().threshold
+    lines = [
+        "## Abstention trade-off",
+        "",
+        f"The reader abstains when its confidence is below {threshold} (chosen on the dev split).",
+        "",
+        "| threshold | abstains when unanswerable | false abstention |",
+        "|---|---|---|",
+    ]
+    previous = None
+    for point in curve:
+        if previous is not None and previous["threshold"] < threshold <= point["threshold"]:
+            lines.append(f"| **{threshold} (reader)** | | |")
+        lines.append(
+            f"| {point['threshold']:.2f} | {point['abstain_unanswerable']:.3f} | {point['false_abstain']:.3f} |"
+        )
+        previous = point
+    return [*lines, ""]
+
+
+def plot_curve(curve: list[dict], threshold: float, title: str, path: Path) -> None:
+    """The abstention trade-off as a picture (needs matplotlib: `pip install -e '.[bench]'`)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 4.2))
+    ax.plot([p["false_abstain"] for p in curve], [p["abstain_unanswerable"] for p in curve], marker=".")
+    at = min(curve, key=lambda p: abs(p["threshold"] - threshold))
+    ax.scatter([at["false_abstain"]], [at["abstain_unanswerable"]], color="red", zorder=3,
+               label=f"reader threshold {threshold}")  # fmt: skip
+    ax.set_xlabel("false abstention (answerable questions abstained)")
+    ax.set_ylabel("abstention on unanswerable questions")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.set_title(title, fontsize=10)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 # -- CLI entry --------------------------------------------------------------------------
 def run_cli(
     settings: Settings,
@@ -363,21 +492,30 @@ def run_cli(
     gate: bool,
     update_baseline: bool,
     echo: Callable[[str], None],
+    corpus: Path | None = None,
+    floors: Path | None = None,
+    baseline: Path | None = None,
+    every: int = 1,
+    plot: Path | None = None,
 ) -> int:
     from .pipeline import Assistant
 
     qa_path = qa_file or DEFAULT_QA
-    cases = load_cases(qa_path)
+    baseline_path = baseline or BASELINE
+    cases = load_cases(qa_path)[:: max(every, 1)]
     if backend == "offline":
         settings = settings.with_changes(llm={"answerer": "offline"})
-    elif backend == "naive":
+    if backend == "naive":
         from .naive import NaiveAssistant
 
-        assistant = NaiveAssistant(settings)
-    if backend != "naive":
+        assistant = NaiveAssistant(settings, corpus)
+    elif corpus is not None:
+        assistant = corpus_assistant(settings, corpus, echo)
+    else:
         assistant = Assistant.from_settings(settings)
     stories = assistant.snapshot.stories
     doc = evaluate(assistant, cases, qa_path, backend if backend != "llm" else f"llm:{settings.llm.model}", stories)
+    doc["corpus"] = corpus.as_posix() if corpus else "index"
     echo(table(doc))
     echo(summary_line(doc["aggregates"], doc["backend"]))
     if backend == "llm" and getattr(assistant, "chat", None) is not None:
@@ -388,12 +526,18 @@ def run_cli(
         out.write_text(dumps(doc), encoding="utf-8")
     if report:
         report.write_text(markdown_report(doc, cases), encoding="utf-8")
+    if plot and doc["abstention_curve"]:
+        from .reader import ReaderModel
+
+        plot_curve(doc["abstention_curve"], ReaderModel.load().threshold, f"{qa_path.name}: abstention trade-off", plot)
     if update_baseline:
-        BASELINE.write_text(dumps(baseline_document(doc["cases"], doc["aggregates"], qa_path)), encoding="utf-8")
-        echo(f"wrote {BASELINE.relative_to(PROJECT_ROOT)}")
+        baseline_path.write_text(dumps(baseline_document(doc["cases"], doc["aggregates"], qa_path)), encoding="utf-8")
+        echo(f"wrote {baseline_path}")
     if gate:
-        baseline = json.loads(BASELINE.read_text(encoding="utf-8")) if BASELINE.is_file() else None
-        problems = check_gate(doc["aggregates"], doc["cases"], load_floors(), baseline)
+        known = json.loads(baseline_path.read_text(encoding="utf-8")) if baseline and baseline_path.is_file() else None
+        if baseline is None and BASELINE.is_file() and qa_path == DEFAULT_QA:
+            known = json.loads(BASELINE.read_text(encoding="utf-8"))
+        problems = check_gate(doc["aggregates"], doc["cases"], load_floors(floors or FLOORS), known)
         for p in problems:
             echo(f"GATE: {p}")
         return 1 if problems else 0

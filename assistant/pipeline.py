@@ -16,11 +16,13 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from . import prompts
-from .answer import ABSTAIN_TEXT, Answer, OfflineReader, check_llm_citations
+from .citations import check_llm_citations
 from .config import Settings, load_settings
 from .embeddings import Embedder, make_embedder
 from .errors import IndexMissingError, InvalidQuestionError, LLMError
 from .llm import ChatModel, make_chat_model
+from .reader import OfflineReader
+from .results import ABSTAIN_TEXT, Answer
 from .retrieve import BM25, Evidence, Filters, HybridRetriever, bm25_index, condense
 from .store import IngestReport, Snapshot, StoryStore
 
@@ -133,7 +135,8 @@ class Assistant:
         chat = self._chat_for(answerer)
         search_query = self._condense(question, history, chat)
         retrieval = retriever.search(search_query, filters or self._default_filters(), top_k)
-        text, citations, abstained, _ = self._reader.read(search_query, retrieval.evidence, retrieval.query_vector)
+        reply = self._reader.read(search_query, retrieval.evidence, retrieval.query_vector)
+        text, citations, abstained, short = reply.text, reply.citations, reply.abstained, reply.short_answer
         backend = "offline"
         if chat is not None and not abstained:
             try:
@@ -141,11 +144,12 @@ class Assistant:
                 for piece in chat.stream(self._messages(question, retrieval.evidence)):
                     pieces.append(piece)
                     yield "delta", piece
-                reply = "".join(pieces).strip()
-                if NO_ANSWER_MARK in reply.lower() or not reply:
+                generated = "".join(pieces).strip()
+                if NO_ANSWER_MARK in generated.lower() or not generated:
                     text, citations, abstained = ABSTAIN_TEXT, [], True
                 else:
-                    text, citations = check_llm_citations(reply, retrieval.evidence)
+                    text, citations = check_llm_citations(generated, retrieval.evidence)
+                short = ""
                 backend = chat.name
             except LLMError as err:
                 notice = _join(notice, f"The LLM ({chat.name}) failed: {err}. This answer is from the offline reader.")
@@ -159,6 +163,8 @@ class Assistant:
             latency_ms=(time.perf_counter() - began) * 1000,
             notice=_join(notice, retrieval.date_hint.describe()),
             retrieved=[_retrieved_row(ev) for ev in retrieval.evidence],
+            confidence=reply.confidence,
+            short_answer=short,
         )
         yield "answer", answer
 

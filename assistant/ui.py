@@ -18,9 +18,9 @@ from pathlib import Path
 
 import gradio as gr
 
-from .answer import Answer, Citation
 from .errors import AssistantError, UnreadableFileError
 from .pipeline import Assistant
+from .results import Answer, Citation
 from .retrieve import Filters
 from .store import read_story_file
 from .stories import Story, parse_text

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from assistant.answer import Answer, Citation
 from assistant.errors import UnreadableFileError
+from assistant.results import Answer, Citation
 from assistant.stories import parse_text
 from assistant.ui import UIState, check_upload, highlight, markdown_safe, message_markdown, save_upload, story_html
 

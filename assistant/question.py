@@ -1,0 +1,129 @@
+"""Question analysis: what kind of fact a question asks for, its parts, and its terms.
+
+General syntax only (wh-words, "X and when", "what is the X of Y"): nothing here refers
+to a particular story or question. How much each clue matters is learned (see `reader`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .stories import detect_language
+from .text import content_terms, terms, words
+
+__all__ = ["KINDS", "Part", "Profile", "profile", "question_kind"]
+
+KINDS = ("person", "date", "place", "count", "amount", "share", "list", "description")
+WH = r"(?:how|what|who|whom|whose|when|where|which|why)"
+PART_SPLIT = re.compile(rf",?\s+and\s+(?={WH}\b|(?:at|in|on|for|during|from)\s)", re.I)
+FOCUS_OF = re.compile(
+    r"\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the|its|their|his|her)\s+([\w\s'’-]+?)\s+"
+    r"(?:of|for|in|at|behind|about|between)\b",
+    re.I,
+)
+FOCUS_WHO_VERB = re.compile(
+    r"^\s*who\s+(?!is\b|was\b|are\b|were\b|did\b|does\b|do\b|has\b|have\b|will\b)([a-z]+)\b", re.I
+)
+FOCUS_WITH_WHOM = re.compile(r"\b(\w+)\s+(?:with|by|to|for)\s+whom\b", re.I)
+DEFINITION = re.compile(
+    r"^(?:what|who)\s+(?:is|are|was|were)\s+(?:the\s+|an?\s+)?([\w'’-]+(?:\s+[\w'’-]+){0,2}?)\s*\?*$", re.I
+)
+PLURAL_CATEGORY = re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+)?([a-z]+[^s\W]s|[a-z]+ies)\b", re.I)
+SHARE = re.compile(r"\b(what|which)\s+(percentage|share|proportion|fraction|percent)\b|%|процент|доля|пайыз")
+COUNT = re.compile(r"\bhow many\b|\bwhat number\b|сколько|қанша|неше")
+DATE = re.compile(
+    r"\bwhen\b|\b(what|which|on what|in what) (date|day|year|month|century|decade)\b|когда|қашан|қай кезде"
+)
+PLACE = re.compile(r"\bwhere\b|\b(which|what) (city|cities|country|countries|region|regions|place|places|town|venue)\b"
+                   r"|где|қайда|қай қала")  # fmt: skip
+PERSON = re.compile(
+    r"\bwho(m|se)?\b|\b(which|what) (\w+ )?(organi[sz]ations?|agency|agencies|company|companies|banks?|ministers?|"
+    r"ministry|ministries|person|people|officials?|group|partners?|bod(y|ies)|entity|entities|funds?|office|"
+    r"programme|program|initiative|project|leaders?)\b|кто|кім"
+)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One thing a question asks: 'Who launched X' and 'when' are two parts of one question."""
+
+    text: str
+    kind: str
+    terms: tuple[str, ...]
+    focus: frozenset[str]  # the relation asked about ("launched", "head of"): an answer should hold it
+
+
+@dataclass(frozen=True)
+class Profile:
+    kind: str  # one of KINDS
+    terms: tuple[str, ...]
+    language: str
+    parts: tuple[Part, ...]
+    wants_many: bool  # "which regions", "what are the": several entities may answer
+    bigrams: frozenset[tuple[str, str]]
+    names: tuple[str, ...]  # capitalised words after the first: the named things the question is about
+    defines: str = ""  # "what is the FRIENDS project?" -> "friends": a definition is wanted
+
+
+def question_kind(text: str) -> str:
+    """The kind of fact asked for, from the question's wh-phrase."""
+    q = text.lower()
+    if SHARE.search(q):
+        return "share"
+    if re.search(r"\bhow (much|large|big|long|far|old|high|tall)\b", q):
+        return "amount"
+    if COUNT.search(q):
+        return "count"
+    if DATE.search(q):
+        return "date"
+    if PLACE.search(q):
+        return "place"
+    if PERSON.search(q):
+        return "person"
+    first = re.findall(r"[\w%]+", q)[:1]
+    if first in (["list"], ["name"]) or re.search(r"\bwhat (are|were) the\b", q):
+        return "list"
+    return "description"
+
+
+def focus_terms(question: str) -> set[str]:
+    """The relation a question asks about: the head of "what is the X of Y", the verb of "who VERBed"."""
+    found: set[str] = set()
+    for pattern in (FOCUS_OF, FOCUS_WITH_WHOM, FOCUS_WHO_VERB):
+        for m in pattern.finditer(question):
+            found.update(terms(m.group(1)))
+    return found
+
+
+def named_things(question: str) -> tuple[str, ...]:
+    """Capitalised words other than the first: the names a question is about ("Warsaw", "UNICEF")."""
+    tokens = words(question)
+    return tuple(dict.fromkeys(w for i, w in enumerate(tokens) if i > 0 and w[:1].isupper()))
+
+
+def profile(question: str) -> Profile:
+    kind = question_kind(question)
+    all_terms = tuple(content_terms(question))
+    explicit = focus_terms(question)
+    pieces = [p for p in PART_SPLIT.split(question) if p.strip()] or [question]
+    parts = []
+    for i, piece in enumerate(pieces):
+        own = content_terms(piece)
+        piece_kind = question_kind(piece)
+        piece_kind = kind if piece_kind == "description" else piece_kind
+        if len(own) < 2:  # "... and when?": the rest of the question says of what
+            borrowed = [t for p in pieces if p is not piece for t in content_terms(p)]
+        elif i > 0 and not re.match(rf"\s*{WH}\b", piece, re.I):  # "... and at the side event": same asker
+            borrowed = content_terms(re.split(r"\s(?:at|in|on|for|from|of|with|to|during)\s", pieces[0], maxsplit=1)[0])
+        else:
+            borrowed = []
+        part_terms = tuple(dict.fromkeys(own + borrowed)) or all_terms
+        parts.append(Part(piece, piece_kind, part_terms, frozenset(explicit & set(part_terms))))
+    wants_many = kind == "list" or (kind in ("person", "place") and bool(PLURAL_CATEGORY.search(question)))
+    seq = terms(question)
+    definition = DEFINITION.match(question.strip())
+    defines = definition.group(1).lower() if definition and kind == "description" else ""
+    bigrams = frozenset(zip(seq, seq[1:], strict=False))
+    language = detect_language(question)
+    return Profile(kind, all_terms, language, tuple(parts), wants_many, bigrams, named_things(question), defines)

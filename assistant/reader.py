@@ -1,0 +1,473 @@
+"""Evidence -> answer, offline: a learned scorer picks the sentences, a calibrated model decides to abstain.
+
+1. Every prose sentence of the retrieved passages is a candidate (`features.candidates`).
+2. Each is described by named features (`features.FEATURES`) and scored by a logistic
+   model fitted on labelled (question, sentence) pairs: does the sentence hold the gold
+   answer? (`assistant train-reader`, SQuAD 2.0 train articles + the stories' own Q&A.)
+3. A second logistic model turns the best candidates' features into the probability
+   that the evidence answers the question at all, fitted on answerable and unanswerable
+   questions; below `threshold` (chosen on the dev split for a stated false-abstention
+   rate) the reader says the stories don't say.
+4. The answer quotes the best sentence of each part of the question verbatim, opens with
+   the short answer (a name, date or figure from that sentence) when it is sure of it,
+   and adds the runner-up sentence when the model rates it nearly as high.
+
+Across languages no word can match, so the multilingual embedding's similarity of the
+question and each sentence of the best passages ranks the candidates instead.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .chunks import inside_quotes
+from .features import (
+    FEATURE_NAMES,
+    KIND_TYPES,
+    QUESTION_FEATURES,
+    Candidate,
+    Question,
+    candidates,
+    entities,
+    feature_matrix,
+    gazetteer,
+    idf_scale,
+    question_view,
+)
+from .question import Profile, profile
+from .results import ABSTAIN_TEXT, MAX_ANSWER_CHARS, Citation
+from .retrieve import Evidence
+from .text import STOPWORDS, stem, terms, words
+
+__all__ = ["MODEL_FILE", "Analysis", "LinearModel", "OfflineReader", "ReaderModel", "Reply"]
+
+MODEL_FILE = Path(__file__).with_name("reader_model.json")
+RERANK = 2  # best sentences whose similarity to the question is embedded (~15 ms each) for the abstention model
+CROSS_PASSAGES = 3  # passages whose sentences are embedded for cross-language questions
+LONG_SENTENCE = 400  # characters: a longer sentence is cut to the clauses that answer
+DISAGREE_TEXT = "The stories give different figures."
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    """A standardised logistic model: sigmoid(((x - mean) / scale) . coef + intercept)."""
+
+    names: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        return ((x - self.mean) / self.scale) @ self.coef + self.intercept
+
+    @classmethod
+    def from_dict(cls, d: dict) -> LinearModel:
+        arr = {k: np.asarray(d[k], dtype=np.float64) for k in ("mean", "scale", "coef")}
+        return cls(tuple(d["names"]), arr["mean"], arr["scale"], arr["coef"], float(d["intercept"]))
+
+    def as_dict(self) -> dict:
+        return {
+            "names": list(self.names),
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "coef": self.coef.tolist(),
+            "intercept": self.intercept,
+        }
+
+
+@dataclass(frozen=True)
+class ReaderModel:
+    """The fitted weights and the decision thresholds, read from `reader_model.json`."""
+
+    sentence: LinearModel
+    answerable: LinearModel
+    threshold: float  # P(answerable) below which the reader abstains
+    second_ratio: float  # the runner-up sentence joins when its probability is at least this share of the best's
+    short_answer_min: float  # P(answerable) from which the answer opens with the short answer
+    cross_floor: float  # cross-language: cosine at which confidence starts rising from 0
+    cross_span: float  # ... and the rise to 1
+    provenance: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> ReaderModel:
+        d = json.loads(path.read_text(encoding="utf-8"))
+        sentence, answerable = LinearModel.from_dict(d["sentence"]), LinearModel.from_dict(d["answerable"])
+        if sentence.names != FEATURE_NAMES or answerable.names != QUESTION_FEATURES:
+            raise ValueError(f"{path} was fitted on other features: run `assistant train-reader`")
+        decision = d["decision"]
+        return cls(sentence, answerable, **decision, provenance=d.get("provenance", {}))
+
+    @classmethod
+    def untrained(cls) -> ReaderModel:
+        """All weights zero: what `train-reader` starts from to collect features before any fit."""
+
+        def zeros(names: tuple[str, ...]) -> LinearModel:
+            n = len(names)
+            return LinearModel(names, np.zeros(n), np.ones(n), np.zeros(n), 0.0)
+
+        return cls(zeros(FEATURE_NAMES), zeros(QUESTION_FEATURES), 0.5, 1.01, 1.01, 0.74, 0.08)
+
+    def as_dict(self) -> dict:
+        decision = {k: getattr(self, k) for k in ("threshold", "second_ratio", "short_answer_min", "cross_floor",
+                                                   "cross_span")}  # fmt: skip
+        return {"provenance": self.provenance, "decision": decision, "sentence": self.sentence.as_dict(),
+                "answerable": self.answerable.as_dict()}  # fmt: skip
+
+
+# -- analysis: everything the decision needs, computed once -------------------------------------
+@dataclass
+class PartReading:
+    """One part of the question with its candidates, their features and the model's scores, best first."""
+
+    question: Question
+    cands: list[Candidate]
+    features: np.ndarray
+    logits: np.ndarray
+
+    @property
+    def order(self) -> list[int]:
+        return sorted(range(len(self.cands)), key=lambda i: (-self.logits[i], self.cands[i].ev.rank, i))
+
+
+@dataclass
+class Analysis:
+    question: str
+    profile: Profile
+    cands: list[Candidate]
+    parts: list[PartReading]
+    cross: bool
+    unknown_names: float
+    unknown_terms: float
+    dense: np.ndarray | None = None
+    query_vector: np.ndarray | None = None
+    similarity: dict[tuple[str, int], float] = field(default_factory=dict)  # e5 cosine of question and sentence
+
+    def top_similarities(self, part: PartReading) -> list[float]:
+        """The question's similarity to each of the part's RERANK best sentences (0 where not embedded)."""
+        return [self.similarity.get(part.cands[i].key, 0.0) for i in part.order[:RERANK]]
+
+    def question_signals(self, part: PartReading) -> dict[str, float]:
+        """How well the part's best candidates answer: the abstention model reads QUESTION_FEATURES from these."""
+        order = part.order
+        if not order:
+            return {}
+        best = dict(zip(FEATURE_NAMES, part.features[order[0]], strict=True))
+        sims = self.top_similarities(part)
+        signals = {f"best_{name}": float(value) for name, value in best.items()}
+        signals.update(
+            best_logit=float(part.logits[order[0]]),
+            best_passage_similarity=float(part.features[:, FEATURE_NAMES.index("passage_similarity")].max()),
+            top_similarity=sims[0],
+            best_similarity=max(sims),
+            unknown_terms=self.unknown_terms,
+            unknown_names=self.unknown_names,
+        )
+        return signals
+
+    def question_features(self, part: PartReading) -> np.ndarray:
+        """QUESTION_FEATURES for one part, in order (zeros when it has no candidate)."""
+        signals = self.question_signals(part)
+        return np.array([signals.get(name, 0.0) for name in QUESTION_FEATURES], dtype=np.float64)
+
+
+@dataclass
+class Reply:
+    text: str
+    citations: list[Citation]
+    abstained: bool
+    confidence: float
+    short_answer: str = ""
+    disagreement: bool = False
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+class OfflineReader:
+    """Composes a short, cited answer from the evidence itself; no model server, no network."""
+
+    name = "offline"
+
+    def __init__(
+        self, embedder, idf: dict[str, float], story_texts: Sequence[str] = (), model: ReaderModel | None = None
+    ):
+        self.embedder = embedder
+        self.idf = idf
+        self.places = gazetteer(story_texts)
+        self.scale = idf_scale(idf)
+        self._model = model
+        self._vectors: dict[tuple[str, int], np.ndarray] = {}  # sentence vectors, computed on first need
+
+    @property
+    def model(self) -> ReaderModel:
+        """The fitted model, read from MODEL_FILE on first use."""
+        if self._model is None:
+            self._model = ReaderModel.load()
+        return self._model
+
+    @model.setter
+    def model(self, value: ReaderModel) -> None:
+        self._model = value
+
+    # -- analysis -----------------------------------------------------------------------------
+    def analyse(self, question: str, evidence: Sequence[Evidence], query_vector=None) -> Analysis:
+        prof = profile(question)
+        cands = candidates(evidence)
+        cross = prof.language != "en" and any(c.ev.story.language != prof.language for c in cands)
+        parts = []
+        for part in prof.parts:
+            q = question_view(part.text, part, prof, self.idf, self.places, self.scale)
+            x = feature_matrix(cands, q)
+            parts.append(PartReading(q, cands, x, self.model.sentence.logits(x) if len(cands) else np.zeros(0)))
+        analysis = Analysis(question, prof, cands, parts, cross, self.unknown_share(question), self.unseen_terms(prof),
+                            query_vector=query_vector)  # fmt: skip
+        if cross and cands:
+            analysis.dense = self._dense(cands, question, query_vector)
+        return analysis
+
+    def unknown_share(self, question: str) -> float:
+        """Share of the question's names that no story uses at all ("France" in a corpus about Kazakhstan)."""
+        tokens = words(question)
+        names = [w for i, w in enumerate(tokens) if i > 0 and w[0].isupper() and w.lower() not in STOPWORDS]
+        return sum(stem(w) not in self.idf for w in names) / len(names) if names else 0.0
+
+    def unseen_terms(self, prof: Profile) -> float:
+        """Share of the question's terms that no story uses ("bitcoin" asked of stories about the SDGs)."""
+        return sum(t not in self.idf for t in prof.terms) / len(prof.terms) if prof.terms else 0.0
+
+    def confidence(self, analysis: Analysis, part: PartReading, model: ReaderModel | None = None) -> float:
+        """The probability that the evidence answers this part of the question."""
+        model = model or self.model
+        self.embed_best(analysis, part)
+        if analysis.cross:
+            best = float(analysis.dense.max()) if analysis.dense is not None and len(analysis.dense) else 0.0
+            return float(np.clip((best - model.cross_floor) / model.cross_span, 0.0, 1.0))
+        return float(sigmoid(model.answerable.logits(analysis.question_features(part))))
+
+    # -- decision -----------------------------------------------------------------------------
+    def read(self, question: str, evidence: Sequence[Evidence], query_vector=None) -> Reply:
+        return self.decide(self.analyse(question, evidence, query_vector))
+
+    def decide(self, analysis: Analysis, model: ReaderModel | None = None) -> Reply:
+        model = model or self.model
+        if not analysis.cands:
+            return Reply(ABSTAIN_TEXT, [], True, 0.0)
+        if analysis.cross:
+            return self._decide_cross(analysis, model)
+        confidences = [self.confidence(analysis, p, model) for p in analysis.parts]
+        confidence = max(confidences)
+        if confidence < model.threshold:
+            return Reply(ABSTAIN_TEXT, [], True, confidence)
+        picks: list[Pick] = []
+        for part, conf in zip(analysis.parts, confidences, strict=True):
+            if conf >= model.threshold or part is analysis.parts[0]:
+                _add(picks, part.cands[part.order[0]], part, analysis)
+        first = analysis.parts[0]
+        disagreement = False
+        if len(analysis.parts) == 1:
+            rival = (
+                _rival_figure(first, picks[0], analysis)
+                if first.question.part.kind in ("count", "amount", "share")
+                else None
+            )
+            if rival:
+                picks.append(rival)
+                disagreement = True
+            else:
+                self._add_runners_up(first, picks, analysis, model)
+        short = ""
+        if confidence >= model.short_answer_min and not disagreement:
+            short = short_answer(picks[0], first.question)
+        text, citations = cite(picks, short)
+        if disagreement:
+            text = f"{DISAGREE_TEXT} {text}"
+        return Reply(text, citations, False, confidence, short, disagreement)
+
+    def _add_runners_up(self, part: PartReading, picks: list[Pick], analysis: Analysis, model: ReaderModel) -> None:
+        """Sentences the model rates nearly as high as the best: for lists up to three, else one."""
+        order = part.order
+        probs = sigmoid(part.logits)
+        best = probs[order[0]]
+        room = 3 if analysis.profile.wants_many else 2
+        for i in order[1:6]:
+            if len(picks) >= room or probs[i] < model.second_ratio * best:
+                break
+            if sum(len(p.text) for p in picks) + len(part.cands[i].sentence.text) > MAX_ANSWER_CHARS - 40:
+                continue
+            _add(picks, part.cands[i], part, analysis)
+
+    def _decide_cross(self, analysis: Analysis, model: ReaderModel) -> Reply:
+        part = analysis.parts[0]
+        confidence = self.confidence(analysis, part, model)
+        if confidence <= 0.0:
+            return Reply(ABSTAIN_TEXT, [], True, confidence)
+        best = int(np.argmax(analysis.dense))
+        picks: list[Pick] = []
+        _add(picks, analysis.cands[best], part, analysis, whole=True)
+        text, citations = cite(picks, "")
+        return Reply(text, citations, False, confidence)
+
+    def embed_best(self, analysis: Analysis, part: PartReading) -> None:
+        """Embed the part's RERANK best sentences (once per process each) for their similarity to the question."""
+        if self.embedder is None or analysis.query_vector is None or analysis.cross:
+            return
+        best = [part.cands[i] for i in part.order[:RERANK]]
+        missing = [c for c in best if c.key not in self._vectors]
+        if missing:
+            for c, v in zip(missing, self.embedder.passages([c.sentence.text for c in missing]), strict=True):
+                self._vectors[c.key] = v
+        for c in best:
+            analysis.similarity[c.key] = float(self._vectors[c.key] @ analysis.query_vector)
+
+    def _dense(self, cands: list[Candidate], question: str, query_vector) -> np.ndarray:
+        """Sentence similarity across languages, for the sentences of the best passages only.
+
+        Embedding a sentence costs ~15 ms here, so only the top CROSS_PASSAGES passages'
+        sentences are embedded (each once per process); the rest score 0.
+        """
+        q = query_vector if query_vector is not None else self.embedder.query(question)
+        wanted = [i for i, c in enumerate(cands) if c.ev.rank <= CROSS_PASSAGES]
+        missing = [cands[i] for i in wanted if cands[i].key not in self._vectors]
+        if missing:
+            for c, v in zip(missing, self.embedder.passages([c.sentence.text for c in missing]), strict=True):
+                self._vectors[c.key] = v
+        sims = np.zeros(len(cands), dtype=np.float32)
+        for i in wanted:
+            sims[i] = float(self._vectors[cands[i].key] @ q)
+        return sims
+
+
+# -- composing ----------------------------------------------------------------------------------
+@dataclass
+class Pick:
+    candidate: Candidate
+    start: int  # clause offsets in the story
+    end: int
+
+    @property
+    def story(self):
+        return self.candidate.ev.story
+
+    @property
+    def text(self) -> str:
+        return self.story.text[self.start : self.end]
+
+
+def _add(picks: list[Pick], c: Candidate, part: PartReading, analysis: Analysis, whole: bool = False) -> Pick | None:
+    a, b = (c.sentence.start, c.sentence.end) if whole else clause_for(c, part.question)
+    if any(p.story.story_id == c.ev.story.story_id and (p.start <= a < p.end or a <= p.start < b) for p in picks):
+        return None
+    pick = Pick(c, a, b)
+    picks.append(pick)
+    return pick
+
+
+def _typed(text: str, q: Question) -> list:
+    wanted = KIND_TYPES[q.part.kind]
+    lowered = q.text.lower()
+    return [e for e in entities(text, q.places) if e.kind in wanted and e.text.strip().lower() not in lowered]
+
+
+def clause_for(c: Candidate, q: Question) -> tuple[int, int]:
+    """The shortest run of a long sentence's clauses that keeps the question's words and an answer of its kind."""
+    s = c.sentence
+    if len(s.text) <= LONG_SENTENCE:
+        return s.start, s.end
+    seps = list(re.finditer(r"[,;:–—]\s+|\s+(?:and|while|but|which|whereas)\s+", s.text))
+    starts = [0] + [m.end() for m in seps]
+    ends = [m.start() for m in seps] + [len(s.text)]
+    wanted = set(q.terms)
+    best, best_key = (0, len(s.text)), None
+    for i in range(len(starts)):
+        if inside_quotes(s.text[: starts[i]], within=120):
+            continue  # never open a quote in the middle of a quoted name
+        for j in range(i, len(ends)):
+            piece = s.text[starts[i] : ends[j]]
+            if len(piece) > LONG_SENTENCE and j > i:
+                break
+            typed = bool(_typed(piece, q)) or q.part.kind == "description"
+            key = (typed, len(set(terms(piece)) & wanted), -len(piece))
+            if best_key is None or key > best_key:
+                best, best_key = (starts[i], ends[j]), key
+    a, b = best
+    a += len(s.text[a:b]) - len(s.text[a:b].lstrip())
+    b = a + len(s.text[a:b].rstrip(" ,;:–—"))
+    return s.start + a, s.start + b
+
+
+def short_answer(pick: Pick, q: Question) -> str:
+    """The entity of the asked kind in the picked clause nearest the question's words ("" if none)."""
+    text = pick.text
+    found = _typed(text, q)
+    if not found:
+        return ""
+    anchors = [m.start() for m in re.finditer(r"[^\W_]+", text) if stem(m.group(0)) in q.weights]
+    if not anchors:
+        return found[0].text.strip() if len(found) == 1 else ""
+
+    def distance(e) -> int:
+        p = min(anchors, key=lambda a: abs(a - e.start))
+        lo, hi = sorted((p, e.start))
+        return len(words(text[lo:hi]))
+
+    ranked = sorted(found, key=lambda e: (distance(e), -len(e.text)))
+    return ranked[0].text.strip(" ,.;:")
+
+
+def numbers_in(text: str) -> set[str]:
+    return {re.sub(r"[^\d.]", "", m.group(0)).strip(".") for m in re.finditer(r"\d[\d,.]*", text)} - {""}
+
+
+def _rival_figure(part: PartReading, first: Pick, analysis: Analysis) -> Pick | None:
+    """A sentence from another story, rated nearly as high, giving a different figure for the same thing.
+
+    "The same thing" = it holds the question's rarest term and a figure of the asked
+    kind; "different" = no number in common with the first answer.
+    """
+    q = part.question
+    mine = numbers_in(first.text)
+    rarest = max(q.terms, key=lambda t: q.weights.get(t, 0.0), default="")
+    if not mine or not rarest:
+        return None
+    probs = sigmoid(part.logits)
+    order = part.order
+    best = first.candidate
+    for i in order[1:8]:
+        c = part.cands[i]
+        other = c.ev.story
+        if other.story_id in (best.ev.story.story_id, best.ev.story.translation_of) or probs[i] < 0.6 * probs[order[0]]:
+            continue
+        if rarest not in c.seq or not _typed(c.sentence.text, q):
+            continue
+        pick = Pick(c, *clause_for(c, q))
+        theirs = numbers_in(pick.text)
+        if theirs and not (theirs & mine):
+            return pick
+    return None
+
+
+def cite(picks: list[Pick], short: str) -> tuple[str, list[Citation]]:
+    """Answer text with [n] markers and one citation per quoted clause, opening with the short answer if any."""
+    citations: list[Citation] = []
+    parts = []
+    for p in picks:
+        s = p.story
+        n = len(citations) + 1
+        citations.append(Citation(n, s.story_id, s.title, s.date, s.kind, s.language, s.source, p.text, p.start, p.end))
+        parts.append(f"{as_sentence(p.text)} [{n}]")
+    body = " ".join(parts)
+    return (f"{short} — {body}" if short else body), citations
+
+
+def as_sentence(text: str) -> str:
+    text = text.strip().strip('“”"')
+    text = text[0].upper() + text[1:] if text else text
+    return text if text.endswith((".", "!", "?", "…")) else text + "."

@@ -1,0 +1,25 @@
+"""A tiny in-memory story and its evidence: reader and feature tests need no index or embedder."""
+
+from __future__ import annotations
+
+from assistant.chunks import Chunk
+from assistant.retrieve import Evidence
+from assistant.store import StoredChunk
+from assistant.stories import Story
+
+TEXT = (
+    "The Warsaw Uprising Museum opened in 2004 in the Wola district. "
+    "It was founded by the city council after a long public debate. "
+    "The museum holds more than 1,000 objects and receives about 500,000 visitors a year. "
+    "Its director, Jan Ołdakowski, has led it since the opening."
+)
+STORY = Story("s1", "Warsaw Uprising Museum", "2020-01-02", "Story", "en", "museum.txt", TEXT, 0, len(TEXT))
+
+
+def evidence(dense: float = 0.85) -> list[Evidence]:
+    chunk = Chunk("c1", "s1", 0, 0, len(TEXT), TEXT)
+    return [Evidence(StoredChunk(chunk, STORY), 0.03, dense=dense, bm25=5.0, rank=1)]
+
+
+IDF = {t: 2.0 for t in ("warsaw", "upris", "museum", "open", "wola", "district", "found", "citi", "council",
+                        "object", "visitor", "year", "director", "jan", "ołdakowski", "led", "2004")}  # fmt: skip

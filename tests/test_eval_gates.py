@@ -1,0 +1,66 @@
+"""CI gates on both corpora: floors on the test splits, no regression on the dev splits, a reproducible model.
+
+Each runs `assistant eval` as a user would, on a throwaway index per corpus (cached by
+content hash under EVAL_INDEX_DIR, so a second run reuses it).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from assistant.cli import main
+from assistant.config import PROJECT_ROOT
+
+EVAL = PROJECT_ROOT / "eval"
+CORPUS = PROJECT_ROOT / "data" / "corpus"
+pytestmark = pytest.mark.slow
+
+
+def run_eval(tmp_path, *args: str) -> tuple[int, dict, str]:
+    out = tmp_path / "results.json"
+    result = CliRunner().invoke(
+        main, ["--env-file", str(tmp_path / "none.env"), "eval", "--out", str(out), "--gate", *args],
+        env={"ANSWERER": "offline", "OPENAI_BASE_URL": "", "OPENAI_API_KEY": ""},
+    )  # fmt: skip
+    doc = json.loads(out.read_text(encoding="utf-8")) if out.is_file() else {}
+    return result.exit_code, doc, result.output
+
+
+@pytest.mark.parametrize(
+    ("corpus", "qa", "floors", "baseline"),
+    [
+        (CORPUS, EVAL / "test.yaml", EVAL / "floors-test.yaml", None),
+        (EVAL / "squad/test/corpus", EVAL / "squad/test.yaml", EVAL / "floors-squad-test.yaml", None),
+        (EVAL / "squad/dev/corpus", EVAL / "squad/dev.yaml", EVAL / "floors-squad-dev.yaml",
+         EVAL / "baseline-squad-dev.json"),
+    ],
+    ids=["stories-test", "squad-test", "squad-dev"],
+)  # fmt: skip
+def test_corpus_gate(tmp_path, corpus, qa, floors, baseline):
+    extra = ["--baseline", str(baseline)] if baseline else []
+    code, doc, output = run_eval(tmp_path, "--corpus", str(corpus), "--qa", str(qa), "--floors", str(floors), *extra)
+    assert code == 0, output[-3000:]
+    assert doc["abstention_curve"], "the report carries the abstention trade-off"
+    print("\n" + output.strip().splitlines()[-1])
+
+
+def test_eval_corpus_leaves_the_users_index_alone(tmp_path):
+    user_index = tmp_path / "user-index"
+    result = CliRunner().invoke(
+        main, ["--env-file", str(tmp_path / "none.env"), "eval", "--corpus", str(EVAL / "squad/dev/corpus"),
+               "--qa", str(EVAL / "squad/dev.yaml"), "--every", "50"],
+        env={"INDEX_DIR": str(user_index), "ANSWERER": "offline"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert not user_index.exists()
+
+
+def test_train_reader_reproduces_the_committed_model_bit_for_bit():
+    result = CliRunner().invoke(
+        main, ["--env-file", "none.env", "train-reader", "--check"], env={"ANSWERER": "offline"}
+    )
+    assert result.exit_code == 0, result.output[-2000:]
+    assert "identical" in result.output

@@ -1,0 +1,54 @@
+import numpy as np
+
+from assistant.features import FEATURE_NAMES, candidates, entities, feature_matrix, is_prose, question_view
+from assistant.question import profile
+
+from .reader_fixtures import IDF, evidence
+
+
+def view(question: str):
+    prof = profile(question)
+    return question_view(question, prof.parts[0], prof, IDF)
+
+
+def test_candidates_are_the_prose_sentences_of_the_evidence_once():
+    cands = candidates(evidence() * 2)
+    assert [c.index for c in cands] == [0, 1, 2, 3]
+    assert cands[0].sentence.text.startswith("The Warsaw Uprising Museum opened")
+    assert not is_prose("Photo: UNICEF Kazakhstan") and not is_prose("Latest news")
+
+
+def test_entities_are_typed_with_offsets():
+    text = "It opened on 31 July 2004 in Warsaw with 1,000 objects, 20% of them new."
+    found = {(e.kind, e.text) for e in entities(text)}
+    assert ("date", "31 July 2004") in found and ("percent", "20%") in found
+    assert ("number", "1,000") in found and ("place", "Warsaw") in found
+    for e in entities(text):
+        assert text[e.start : e.start + len(e.text)] == e.text
+
+
+def test_the_answering_sentence_has_the_answer_type_and_full_coverage():
+    cands = candidates(evidence())
+    x = feature_matrix(cands, view("When did the Warsaw Uprising Museum open?"))
+    assert x.shape == (4, len(FEATURE_NAMES))
+    col = {n: i for i, n in enumerate(FEATURE_NAMES)}
+    assert x[0, col["answer_type"]] == 1.0 and x[0, col["answer_type_date"]] == 1.0
+    assert x[0, col["sentence_coverage"]] == 1.0 and x[0, col["sentence_coverage_gap"]] == 0.0
+    assert x[3, col["answer_type"]] == 0.0  # "since the opening" holds no date
+    assert np.all(x[:, col["missing_rarity"]] == 0.0)
+
+
+def test_a_question_term_no_sentence_holds_is_missing():
+    cands = candidates(evidence())
+    col = {n: i for i, n in enumerate(FEATURE_NAMES)}
+    x = feature_matrix(cands, view("When did the Warsaw Uprising Museum close?"))
+    assert x[0, col["missing_rarity"]] > 0 and x[0, col["missing_from_story"]] > 0
+    negated = feature_matrix(cands, view("When did the Warsaw Uprising Museum not open?"))
+    assert negated[0, col["negation_mismatch"]] == 1.0
+
+
+def test_every_feature_documents_what_it_measures():
+    from assistant.features import FEATURES
+
+    for f in FEATURES:
+        assert f.__doc__ and len(f.__doc__) > 20, f.__name__

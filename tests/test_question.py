@@ -1,0 +1,31 @@
+from assistant.question import named_things, profile, question_kind
+
+
+def test_question_kinds_come_from_the_wh_phrase():
+    assert question_kind("Who launched the alliance?") == "person"
+    assert question_kind("When was it launched?") == "date"
+    assert question_kind("In what year was Warsaw founded?") == "date"
+    assert question_kind("Where was the workshop held?") == "place"
+    assert question_kind("How many people attended?") == "count"
+    assert question_kind("What share of the land is degraded?") == "share"
+    assert question_kind("By how much have glaciers shrunk?") == "amount"
+    assert question_kind("What are the six key transitions?") == "list"
+    assert question_kind("Сколько человек вернули?") == "count"
+    assert question_kind("Why does it matter?") == "description"
+
+
+def test_multi_part_questions_split_into_parts():
+    p = profile("Who launched the Central Asian Alliance and when?")
+    assert [part.kind for part in p.parts] == ["person", "date"]
+    assert "allianc" in p.parts[1].terms  # "... and when?" borrows what it is about
+
+
+def test_named_things_are_the_capitalised_words_after_the_first():
+    assert named_things("Who founded the Warsaw Uprising Museum?") == ("Warsaw", "Uprising", "Museum")
+    assert profile("Who is the head of UNICEF?").names == ("UNICEF",)
+
+
+def test_focus_and_definition():
+    p = profile("Who organised the event?")
+    assert "organis" in p.parts[0].focus
+    assert profile("What is the FRIENDS project?").defines.startswith("friends")

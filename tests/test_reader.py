@@ -1,0 +1,95 @@
+import json
+
+import numpy as np
+import pytest
+
+from assistant.features import FEATURE_NAMES, QUESTION_FEATURES
+from assistant.reader import MODEL_FILE, OfflineReader, ReaderModel
+
+from .reader_fixtures import IDF, STORY, evidence
+
+
+@pytest.fixture(scope="module")
+def reader() -> OfflineReader:
+    return OfflineReader(embedder=None, idf=IDF, story_texts=[STORY.text])
+
+
+def test_the_model_file_names_its_features_and_where_it_came_from():
+    data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    assert tuple(data["sentence"]["names"]) == FEATURE_NAMES
+    assert tuple(data["answerable"]["names"]) == QUESTION_FEATURES
+    assert data["provenance"]["command"] == "assistant train-reader"
+    model = ReaderModel.load()
+    assert 0.0 < model.threshold < 1.0
+
+
+def test_a_model_fitted_on_other_features_is_refused(tmp_path):
+    data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    data["sentence"]["names"] = data["sentence"]["names"][:-1]
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="train-reader"):
+        ReaderModel.load(path)
+
+
+def test_reader_quotes_the_sentence_that_answers(reader):
+    reply = reader.read("When did the Warsaw Uprising Museum open?", evidence())
+    assert not reply.abstained and "2004" in reply.text
+    assert reply.citations[0].quote in STORY.text and reply.text.rstrip(".").endswith("[1]")
+    assert 0.0 <= reply.confidence <= 1.0
+
+
+def test_reader_ranks_the_director_sentence_first_for_who_led_it(reader):
+    analysis = reader.analyse("Who has led the Warsaw Uprising Museum since its opening?", evidence())
+    part = analysis.parts[0]
+    assert "Ołdakowski" in part.cands[part.order[0]].sentence.text
+
+
+def test_abstains_below_the_threshold_and_without_evidence(reader):
+    assert reader.read("When did it open?", []).abstained
+    strict = ReaderModel.load()
+    analysis = reader.analyse("When did the Warsaw Uprising Museum open?", evidence())
+    from dataclasses import replace
+
+    assert reader.decide(analysis, replace(strict, threshold=1.0)).abstained
+    assert not reader.decide(analysis, replace(strict, threshold=0.0)).abstained
+
+
+def test_short_answer_opens_the_reply_when_confident(reader):
+    from dataclasses import replace
+
+    analysis = reader.analyse("How many visitors does the Warsaw Uprising Museum receive a year?", evidence())
+    sure = reader.decide(analysis, replace(reader.model, short_answer_min=0.0))
+    assert sure.short_answer and sure.short_answer in sure.citations[0].quote
+    assert sure.text.startswith(sure.short_answer + " — ")
+    unsure = reader.decide(analysis, replace(reader.model, short_answer_min=1.01))
+    assert unsure.short_answer == "" and not unsure.text.startswith("500,000")
+
+
+def test_confidence_is_a_probability_of_the_question_features(reader):
+    analysis = reader.analyse("When did the Warsaw Uprising Museum open?", evidence())
+    x = analysis.question_features(analysis.parts[0])
+    assert x.shape == (len(QUESTION_FEATURES),) and np.all(np.isfinite(x))
+
+
+def test_offline_answers_the_alliance_question_with_a_verbatim_quote(assistant):
+    answer = assistant.ask("Who launched the Central Asian Alliance?")
+    assert not answer.abstained
+    assert "Spotlight" in answer.text and "European Union" in answer.text
+    cite = answer.citations[0]
+    assert "Central Asian Alliance" in cite.title and cite.date == "2023-07-03"
+    story = assistant.snapshot.stories[cite.story_id]
+    assert story.text[cite.start : cite.end] == cite.quote
+    assert len(answer.text) < 600 and answer.confidence is not None
+
+
+def test_abstains_when_the_stories_do_not_say(assistant):
+    for q in ("What is the capital of France?", "How many bitcoins does Kazakhstan mine?"):
+        answer = assistant.ask(q)
+        assert answer.abstained, q
+        assert answer.citations == [] and "don't say" in answer.text
+
+
+def test_question_asking_for_a_date_gets_a_date(assistant):
+    answer = assistant.ask("When was the Central Asian Alliance launched?")
+    assert "27 June" in answer.text
