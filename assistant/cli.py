@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import textwrap
 from functools import wraps
@@ -12,8 +11,15 @@ import click
 
 from .answer import Answer
 from .config import Settings, load_settings
+from .display import json_text, terminal_safe
 from .errors import AssistantError
+from .inputs import check_language, parse_date_bound
 from .retrieve import Filters
+
+
+def say(text: str = "", err: bool = False) -> None:
+    """Print text that may hold story text or file names: escape sequences and controls removed."""
+    click.echo(terminal_safe(text), err=err)
 
 
 def handles_errors(fn):
@@ -24,7 +30,7 @@ def handles_errors(fn):
         try:
             return fn(*args, **kwargs)
         except AssistantError as err:
-            click.echo(f"Error: {err}", err=True)
+            say(f"Error: {err}", err=True)
             sys.exit(err.exit_code)
 
     return wrapper
@@ -65,13 +71,13 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool) -> None:
         if not p.exists():
             raise click.BadParameter(f"{p} does not exist", param_hint="PATHS")
     assistant = make_assistant(settings)
-    report = assistant.ingest(list(paths) or None, rebuild=rebuild, progress=lambda m: click.echo(f"  {m}"))
-    click.echo(f"Ingested into {assistant.store.where}: {report.summary()}")
+    report = assistant.ingest(list(paths) or None, rebuild=rebuild, progress=lambda m: say(f"  {m}"))
+    say(f"Ingested into {assistant.store.where}: {report.summary()}")
 
 
 def filter_options(fn):
-    fn = click.option("--since", default="", help="Only stories dated on or after this ISO date.")(fn)
-    fn = click.option("--until", default="", help="Only stories dated on or before this ISO date.")(fn)
+    fn = click.option("--since", default="", help="Only stories dated on or after this day, month or year.")(fn)
+    fn = click.option("--until", default="", help="Only stories dated on or before this day, month or year.")(fn)
     fn = click.option("--language", default="", help="Only stories in this language (en, kk, ru).")(fn)
     fn = click.option("--top-k", type=int, default=None, help="Passages given to the answerer.")(fn)
     fn = click.option("--offline", is_flag=True, help="Use the offline answerer even if an LLM is configured.")(fn)
@@ -79,8 +85,13 @@ def filter_options(fn):
 
 
 def filters_from(settings: Settings, since: str, until: str, language: str) -> Filters:
+    """The filters of the command line over those of the settings; unreadable ones exit 2 with the accepted forms."""
     r = settings.retrieval
-    return Filters(since or r.date_from, until or r.date_to, language or r.language)
+    return Filters(
+        parse_date_bound(since, end=False, label="--since date") or r.date_from,
+        parse_date_bound(until, end=True, label="--until date") or r.date_to,
+        check_language(language, label="--language") or r.language,
+    )
 
 
 @main.command()
@@ -92,17 +103,18 @@ def filters_from(settings: Settings, since: str, until: str, language: str) -> F
 def ask(ctx, question, as_json, since, until, language, top_k, offline) -> None:
     """Answer QUESTION from the stories, with numbered citations."""
     settings = settings_of(ctx)
+    filters = filters_from(settings, since, until, language)
     assistant = make_assistant(settings)
     answer = assistant.ask(
         question,
-        filters=filters_from(settings, since, until, language),
+        filters=filters,
         top_k=top_k,
         answerer="offline" if offline else None,
     )
     if as_json:
-        click.echo(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
+        click.echo(json_text(answer_json(answer)))
     else:
-        click.echo(format_answer(answer))
+        say(format_answer(answer))
 
 
 def answer_json(answer: Answer) -> dict:
@@ -136,8 +148,8 @@ def format_answer(answer: Answer, width: int = 100) -> str:
 def chat(ctx, since, until, language, top_k, offline) -> None:
     """Chat in the terminal; follow-up questions use the conversation. Ctrl-D or 'exit' ends it."""
     settings = settings_of(ctx)
-    assistant = make_assistant(settings)
     filters = filters_from(settings, since, until, language)
+    assistant = make_assistant(settings)
     history: list[dict] = []
     click.echo("Ask about the stories (empty line or 'exit' to quit).")
     while True:
@@ -152,9 +164,9 @@ def chat(ctx, since, until, language, top_k, offline) -> None:
                 question, history, filters=filters, top_k=top_k, answerer="offline" if offline else None
             )
         except AssistantError as err:
-            click.echo(f"Error: {err}")
+            say(f"Error: {err}")
             continue
-        click.echo(format_answer(answer))
+        say(format_answer(answer))
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
 
 

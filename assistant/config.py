@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dotenv import dotenv_values
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 
-from .errors import ConfigError
+from .errors import AssistantError, ConfigError
+from .inputs import check_language, parse_date_bound
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,12 +72,33 @@ class RetrievalSettings(BaseModel):
         "MAX_PASSAGES_PER_STORY", 3, "Most passages one story may contribute, so none floods the evidence.", ge=1
     )
     candidates: int = env_field("CANDIDATES", 30, "Candidates each of BM25 and vectors return before fusion.", ge=1)
-    date_from: str = env_field("DATE_FROM", "", "Only stories dated on or after this ISO date (empty = no limit).")
-    date_to: str = env_field("DATE_TO", "", "Only stories dated on or before this ISO date (empty = no limit).")
-    language: str = env_field("LANGUAGE", "", "Only stories in this language code, e.g. en or kk (empty = all).")
+    date_from: str = env_field(
+        "DATE_FROM", "", "Only stories dated on or after this date: 2023-07-10, July 2023, 2023 (empty = no limit)."
+    )
+    date_to: str = env_field(
+        "DATE_TO", "", "Only stories dated on or before this date: 2023-07-10, July 2023, 2023 (empty = no limit)."
+    )
+    language: str = env_field("LANGUAGE", "", "Only stories in this language: en, kk or ru (empty = all).")
     max_question_chars: int = env_field(
         "MAX_QUESTION_CHARS", 1000, "Longer questions are cut to this many characters.", ge=20
     )
+
+    @field_validator("date_from", "date_to")
+    @classmethod
+    def _readable_date(cls, value: str, info) -> str:
+        """Stored as ISO, so every later comparison is between ISO dates."""
+        try:
+            return parse_date_bound(value, end=info.field_name == "date_to", label="date")
+        except AssistantError as err:
+            raise ValueError(str(err)) from err
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        try:
+            return check_language(value)
+        except AssistantError as err:
+            raise ValueError(str(err)) from err
 
 
 class LLMSettings(BaseModel):
@@ -150,7 +172,8 @@ def load_settings(env_file: str | Path | None = ".env", environ: Mapping[str, st
         first = err.errors()[0]
         group, name = first["loc"][0], first["loc"][1]
         env = Settings.model_fields[group].annotation.model_fields[name].json_schema_extra["env"]
-        raise ConfigError(f"Setting {env} is invalid: {first['msg']}. See .env.example.") from err
+        message = first["msg"].removeprefix("Value error, ").rstrip(".")
+        raise ConfigError(f"Setting {env} is invalid: {message}. See .env.example.") from err
 
 
 def render_env_example() -> str:

@@ -19,6 +19,12 @@ class InvalidQuestionError(AssistantError):
     exit_code = 2
 
 
+class InvalidFilterError(AssistantError):
+    """A date or language filter that cannot be read; the message lists what is accepted."""
+
+    exit_code = 2
+
+
 class ConfigError(AssistantError):
     """A setting in the environment or `.env` has a value we cannot use."""
 

@@ -19,7 +19,8 @@ from . import prompts
 from .answer import ABSTAIN_TEXT, Answer, OfflineReader, check_llm_citations
 from .config import Settings, load_settings
 from .embeddings import Embedder, make_embedder
-from .errors import IndexMissingError, InvalidQuestionError, LLMError
+from .errors import IndexMissingError, LLMError
+from .inputs import checked_filters, clean_question
 from .llm import ChatModel, make_chat_model
 from .retrieve import BM25, Evidence, Filters, HybridRetriever, bm25_index, condense
 from .store import IngestReport, Snapshot, StoryStore
@@ -129,10 +130,11 @@ class Assistant:
         """Yields ("delta", text) while an LLM writes, then ("answer", Answer) once."""
         began = time.perf_counter()
         question, notice = self._validated(question)
+        filters = checked_filters(filters or self._default_filters())
         retriever = self.retriever
         chat = self._chat_for(answerer)
         search_query = self._condense(question, history, chat)
-        retrieval = retriever.search(search_query, filters or self._default_filters(), top_k)
+        retrieval = retriever.search(search_query, filters, top_k)
         text, citations, abstained, _ = self._reader.read(search_query, retrieval.evidence, retrieval.query_vector)
         backend = "offline"
         if chat is not None and not abstained:
@@ -163,13 +165,7 @@ class Assistant:
         yield "answer", answer
 
     def _validated(self, question: str) -> tuple[str, str]:
-        q = " ".join((question or "").split())
-        if not q:
-            raise InvalidQuestionError("The question is empty: type a question about the stories.")
-        limit = self.settings.retrieval.max_question_chars
-        if len(q) > limit:
-            return q[:limit].rsplit(" ", 1)[0], f"The question was cut to its first {limit} characters."
-        return q, ""
+        return clean_question(question, self.settings.retrieval.max_question_chars)
 
     def _chat_for(self, answerer: str | None) -> ChatModel | None:
         if answerer == "offline":

@@ -20,6 +20,7 @@ import gradio as gr
 
 from .answer import Answer, Citation
 from .errors import AssistantError, UnreadableFileError
+from .inputs import check_language, parse_date_bound
 from .pipeline import Assistant
 from .retrieve import Filters
 from .store import read_story_file
@@ -55,12 +56,18 @@ def markdown_safe(text: str) -> str:
     return html.escape(re.sub(r"([\\`*_{}\[\]()#+!|~-])", r"\\\1", text or ""), quote=False)
 
 
+def isolated(html_text: str) -> str:
+    """Already-escaped user or story text in its own bidi scope: an RLO inside cannot reorder what follows."""
+    return f"<bdi>{html_text}</bdi>"
+
+
 def message_markdown(answer: Answer, turn: int) -> str:
     """The assistant's chat message: answer with [n] links, what was searched, who answered, its sources."""
     body = markdown_safe(answer.text)
     body = re.sub(r"\\\[(\d+)\\\]", lambda m: f"[[{m[1]}]](#m{turn}-s{m[1]})", body)
     badge = "offline reader" if answer.backend == "offline" else f"LLM: {esc(answer.backend)}"
-    lines = [body, "", f"<sub>searched for: {markdown_safe(answer.search_query)} · answered by {badge}</sub>"]
+    searched = isolated(markdown_safe(answer.search_query))
+    lines = [body, "", f"<sub>searched for: {searched} · answered by {badge}</sub>"]
     if answer.notice:
         lines.append(f"<sub>⚠ {markdown_safe(answer.notice)}</sub>")
     if answer.abstained:
@@ -69,8 +76,9 @@ def message_markdown(answer: Answer, turn: int) -> str:
     for c in answer.citations:
         quote = c.quote if len(c.quote) <= 220 else c.quote[:217].rsplit(" ", 1)[0] + " …"
         lines.append(
-            f'<a id="m{turn}-s{c.n}"></a>**[{c.n}]** {markdown_safe(c.title)} '
-            f"<sub>({esc(c.kind)}, {esc(c.date or 'undated')}, {esc(c.language)})</sub> — “{markdown_safe(quote)}”"
+            f'<a id="m{turn}-s{c.n}"></a>**[{c.n}]** {isolated(markdown_safe(c.title))} '
+            f"<sub>({esc(c.kind)}, {esc(c.date or 'undated')}, {esc(c.language)})</sub> — "
+            f"“{isolated(markdown_safe(quote))}”"
         )
         lines.append("")
     return "\n".join(lines).rstrip()
@@ -101,8 +109,8 @@ def paragraph_of(story: Story, start: int, end: int) -> tuple[int, int]:
 
 def sources_html(question: str, citations: list[Citation], stories: dict[str, Story]) -> str:
     if not citations:
-        return f'<div class="status">Sources for “{esc(question)}”: none (the stories don\'t say).</div>'
-    parts = [f'<div class="status">Sources for “{esc(question)}”</div>']
+        return f'<div class="status">Sources for “{isolated(esc(question))}”: none (the stories don\'t say).</div>'
+    parts = [f'<div class="status">Sources for “{isolated(esc(question))}”</div>']
     by_story: dict[str, list[Citation]] = {}
     for c in citations:
         by_story.setdefault(c.story_id, []).append(c)
@@ -114,7 +122,7 @@ def sources_html(question: str, citations: list[Citation], stories: dict[str, St
         para = highlight(story.text[a:b], [(c.start - a, c.end - a)])
         spans = [(x.start, x.end) for x in by_story[c.story_id]]
         parts.append(
-            f'<div class="src" id="source-{c.n}"><h4>[{c.n}] {esc(story.title)}</h4>'
+            f'<div class="src" id="source-{c.n}"><h4>[{c.n}] {isolated(esc(story.title))}</h4>'
             f'<div class="meta">{esc(story.kind)} · {esc(story.date or "undated")} · {esc(story.language)} · '
             f"{esc(story.source)}</div><p>{para}</p>"
             f"<details><summary>Open the whole story</summary>"
@@ -126,7 +134,7 @@ def sources_html(question: str, citations: list[Citation], stories: dict[str, St
 def story_html(story: Story) -> str:
     link = f" (translation of {esc(story.translation_of)})" if story.translation_of else ""
     return (
-        f'<div class="story"><h3>{esc(story.title)}</h3><div class="meta">{esc(story.kind)} · '
+        f'<div class="story"><h3>{isolated(esc(story.title))}</h3><div class="meta">{esc(story.kind)} · '
         f"{esc(story.date or 'undated')} · {esc(story.language)} · {esc(story.source)}{link}</div>"
         f"{paragraphs_html(story.text, [])}</div>"
     )
@@ -139,11 +147,13 @@ def timeline_html(stories: list[Story]) -> str:
         if s.date[:4] != year:
             year = s.date[:4]
             rows.append(f'<li class="year">{esc(year)}</li>')
-        rows.append(f"<li>{esc(s.date)} — {esc(s.title)} <small>({esc(s.kind)}, {esc(s.language)})</small></li>")
+        rows.append(
+            f"<li>{esc(s.date)} — {isolated(esc(s.title))} <small>({esc(s.kind)}, {esc(s.language)})</small></li>"
+        )
     undated = [s for s in stories if not s.date]
     if undated:
         rows.append('<li class="year">undated</li>')
-        rows += [f"<li>{esc(s.title)}</li>" for s in undated]
+        rows += [f"<li>{isolated(esc(s.title))}</li>" for s in undated]
     return "".join(rows) + "</ul>"
 
 
@@ -155,6 +165,27 @@ def story_rows(stories: list[Story], query: str = "") -> list[list[str]]:
             continue
         rows.append([s.title, s.date or "undated", s.kind, s.language, s.source])
     return rows
+
+
+def filters_of(d_from: str, d_to: str, lang: str) -> Filters:
+    """The Settings fields as filters; a date or language that cannot be read raises `InvalidFilterError`."""
+    since = parse_date_bound(d_from, end=False, label="From date")
+    until = parse_date_bound(d_to, end=True, label="To date")
+    return Filters(since, until, check_language(lang))
+
+
+def date_note_of(d_from: str, d_to: str) -> str:
+    """The line under the date fields: what they were read as, or what is wrong with them."""
+    try:
+        since = parse_date_bound(d_from, end=False, label="From date")
+        until = parse_date_bound(d_to, end=True, label="To date")
+    except AssistantError as err:
+        return f"⚠ {markdown_safe(str(err))}"
+    if since and until:
+        return f"Stories dated {since} to {until}."
+    if since or until:
+        return f"Stories dated {since} or later." if since else f"Stories dated {until} or earlier."
+    return ""
 
 
 # -- uploads ----------------------------------------------------------------------------
@@ -231,11 +262,14 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     )  # fmt: skip
                     send = gr.Button("Ask", variant="primary", elem_id="send", scale=1)
                 gr.Examples(EXAMPLES, inputs=question, label="Try")
-                with gr.Accordion("Settings", open=False):
+                with gr.Accordion("Settings", open=False, elem_id="settings-panel"):
                     top_k = gr.Slider(1, 12, value=settings.retrieval.top_k, step=1, label="Passages")
                     with gr.Row():
-                        date_from = gr.Textbox(label="From date (YYYY-MM-DD)", value=settings.retrieval.date_from)
-                        date_to = gr.Textbox(label="To date (YYYY-MM-DD)", value=settings.retrieval.date_to)
+                        date_from = gr.Textbox(label="From date (2023-07-10, July 2023, 2023)", elem_id="date-from",
+                                               value=settings.retrieval.date_from)  # fmt: skip
+                        date_to = gr.Textbox(label="To date (2023-07-10, July 2023, 2023)", elem_id="date-to",
+                                             value=settings.retrieval.date_to)  # fmt: skip
+                    date_note = gr.Markdown(elem_id="date-note")
                     language = gr.Dropdown(["all", "en", "kk", "ru"], value=settings.retrieval.language or "all",
                                            label="Language")  # fmt: skip
                     answerer = gr.Radio(answerers, value=answerers[-1], label="Answerer")
@@ -277,36 +311,40 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             message = (message or "").strip()
             if not message:
                 gr.Warning("Type a question first.")
-                yield history, records, gr.update(), ""
+                yield history, records, gr.update(), "", gr.update()
                 return
             prior = []
             for r in records:
                 prior += [{"role": "user", "content": r["question"]}, {"role": "assistant", "content": r["plain"]}]
-            history += [{"role": "user", "content": markdown_safe(message)}, {"role": "assistant", "content": "…"}]
-            yield history, records, gr.update(), ""
-            filters = Filters(d_from.strip(), d_to.strip(), "" if lang == "all" else lang)
+            user_turn = {"role": "user", "content": isolated(markdown_safe(message))}
+            history += [user_turn, {"role": "assistant", "content": "…"}]
+            note = date_note_of(d_from, d_to)
+            yield history, records, gr.update(), "", note
             try:
+                filters = filters_of(d_from, d_to, lang)
                 partial = ""
                 answer = None
                 for event, value in assistant.stream(message, prior, filters=filters, top_k=int(k), answerer=which):
                     if event == "delta":
                         partial += value
                         history[-1] = {"role": "assistant", "content": markdown_safe(partial) + " ▌"}
-                        yield history, records, gr.update(), ""
+                        yield history, records, gr.update(), "", note
                     else:
                         answer = value
             except AssistantError as err:
                 history[-1] = {"role": "assistant", "content": f"⚠ {markdown_safe(str(err))}"}
-                yield history, records, gr.update(), ""
+                yield history, records, gr.update(), "", note
                 return
             turn = len(records)
             history[-1] = {"role": "assistant", "content": message_markdown(answer, turn)}
             records.append({"question": answer.question, "plain": answer.text, "answer": answer.as_dict()})
             panel = sources_html(answer.question, answer.citations, assistant.snapshot.stories)
-            yield history, records, panel, ""
+            yield history, records, panel, "", note
 
         chat_inputs = [question, chatbot, turns, top_k, date_from, date_to, language, answerer]
-        chat_outputs = [chatbot, turns, sources, question]
+        chat_outputs = [chatbot, turns, sources, question, date_note]
+        date_from.change(date_note_of, [date_from, date_to], [date_note], api_name=False)
+        date_to.change(date_note_of, [date_from, date_to], [date_note], api_name=False)
         send.click(respond, chat_inputs, chat_outputs, api_name="ask")
         question.submit(respond, chat_inputs, chat_outputs, api_name=False)
 

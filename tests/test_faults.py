@@ -124,7 +124,7 @@ def test_any_question_gets_an_answer_or_a_clear_refusal(assistant, question):
     try:
         answer = assistant.ask(question)
     except InvalidQuestionError:
-        assert not question.strip() or not "".join(question.split())
+        assert not any(ch.isalnum() for ch in question)  # nothing readable: empty, controls or punctuation
         return
     assert isinstance(answer.text, str) and len(answer.text) <= 700
     for c in answer.citations:

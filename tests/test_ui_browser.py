@@ -132,3 +132,65 @@ def test_bad_upload_is_refused_and_changes_nothing(page, ui_url, tmp_path):
     binary.write_bytes(b"\x89PNG\x00\x00binary")
     assert "binary" in upload(page, binary, "❌")
     assert not (ui_url[1] / "uploads" / "photo.txt").exists()
+
+
+# -- issue 11 -----------------------------------------------------------------------------
+def answers_now(page) -> int:
+    return page.evaluate("(document.querySelector('#chat').innerText.match(/answered by/g) || []).length")
+
+
+def set_date(page, which: str, value: str, note: str) -> str:
+    """Type into the From/To date field; wait for the note under the fields to say `note`."""
+    field = page.locator(f"#date-{which} textarea, #date-{which} input").first
+    if not field.is_visible():
+        page.locator("#settings-panel button").first.click()
+    field.fill(value)
+    field.press("Tab")
+    page.wait_for_function(f"/{note}/.test(document.querySelector('#date-note').innerText)", timeout=20000)
+    return page.inner_text("#date-note")
+
+
+def test_dates_are_read_leniently_and_a_bad_one_is_explained_next_to_the_field(page):
+    page.get_by_role("tab", name="Chat").click()
+    assert "2023-07-01 or later" in set_date(page, "from", "2023/07/01", "2023-07-01")
+    chat = ask(page, "Who launched the Central Asian Alliance?", answers_now(page))
+    assert "Spotlight" in chat.rsplit("Who launched the Central Asian Alliance?", 1)[1]
+
+    note = set_date(page, "from", "yesterday", "not a date")
+    assert "YYYY-MM-DD" in note and "July 2023" in note
+    before = page.inner_text("#chat")
+    page.fill("#question textarea", "When was the Central Asian Alliance launched?")
+    page.click("#send")
+    page.wait_for_function("([n]) => document.querySelector('#chat').innerText.length > n && "
+                           "/From date .yesterday. is not a date/.test(document.querySelector('#chat').innerText)",
+                           arg=[len(before)], timeout=30000)  # fmt: skip
+    page.wait_for_timeout(500)
+    assert page.locator("#chat .error, #sources .error, #question .error").count() == 0
+    assert page.is_visible("#question textarea") and "Sources for" in page.inner_text("#sources")
+
+    set_date(page, "from", "", "^\\s*$")
+    chat = ask(page, "When was the Central Asian Alliance launched?", answers_now(page))
+    assert "27 June" in chat.rsplit("When was the Central Asian Alliance launched?", 1)[1]
+    page.screenshot(path=str(ARTIFACTS / "ui-dates.png"), full_page=True)
+
+
+def test_right_to_left_override_in_a_question_stays_inside_it(page):
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, "\u202eWho launched the Central Asian Alliance?", answers_now(page))
+    # Where, on screen, does the searched-for text start, and where does "answered by" start?
+    left = page.evaluate("""() => {
+        const subs = [...document.querySelectorAll('#chat sub')].filter(s => s.innerText.includes('answered by'));
+        const sub = subs[subs.length - 1];
+        const walker = document.createTreeWalker(sub, NodeFilter.SHOW_TEXT);
+        const at = {};
+        for (let node; (node = walker.nextNode()); ) {
+          for (const word of ['Alliance', 'answered by']) {
+            const i = node.data.indexOf(word);
+            if (i >= 0) { const r = document.createRange(); r.setStart(node, i); r.setEnd(node, i + word.length);
+                          at[word] = r.getBoundingClientRect().left; }
+          }
+        }
+        return at;
+    }""")
+    assert left["Alliance"] < left["answered by"], left
+    page.screenshot(path=str(ARTIFACTS / "ui-bidi.png"))
