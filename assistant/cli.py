@@ -174,18 +174,21 @@ def chat(ctx, since, until, language, top_k, offline) -> None:
 @click.option("--host", default=None, help="Address to bind (default UI_HOST, 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default UI_PORT, 7860).")
 @click.option("--ingest/--no-ingest", default=True, help="Ingest the bundled corpus first if it changed.")
+@click.option("--insecure", is_flag=True, help="Allow a non-loopback --host without UI_USERNAME/UI_PASSWORD.")
 @click.pass_context
 @handles_errors
-def ui(ctx, host, port, ingest) -> None:
+def ui(ctx, host, port, ingest, insecure) -> None:
     """Start the web UI (ingesting the bundled corpus first, if needed)."""
+    settings = settings_of(ctx)
+    host = host or settings.ui.host
+    settings.ui.login_for(host, insecure)  # refuses a half-set login before anything slow happens
     from .ui import serve
 
-    settings = settings_of(ctx)
     assistant = make_assistant(settings)
     if ingest:
         report = assistant.ingest()
         click.echo(f"Index: {report.summary()}")
-    serve(assistant, host or settings.ui.host, port or settings.ui.port)
+    serve(assistant, host, port or settings.ui.port, insecure=insecure)
 
 
 @main.command("eval")

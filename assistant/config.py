@@ -7,6 +7,7 @@ so a setting cannot exist without being documented.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -124,9 +125,40 @@ class LLMSettings(BaseModel):
 class UISettings(BaseModel):
     host: str = env_field("UI_HOST", "127.0.0.1", "Address the web UI binds to (loopback by default).")
     port: int = env_field("UI_PORT", 7860, "Port of the web UI.")
-    username: str = env_field("UI_USERNAME", "", "Optional login name for the web UI.")
-    password: SecretStr = env_field("UI_PASSWORD", SecretStr(""), "Optional password (needs UI_USERNAME).")
+    username: str = env_field("UI_USERNAME", "", "Login name for the web UI (set both or neither with UI_PASSWORD).")
+    password: SecretStr = env_field(
+        "UI_PASSWORD", SecretStr(""), "Password for the web UI (set both or neither with UI_USERNAME)."
+    )
     max_upload_bytes: int = env_field("MAX_UPLOAD_BYTES", 2_000_000, "Largest story file accepted.", ge=1)
+
+    def login_for(self, host: str, insecure: bool = False) -> tuple[str, str] | None:
+        """The (name, password) the UI asks for, or None; refuses a half-set login or an open public bind.
+
+        A password without a name (or the reverse) used to start the UI with no login at all.
+        """
+        name, password = self.username.strip(), self.password.get_secret_value()
+        if bool(name) != bool(password):
+            have, missing = ("UI_PASSWORD", "UI_USERNAME") if password else ("UI_USERNAME", "UI_PASSWORD")
+            raise ConfigError(
+                f"{have} is set but {missing} is not, so the UI would start without a login. "
+                f"Set {missing} too (or unset {have}) and start it again."
+            )
+        if not name and not is_loopback(host) and not insecure:
+            raise ConfigError(
+                f"Binding the UI to {host} would let anyone on the network use it without a login. Set "
+                "UI_USERNAME and UI_PASSWORD, bind 127.0.0.1, or pass --insecure if that is really meant."
+            )
+        return (name, password) if name else None
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost: addresses only this machine can reach."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class Settings(BaseModel):

@@ -421,17 +421,19 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     return app
 
 
-def serve(assistant: Assistant, host: str, port: int, block: bool = True):
-    """Load the index once, then serve the UI (with Gradio's queue, so several people can chat at once)."""
+def serve(assistant: Assistant, host: str, port: int, block: bool = True, insecure: bool = False):
+    """Load the index once, then serve the UI (with Gradio's queue, so several people can chat at once).
+
+    Refuses (ConfigError) a half-set login, or a non-loopback `host` without one unless `insecure`.
+    """
+    login = assistant.settings.ui.login_for(host, insecure)
     assistant.retriever  # noqa: B018 - load models and index before the first visitor arrives
     app = build_app(assistant)
     app.queue(default_concurrency_limit=4)
-    ui = assistant.settings.ui
-    auth = (ui.username, ui.password.get_secret_value()) if ui.username and ui.password.get_secret_value() else None
     return app.launch(
         server_name=host,
         server_port=port,
-        auth=auth,
+        auth=login,
         prevent_thread_lock=not block,
         show_error=False,
         css=CSS,

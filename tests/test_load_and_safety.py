@@ -1,6 +1,9 @@
 """The UI under load (20 concurrent chat sessions through gradio_client) and its safety settings."""
 
+import os
 import statistics
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -10,7 +13,7 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AuthenticationError
 
-from tests.conftest import running_ui
+from tests.conftest import PROJECT_ROOT, free_port, running_ui
 
 pytestmark = pytest.mark.slow
 
@@ -101,3 +104,27 @@ def test_password_protects_the_ui_and_the_api_key_never_leaks(tmp_path, corpus_i
         proc.terminate()
         output = proc.communicate(timeout=20)[0]
     assert SECRET not in output
+
+
+# -- issue 11, item 3: a login is both or neither; no open public bind by accident ------------
+def ui_exit(tmp_path, corpus_index, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """`assistant ui` that should refuse to start; a UI that starts instead fails by timing out."""
+    full_env = os.environ | {"INDEX_DIR": str(corpus_index / "index"), "ANSWERER": "offline", "UI_USERNAME": "",
+                             "UI_PASSWORD": "", "OPENAI_BASE_URL": "", "OPENAI_API_KEY": ""} | env  # fmt: skip
+    cli = [sys.executable, "-m", "assistant.cli", "--env-file", str(tmp_path / "none.env"), "ui", "--no-ingest"]
+    return subprocess.run([*cli, "--port", str(free_port()), *args], env=full_env, cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+
+
+def test_half_set_login_refuses_to_start(tmp_path, corpus_index):
+    alone = ui_exit(tmp_path, corpus_index, UI_PASSWORD="x")
+    assert alone.returncode == 2 and "UI_PASSWORD is set but UI_USERNAME is not" in alone.stderr
+    name_only = ui_exit(tmp_path, corpus_index, UI_USERNAME="team")
+    assert name_only.returncode == 2 and "Set UI_PASSWORD too" in name_only.stderr
+
+
+def test_public_bind_without_login_needs_insecure(tmp_path, corpus_index):
+    refused = ui_exit(tmp_path, corpus_index, "--host", "0.0.0.0")
+    assert refused.returncode == 2 and "--insecure" in refused.stderr and "UI_USERNAME" in refused.stderr
+    with running_ui(tmp_path, corpus_index, args=("--host", "0.0.0.0", "--insecure")) as (url, _):
+        assert urllib.request.urlopen(f"{url}/config", timeout=10).status == 200
