@@ -25,6 +25,12 @@ class InvalidFilterError(AssistantError):
     exit_code = 2
 
 
+class UnknownUploadError(AssistantError):
+    """`assistant remove NAME` names no uploaded file; the message lists the uploads."""
+
+    exit_code = 2
+
+
 class ConfigError(AssistantError):
     """A setting in the environment or `.env` has a value we cannot use."""
 

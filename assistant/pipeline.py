@@ -40,6 +40,7 @@ class Assistant:
         self._lock = threading.Lock()
         self._retriever: HybridRetriever | None = None
         self._reader: OfflineReader | None = None
+        self._generation = ""  # the index generation `_retriever` was loaded from
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, chat: ChatModel | None = None) -> Assistant:
@@ -52,12 +53,25 @@ class Assistant:
     @property
     def retriever(self) -> HybridRetriever:
         with self._lock:
+            self._reload_if_newer()
             if self._retriever is None:
                 self._load()
             return self._retriever
 
+    def _reload_if_newer(self) -> None:
+        """Another process ingested (or removed stories) since we loaded: reconnect and load again.
+
+        The check reads one small file beside the index (a metadata call in server mode),
+        so it runs before every answer.
+        """
+        if self._retriever is not None and self.store.generation() != self._generation:
+            log.info("the index has a new generation; reloading it")
+            self.store = self.store.reopened()
+            self._retriever = None
+
     def _load(self) -> None:
         r = self.settings.retrieval
+        self._generation = self.store.generation()
         snapshot, bm25 = self._snapshot_and_bm25()
         self._retriever = HybridRetriever(self.store, snapshot, self.embedder, r.top_k, r.max_per_story, r.candidates,
                                           bm25)  # fmt: skip

@@ -8,6 +8,7 @@ question it belongs to, so no answer is ever shown with another answer's sources
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
@@ -17,14 +18,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from .answer import Answer, Citation
-from .errors import AssistantError, UnreadableFileError
+from .display import count
+from .errors import AssistantError
 from .inputs import check_language, parse_date_bound
 from .pipeline import Assistant
 from .retrieve import Filters
-from .store import read_story_file
-from .stories import Story, parse_text
+from .store import IngestProgress, origin_of
+from .stories import Story
+from .uploads import Upload, check_upload, list_uploads, remove_upload, save_upload
+
+__all__ = ["check_upload", "save_upload"]  # re-exported: the upload checks live in uploads.py
 
 EXAMPLES = [
     "Who launched the Central Asian Alliance?",
@@ -32,7 +38,7 @@ EXAMPLES = [
     "How many people were returned to Kazakhstan from conflict zones?",
     "Who did Prime Minister Olzhas Bektenov meet?",
 ]
-SAFE_NAME = re.compile(r"^[\w][\w.\- ]{0,120}\.(txt|md)$", re.UNICODE)
+UPLOAD_BADGE = '<span class="upload-badge">uploaded</span>'
 CSS = """
 #sources { max-height: 78vh; overflow-y: auto; }
 .src { border-left: 3px solid #e0a800; padding: 4px 10px; margin: 10px 0; }
@@ -43,6 +49,7 @@ CSS = """
 .timeline li { list-style: none; margin: 2px 0; }
 .timeline .year { font-weight: 600; margin-top: 8px; }
 .status { font-size: 0.9em; color: #444; }
+.upload-badge { background: #dbeafe; color: #1e3a8a; border-radius: 4px; padding: 0 4px; font-size: 0.8em; }
 """
 
 
@@ -61,8 +68,11 @@ def isolated(html_text: str) -> str:
     return f"<bdi>{html_text}</bdi>"
 
 
-def message_markdown(answer: Answer, turn: int) -> str:
-    """The assistant's chat message: answer with [n] links, what was searched, who answered, its sources."""
+def message_markdown(answer: Answer, turn: int, uploaded: set[str] = frozenset()) -> str:
+    """The assistant's chat message: answer with [n] links, what was searched, who answered, its sources.
+
+    Citations of stories whose source is in `uploaded` carry an "uploaded" badge.
+    """
     body = markdown_safe(answer.text)
     body = re.sub(r"\\\[(\d+)\\\]", lambda m: f"[[{m[1]}]](#m{turn}-s{m[1]})", body)
     badge = "offline reader" if answer.backend == "offline" else f"LLM: {esc(answer.backend)}"
@@ -76,7 +86,8 @@ def message_markdown(answer: Answer, turn: int) -> str:
     for c in answer.citations:
         quote = c.quote if len(c.quote) <= 220 else c.quote[:217].rsplit(" ", 1)[0] + " …"
         lines.append(
-            f'<a id="m{turn}-s{c.n}"></a>**[{c.n}]** {isolated(markdown_safe(c.title))} '
+            f'<a id="m{turn}-s{c.n}"></a>**[{c.n}]** {UPLOAD_BADGE * (c.source in uploaded)} '
+            f"{isolated(markdown_safe(c.title))} "
             f"<sub>({esc(c.kind)}, {esc(c.date or 'undated')}, {esc(c.language)})</sub> — "
             f"“{isolated(markdown_safe(quote))}”"
         )
@@ -107,7 +118,9 @@ def paragraph_of(story: Story, start: int, end: int) -> tuple[int, int]:
     return a, len(story.text) if b == -1 else b
 
 
-def sources_html(question: str, citations: list[Citation], stories: dict[str, Story]) -> str:
+def sources_html(
+    question: str, citations: list[Citation], stories: dict[str, Story], uploaded: set[str] = frozenset()
+) -> str:
     if not citations:
         return f'<div class="status">Sources for “{isolated(esc(question))}”: none (the stories don\'t say).</div>'
     parts = [f'<div class="status">Sources for “{isolated(esc(question))}”</div>']
@@ -122,7 +135,8 @@ def sources_html(question: str, citations: list[Citation], stories: dict[str, St
         para = highlight(story.text[a:b], [(c.start - a, c.end - a)])
         spans = [(x.start, x.end) for x in by_story[c.story_id]]
         parts.append(
-            f'<div class="src" id="source-{c.n}"><h4>[{c.n}] {isolated(esc(story.title))}</h4>'
+            f'<div class="src" id="source-{c.n}"><h4>[{c.n}] {UPLOAD_BADGE * (story.source in uploaded)} '
+            f"{isolated(esc(story.title))}</h4>"
             f'<div class="meta">{esc(story.kind)} · {esc(story.date or "undated")} · {esc(story.language)} · '
             f"{esc(story.source)}</div><p>{para}</p>"
             f"<details><summary>Open the whole story</summary>"
@@ -131,10 +145,11 @@ def sources_html(question: str, citations: list[Citation], stories: dict[str, St
     return "".join(parts)
 
 
-def story_html(story: Story) -> str:
+def story_html(story: Story, uploaded: bool = False) -> str:
     link = f" (translation of {esc(story.translation_of)})" if story.translation_of else ""
     return (
-        f'<div class="story"><h3>{isolated(esc(story.title))}</h3><div class="meta">{esc(story.kind)} · '
+        f'<div class="story"><h3>{UPLOAD_BADGE * uploaded} {isolated(esc(story.title))}</h3>'
+        f'<div class="meta">{esc(story.kind)} · '
         f"{esc(story.date or 'undated')} · {esc(story.language)} · {esc(story.source)}{link}</div>"
         f"{paragraphs_html(story.text, [])}</div>"
     )
@@ -157,13 +172,14 @@ def timeline_html(stories: list[Story]) -> str:
     return "".join(rows) + "</ul>"
 
 
-def story_rows(stories: list[Story], query: str = "") -> list[list[str]]:
+def story_rows(stories: list[Story], query: str = "", origins: dict[str, str] | None = None) -> list[list[str]]:
+    """Rows of the Stories table, newest first; `origins` maps a source to corpus, upload or folder."""
     q = query.strip().lower()
     rows = []
     for s in sorted(stories, key=lambda s: s.date or "", reverse=True):
         if q and q not in (s.title + " " + s.text + " " + s.source).lower():
             continue
-        rows.append([s.title, s.date or "undated", s.kind, s.language, s.source])
+        rows.append([s.title, s.date or "undated", s.kind, s.language, (origins or {}).get(s.source, ""), s.source])
     return rows
 
 
@@ -189,25 +205,24 @@ def date_note_of(d_from: str, d_to: str) -> str:
 
 
 # -- uploads ----------------------------------------------------------------------------
-def check_upload(path: Path, original_name: str, max_bytes: int) -> tuple[str, list[Story]]:
-    """A safe file name and the stories in the file, or an error saying what is wrong with it."""
-    name = Path(str(original_name).replace("\\", "/")).name.strip()
-    if not SAFE_NAME.match(name) or name.startswith("."):
-        raise UnreadableFileError(f"{original_name!r}: use a plain .txt or .md file name (letters, digits, . _ -)")
-    text = read_story_file(path, max_bytes)
-    stories = parse_text(text, name)
-    if not stories:
-        raise UnreadableFileError(f"{name}: no story text found in it")
-    return name, stories
+def discard_temp_upload(path: Path) -> None:
+    """Delete Gradio's temporary copy of an uploaded file (and its folder, once empty); never anything else."""
+    temp_root = Path(get_upload_folder()).resolve()
+    target = path.resolve()
+    if temp_root not in target.parents:
+        return
+    target.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        if target.parent != temp_root:
+            target.parent.rmdir()
 
 
-def save_upload(path: Path, name: str, uploads_dir: Path) -> Path:
-    uploads_dir.mkdir(parents=True, exist_ok=True)
-    target = (uploads_dir / name).resolve()
-    if uploads_dir.resolve() not in target.parents:  # belt and braces: SAFE_NAME already forbids separators
-        raise UnreadableFileError(f"{name}: would be saved outside the uploads folder")
-    target.write_bytes(path.read_bytes())
-    return target
+def uploads_markdown(uploads: list[Upload]) -> str:
+    if not uploads:
+        return "No uploaded stories yet."
+    rows = ["| file | size | stories in the index |", "|---|---|---|"]
+    rows += [f"| {markdown_safe(u.name)} | {u.size:,} bytes | {u.stories} |" for u in uploads]
+    return "\n".join(rows)
 
 
 # -- the app ----------------------------------------------------------------------------
@@ -224,12 +239,24 @@ class UIState:
         except AssistantError:
             return []
 
+    def origins(self, stories: list[Story] | None = None) -> dict[str, str]:
+        """Each story source's origin: corpus, upload or folder."""
+        settings = self.assistant.settings
+        return {s.source: origin_of(s.source, settings) for s in (stories or self.stories())}
+
+    def uploaded(self, stories: list[Story] | None = None) -> set[str]:
+        """The sources of uploaded stories (shown with an "uploaded" badge everywhere)."""
+        return {src for src, origin in self.origins(stories).items() if origin == "upload"}
+
+    def uploads(self) -> list[Upload]:
+        return list_uploads(self.assistant.settings.paths.uploads_dir, self.stories())
+
     def status(self) -> str:
         try:
             snap = self.assistant.snapshot
             return (
-                f"**{len(snap.stories)} stories**, {len(snap.chunks)} chunks in {esc(self.assistant.store.where)}; "
-                f"last ingest {esc(snap.last_ingest or 'unknown')}."
+                f"**{count(len(snap.stories), 'story', 'stories')}**, {count(len(snap.chunks), 'chunk')} in "
+                f"{esc(self.assistant.store.where)}; last ingest {esc(snap.last_ingest or 'unknown')}."
             )
         except AssistantError as err:
             return f"⚠ {esc(str(err))}"
@@ -279,14 +306,14 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             status = gr.Markdown(state.status, elem_id="status")
             with gr.Row():
                 search = gr.Textbox(label="Search stories", elem_id="story-search", scale=4)
-                reingest = gr.Button("Re-ingest the corpus", scale=1)
+                reingest = gr.Button("Re-ingest the corpus", scale=1, elem_id="reingest")
             table = gr.Dataframe(
-                value=lambda: story_rows(state.stories()),
-                headers=["title", "date", "kind", "language", "source"],
+                value=lambda: story_rows(state.stories(), "", state.origins()),
+                headers=["title", "date", "kind", "language", "origin", "source"],
                 interactive=False,
                 elem_id="story-table",
                 wrap=True,
-                column_widths=["52%", "12%", "12%", "8%", "16%"],
+                column_widths=["46%", "11%", "11%", "8%", "8%", "16%"],
                 max_height=420,
             )
             with gr.Row():
@@ -303,6 +330,12 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             files = gr.File(file_count="multiple", file_types=[".txt", ".md"], elem_id="upload")
             add = gr.Button("Add to the index", variant="primary", elem_id="add")
             upload_result = gr.Markdown(elem_id="upload-result")
+            gr.Markdown("### Your uploads\nUploaded stories are marked *uploaded* wherever they are shown or cited. "
+                        "The bundled corpus cannot be changed from here.")  # fmt: skip
+            uploads_list = gr.Markdown(lambda: uploads_markdown(state.uploads()), elem_id="uploads-list")
+            with gr.Row():
+                upload_pick = gr.Dropdown(choices=[], label="Remove an upload", elem_id="upload-pick", scale=4)
+                remove_btn = gr.Button("Remove", variant="stop", elem_id="remove-upload", scale=1)
 
         # -- chat --------------------------------------------------------------------
         def respond(message, history, records, k, d_from, d_to, lang, which) -> Iterator:
@@ -336,9 +369,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 yield history, records, gr.update(), "", note
                 return
             turn = len(records)
-            history[-1] = {"role": "assistant", "content": message_markdown(answer, turn)}
+            uploaded = state.uploaded()
+            history[-1] = {"role": "assistant", "content": message_markdown(answer, turn, uploaded)}
             records.append({"question": answer.question, "plain": answer.text, "answer": answer.as_dict()})
-            panel = sources_html(answer.question, answer.citations, assistant.snapshot.stories)
+            panel = sources_html(answer.question, answer.citations, assistant.snapshot.stories, uploaded)
             yield history, records, panel, "", note
 
         chat_inputs = [question, chatbot, turns, top_k, date_from, date_to, language, answerer]
@@ -355,7 +389,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 return gr.update()
             rec = records[turn]
             cites = [Citation(**c) for c in rec["answer"]["citations"]]
-            return sources_html(rec["question"], cites, assistant.snapshot.stories)
+            return sources_html(rec["question"], cites, assistant.snapshot.stories, state.uploaded())
 
         chatbot.select(show_sources, [turns], [sources])
 
@@ -380,44 +414,90 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             stories = state.stories()
             choices = [(f"{s.date or 'undated'} — {s.title}", s.story_id) for s in sorted(
                 stories, key=lambda s: s.date or "", reverse=True)]  # fmt: skip
-            return story_rows(stories, query), gr.update(choices=choices), state.status(), timeline_html(stories)
+            uploads = state.uploads()
+            return (story_rows(stories, query, state.origins(stories)), gr.update(choices=choices), state.status(),
+                    timeline_html(stories), uploads_markdown(uploads),
+                    gr.update(choices=[u.name for u in uploads], value=None))  # fmt: skip
 
-        search.change(lambda q: story_rows(state.stories(), q), [search], [table])
+        listing = [table, pick, status, timeline, uploads_list, upload_pick]
+        search.change(lambda q: story_rows(state.stories(), q, state.origins()), [search], [table])
 
         def open_story(story_id):
             story = assistant.snapshot.stories.get(story_id or "")
-            return story_html(story) if story else "<p>Pick a story first.</p>"
+            if not story:
+                return "<p>Pick a story first.</p>"
+            return story_html(story, uploaded=story.source in state.uploaded([story]))
 
         open_btn.click(open_story, [pick], [story_view])
         pick.change(open_story, [pick], [story_view])
 
         def do_reingest():
-            report = assistant.ingest()
-            gr.Info(report.summary().splitlines()[0])
-            return refresh()
+            """Re-ingest the bundled corpus in a thread; the status line shows its progress until it is done."""
+            latest: list[IngestProgress] = []
+            outcome: dict = {}
 
-        reingest.click(do_reingest, None, [table, pick, status, timeline])
-        app.load(refresh, None, [table, pick, status, timeline])
+            def work():
+                try:
+                    outcome["report"] = assistant.ingest(progress=latest.append)
+                except AssistantError as err:
+                    outcome["error"] = err
+
+            worker = threading.Thread(target=work, daemon=True)
+            worker.start()
+            yield *[gr.update()] * 2, "Re-ingesting: reading the corpus…", *[gr.update()] * 3
+            while worker.is_alive():
+                worker.join(timeout=0.5)
+                if latest:
+                    yield *[gr.update()] * 2, f"Re-ingesting: {latest[-1]}", *[gr.update()] * 3
+            if "error" in outcome:
+                yield *[gr.update()] * 2, f"⚠ {esc(str(outcome['error']))}", *[gr.update()] * 3
+                return
+            summary = outcome["report"].summary().splitlines()[0]
+            rows, choices, status_text, *rest = refresh()
+            yield rows, choices, f"{status_text}<br>Re-ingest: {esc(summary)}", *rest
+
+        reingest.click(do_reingest, None, listing)
+        app.load(refresh, None, listing)
 
         # -- uploads -----------------------------------------------------------------
         def upload(paths):
             if not paths:
                 return "Choose one or more `.txt` or `.md` files first.", *refresh()
-            messages = []
-            for item in paths:
-                path = Path(getattr(item, "name", item))
-                original = getattr(item, "orig_name", None) or path.name
-                try:
-                    name, stories = check_upload(path, original, settings.ui.max_upload_bytes)
-                    saved = save_upload(path, name, settings.paths.uploads_dir)
-                    report = assistant.ingest([saved])
-                    done = f"{report.chunks_added} chunks added" if report.stories_added else "already in the index"
-                    messages.append(f"✅ **{markdown_safe(name)}**: {len(stories)} stories, {done}.")
-                except AssistantError as err:
-                    messages.append(f"❌ {markdown_safe(str(err))} Nothing was changed.")
+            messages = [upload_one(Path(getattr(item, "name", item)), getattr(item, "orig_name", None))
+                        for item in paths]  # fmt: skip
             return "\n\n".join(messages), *refresh()
 
-        add.click(upload, [files], [upload_result, table, pick, status, timeline])
+        def upload_one(path: Path, original: str | None) -> str:
+            """Check, save and ingest one uploaded file; a line saying what happened. Gradio's temp copy is deleted."""
+            try:
+                name, stories = check_upload(path, original or path.name, settings.ui.max_upload_bytes)
+                saved, note = save_upload(path, name, settings.paths.uploads_dir, settings.paths.corpus_dir)
+                report = assistant.ingest([saved])
+                done = (
+                    f"{count(report.chunks_added, 'chunk')} added" if report.stories_added else "already in the index"
+                )
+                saved_as = f" ({markdown_safe(note)})" if note else ""
+                return (
+                    f"✅ **{markdown_safe(saved.name)}**: {count(len(stories), 'story', 'stories')}, {done}{saved_as}."
+                )
+            except AssistantError as err:
+                return f"❌ {markdown_safe(str(err).rstrip('.'))}. Nothing was changed."
+            finally:
+                discard_temp_upload(path)
+
+        add.click(upload, [files], [upload_result, *listing])
+
+        def remove(name):
+            if not name:
+                return "Pick an upload to remove first.", *refresh()
+            try:
+                removed = remove_upload(assistant, name)
+                message = f"🗑 Removed **{markdown_safe(name)}** and its {count(removed, 'story', 'stories')}."
+            except AssistantError as err:
+                message = f"❌ {markdown_safe(str(err))}"
+            return message, *refresh()
+
+        remove_btn.click(remove, [upload_pick], [upload_result, *listing])
     return app
 
 

@@ -76,7 +76,8 @@ def test_killed_ingest_resumes_to_the_same_index_as_a_clean_one(tmp_path, corpus
 
 
 def test_corrupt_index_via_cli_then_rebuild(tmp_path, small_corpus):
-    env = {"INDEX_DIR": str(tmp_path / "index"), "ANSWERER": "offline"}
+    env = {"INDEX_DIR": str(tmp_path / "index"), "ANSWERER": "offline", "UPLOADS_DIR": str(tmp_path / "uploads"),
+           "CORPUS_DIR": str(small_corpus)}  # a rebuild re-ingests CORPUS_DIR and the uploads too  # fmt: skip
     runner = CliRunner()
     args = ["--env-file", str(tmp_path / "none.env")]
     assert runner.invoke(main, [*args, "ingest", str(small_corpus)], env=env).exit_code == 0

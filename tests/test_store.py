@@ -81,8 +81,8 @@ def test_corrupt_index_says_how_to_rebuild_and_rebuild_recovers(tmp_path, small_
     (tmp_path / "index" / "chroma.sqlite3").write_bytes(b"this is not a database" * 100)
     with pytest.raises(IndexCorruptError, match="ingest --rebuild"):
         build(tmp_path).ask("Who did the Prime Minister meet?")
-    report = build(tmp_path).ingest([small_corpus], rebuild=True)
-    assert report.stories_added == 2
+    report = build(tmp_path, CORPUS_DIR=str(small_corpus)).ingest([small_corpus], rebuild=True)
+    assert report.stories_added == 2  # a rebuild also re-ingests CORPUS_DIR: here the same folder
     assert not build(tmp_path).ask("Who did Prime Minister Olzhas Bektenov meet?").abstained
 
 
