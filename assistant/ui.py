@@ -462,10 +462,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         # -- uploads -----------------------------------------------------------------
         def upload(paths):
             if not paths:
-                return "Choose one or more `.txt` or `.md` files first.", *refresh()
+                return "Choose one or more `.txt` or `.md` files first.", *refresh(), None
             messages = [upload_one(Path(getattr(item, "name", item)), getattr(item, "orig_name", None))
                         for item in paths]  # fmt: skip
-            return "\n\n".join(messages), *refresh()
+            return "\n\n".join(messages), *refresh(), None  # the file box is emptied: its temp copies are gone
 
         def upload_one(path: Path, original: str | None) -> str:
             """Check, save and ingest one uploaded file; a line saying what happened. Gradio's temp copy is deleted."""
@@ -485,7 +485,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             finally:
                 discard_temp_upload(path)
 
-        add.click(upload, [files], [upload_result, *listing])
+        add.click(upload, [files], [upload_result, *listing, files], api_name="upload")
 
         def remove(name):
             if not name:
@@ -497,7 +497,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 message = f"❌ {markdown_safe(str(err))}"
             return message, *refresh()
 
-        remove_btn.click(remove, [upload_pick], [upload_result, *listing])
+        remove_btn.click(remove, [upload_pick], [upload_result, *listing], api_name="remove_upload")
     return app
 
 

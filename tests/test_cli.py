@@ -1,4 +1,5 @@
 import json
+import re
 
 from click.testing import CliRunner
 
@@ -109,3 +110,13 @@ def test_story_escape_sequences_never_reach_the_terminal(tmp_path):
     as_json = run(tmp_path, "ask", "--json", "How many wells did the Aktobe region drill?")
     assert "\x1b" not in as_json.output and "\\u001b]0;PWNED-TITLE\\u0007" in as_json.output
     assert "\x1b]0;PWNED-TITLE\x07" in json.loads(as_json.output)["citations"][0]["quote"]  # the data stays exact
+
+
+def test_ingest_shows_progress_with_rate_and_time_left(tmp_path, small_corpus):
+    result = run(tmp_path, "ingest", str(small_corpus))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("Reading ") and str(small_corpus) in lines[0]
+    final = next(line for line in lines if "embedding 2/2 stories" in line)
+    assert re.search(r"embedding 2/2 stories, (\d+)/\1 chunks, \d+\.\d chunks/s, done", final), final
+    assert "1 stories" not in result.output and "2 files: 0 unchanged, 2 stories added" in result.output

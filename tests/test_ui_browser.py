@@ -49,7 +49,12 @@ def upload(page, path, expect: str) -> str:
     page.set_input_files("#upload input[type=file]", str(path))
     page.wait_for_timeout(1500)
     page.click("#add")
-    page.wait_for_function(f"/{expect}/.test(document.querySelector('#upload-result').innerText)", timeout=60000)
+    page.wait_for_function(
+        "([expect, name]) => { const t = document.querySelector('#upload-result').innerText;"
+        " return new RegExp(expect).test(t) && t.includes(name); }",
+        arg=[expect, Path(path).name],
+        timeout=60000,
+    )
     return page.inner_text("#upload-result")
 
 
@@ -194,3 +199,52 @@ def test_right_to_left_override_in_a_question_stays_inside_it(page):
     }""")
     assert left["Alliance"] < left["answered by"], left
     page.screenshot(path=str(ARTIFACTS / "ui-bidi.png"))
+
+
+def test_uploads_are_badged_everywhere_and_can_be_removed(page, ui_url, tmp_path):
+    bundled = PROJECT_ROOT / "data" / "corpus" / "000_5c89e8c983283150.txt"
+    fake = tmp_path / bundled.name
+    fake.write_text(bundled.read_text(encoding="utf-8").replace("Istanbul Regional Hub", "Paris Regional Hub"))
+    result = upload(page, fake, "✅|❌")
+    assert "✅" in result and "1 story" in result
+    assert bundled.name in page.inner_text("#uploads-list")
+
+    page.get_by_role("tab", name="Chat").click()
+    question = "Which regional hub's experts were invited, the Paris Regional Hub?"
+    chat = ask(page, question, answers_now(page)).rsplit(question, 1)[1]
+    assert "Paris Regional Hub" in chat and "uploaded" in chat
+    assert page.locator("#sources .upload-badge").count() >= 1
+    page.get_by_role("tab", name="Stories", exact=True).click()
+    assert "upload" in page.inner_text("#story-table")
+
+    page.get_by_role("tab", name="Add stories").click()
+    page.click("#upload-pick input")
+    page.keyboard.type(bundled.name)
+    page.wait_for_timeout(500)
+    page.keyboard.press("Enter")
+    page.click("#remove-upload")
+    page.wait_for_function("/Removed/.test(document.querySelector('#upload-result').innerText)", timeout=60000)
+    assert "1 story" in page.inner_text("#upload-result")
+    assert bundled.name not in page.inner_text("#uploads-list")
+    assert not (ui_url[1] / "uploads" / bundled.name).exists()
+    page.get_by_role("tab", name="Chat").click()
+    chat = ask(page, question, answers_now(page)).rsplit(question, 1)[1]
+    assert "Paris Regional Hub" not in chat
+
+
+def test_reingest_shows_progress_in_the_stories_tab(page, corpus_index, small_corpus, tmp_path_factory):
+    root = tmp_path_factory.mktemp("reingest-ui")
+    with running_ui(root, corpus_index, CORPUS_DIR=str(small_corpus)) as (url, _):
+        other = page.context.browser.new_page(viewport={"width": 1400, "height": 950})
+        other.goto(url)
+        other.wait_for_selector("#question textarea", timeout=60000)
+        other.get_by_role("tab", name="Stories", exact=True).click()
+        other.click("#reingest")
+        other.wait_for_function("/Re-ingesting: \\d+\\/2 stories, \\d+\\/\\d+ chunks, [\\d.]+ chunks\\/s/"
+                                ".test(document.querySelector('#status').innerText)", timeout=60000)  # fmt: skip
+        seen = other.inner_text("#status")
+        other.screenshot(path=str(ARTIFACTS / "ui-reingest-progress.png"))
+        other.wait_for_function("/Re-ingest: /.test(document.querySelector('#status').innerText)", timeout=120000)
+        assert "2 stories added" in other.inner_text("#status")
+        other.close()
+    assert "left" in seen or "done" in seen
