@@ -2,18 +2,45 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import textwrap
+import time
 from functools import wraps
 from pathlib import Path
 
 import click
 
 from .config import Settings, load_settings
+from .display import count, json_text, terminal_safe
 from .errors import AssistantError
+from .inputs import check_language, parse_date_bound
 from .results import Answer
 from .retrieve import Filters
+from .store import origin_of
+
+
+def say(text: str = "", err: bool = False) -> None:
+    """Print text that may hold story text or file names: escape sequences and controls removed."""
+    click.echo(terminal_safe(text), err=err)
+
+
+class ProgressLine:
+    """Ingest progress on the terminal: one line rewritten in place on a terminal, else a line every few seconds."""
+
+    def __init__(self, every_s: float = 2.0) -> None:
+        self.live = sys.stdout.isatty()
+        self.every_s = every_s
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, progress) -> None:
+        now = time.monotonic()
+        finished = progress.stories_done == progress.stories_total
+        if self.live:
+            click.echo(terminal_safe(f"\r  embedding {progress}") + "\x1b[K", nl=finished)
+        elif finished or now - self.last >= self.every_s:
+            say(f"  embedding {progress}")
+        self.last, self.shown = now, True
 
 
 def handles_errors(fn):
@@ -24,7 +51,7 @@ def handles_errors(fn):
         try:
             return fn(*args, **kwargs)
         except AssistantError as err:
-            click.echo(f"Error: {err}", err=True)
+            say(f"Error: {err}", err=True)
             sys.exit(err.exit_code)
 
     return wrapper
@@ -65,13 +92,14 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool) -> None:
         if not p.exists():
             raise click.BadParameter(f"{p} does not exist", param_hint="PATHS")
     assistant = make_assistant(settings)
-    report = assistant.ingest(list(paths) or None, rebuild=rebuild, progress=lambda m: click.echo(f"  {m}"))
-    click.echo(f"Ingested into {assistant.store.where}: {report.summary()}")
+    say(f"Reading {', '.join(map(str, paths)) or 'the bundled corpus'}{' (rebuilding from every source)' * rebuild}…")
+    report = assistant.ingest(list(paths) or None, rebuild=rebuild, progress=ProgressLine())
+    say(f"Ingested into {assistant.store.where}: {report.summary()}")
 
 
 def filter_options(fn):
-    fn = click.option("--since", default="", help="Only stories dated on or after this ISO date.")(fn)
-    fn = click.option("--until", default="", help="Only stories dated on or before this ISO date.")(fn)
+    fn = click.option("--since", default="", help="Only stories dated on or after this day, month or year.")(fn)
+    fn = click.option("--until", default="", help="Only stories dated on or before this day, month or year.")(fn)
     fn = click.option("--language", default="", help="Only stories in this language (en, kk, ru).")(fn)
     fn = click.option("--top-k", type=int, default=None, help="Passages given to the answerer.")(fn)
     fn = click.option("--offline", is_flag=True, help="Use the offline answerer even if an LLM is configured.")(fn)
@@ -79,8 +107,13 @@ def filter_options(fn):
 
 
 def filters_from(settings: Settings, since: str, until: str, language: str) -> Filters:
+    """The filters of the command line over those of the settings; unreadable ones exit 2 with the accepted forms."""
     r = settings.retrieval
-    return Filters(since or r.date_from, until or r.date_to, language or r.language)
+    return Filters(
+        parse_date_bound(since, end=False, label="--since date") or r.date_from,
+        parse_date_bound(until, end=True, label="--until date") or r.date_to,
+        check_language(language, label="--language") or r.language,
+    )
 
 
 @main.command()
@@ -92,35 +125,39 @@ def filters_from(settings: Settings, since: str, until: str, language: str) -> F
 def ask(ctx, question, as_json, since, until, language, top_k, offline) -> None:
     """Answer QUESTION from the stories, with numbered citations."""
     settings = settings_of(ctx)
+    filters = filters_from(settings, since, until, language)
     assistant = make_assistant(settings)
     answer = assistant.ask(
         question,
-        filters=filters_from(settings, since, until, language),
+        filters=filters,
         top_k=top_k,
         answerer="offline" if offline else None,
     )
     if as_json:
-        click.echo(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
+        click.echo(json_text(answer_json(answer, settings)))
     else:
-        click.echo(format_answer(answer))
+        say(format_answer(answer, settings))
 
 
-def answer_json(answer: Answer) -> dict:
+def answer_json(answer: Answer, settings: Settings) -> dict:
+    """The --json output; each citation says where its story came from (`origin`: corpus, upload, folder)."""
     keys = ("question", "search_query", "answer", "abstained", "citations", "backend", "latency_ms")
     data = answer.as_dict()
     out = {k: data[k] for k in keys}
+    out["citations"] = [c | {"origin": origin_of(c["source"], settings)} for c in out["citations"]]
     if answer.notice:
         out["notice"] = answer.notice
     return out
 
 
-def format_answer(answer: Answer, width: int = 100) -> str:
+def format_answer(answer: Answer, settings: Settings, width: int = 100) -> str:
     lines = [textwrap.fill(answer.text, width)]
     if answer.citations:
         lines.append("")
     for c in answer.citations:
         quote = c.quote if len(c.quote) <= 160 else c.quote[:157].rsplit(" ", 1)[0] + " ..."
-        head = f'[{c.n}] {c.title} ({c.kind}, {c.date or "undated"}) — "{quote}"'
+        uploaded = ", uploaded" if origin_of(c.source, settings) == "upload" else ""
+        head = f'[{c.n}] {c.title} ({c.kind}, {c.date or "undated"}{uploaded}) — "{quote}"'
         lines.append(textwrap.fill(head, width, subsequent_indent="    "))
     if answer.search_query != answer.question:
         lines.append(f"\n(searched for: {answer.search_query})")
@@ -136,8 +173,8 @@ def format_answer(answer: Answer, width: int = 100) -> str:
 def chat(ctx, since, until, language, top_k, offline) -> None:
     """Chat in the terminal; follow-up questions use the conversation. Ctrl-D or 'exit' ends it."""
     settings = settings_of(ctx)
-    assistant = make_assistant(settings)
     filters = filters_from(settings, since, until, language)
+    assistant = make_assistant(settings)
     history: list[dict] = []
     click.echo("Ask about the stories (empty line or 'exit' to quit).")
     while True:
@@ -152,9 +189,9 @@ def chat(ctx, since, until, language, top_k, offline) -> None:
                 question, history, filters=filters, top_k=top_k, answerer="offline" if offline else None
             )
         except AssistantError as err:
-            click.echo(f"Error: {err}")
+            say(f"Error: {err}")
             continue
-        click.echo(format_answer(answer))
+        say(format_answer(answer, settings))
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
 
 
@@ -162,18 +199,60 @@ def chat(ctx, since, until, language, top_k, offline) -> None:
 @click.option("--host", default=None, help="Address to bind (default UI_HOST, 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default UI_PORT, 7860).")
 @click.option("--ingest/--no-ingest", default=True, help="Ingest the bundled corpus first if it changed.")
+@click.option("--insecure", is_flag=True, help="Allow a non-loopback --host without UI_USERNAME/UI_PASSWORD.")
 @click.pass_context
 @handles_errors
-def ui(ctx, host, port, ingest) -> None:
+def ui(ctx, host, port, ingest, insecure) -> None:
     """Start the web UI (ingesting the bundled corpus first, if needed)."""
+    settings = settings_of(ctx)
+    host = host or settings.ui.host
+    settings.ui.login_for(host, insecure)  # refuses a half-set login before anything slow happens
+    say("Starting the web UI: loading the embedding model…")
     from .ui import serve
 
-    settings = settings_of(ctx)
     assistant = make_assistant(settings)
     if ingest:
-        report = assistant.ingest()
-        click.echo(f"Index: {report.summary()}")
-    serve(assistant, host or settings.ui.host, port or settings.ui.port)
+        say(f"Checking the bundled corpus ({settings.paths.corpus_dir}) for new or changed stories…")
+        report = assistant.ingest(progress=ProgressLine())
+        say(f"Index: {report.summary()}")
+    say("Loading the index…")
+    serve(assistant, host, port or settings.ui.port, insecure=insecure)
+
+
+@main.command()
+@click.pass_context
+@handles_errors
+def uploads(ctx) -> None:
+    """List the stories uploaded through the web UI (remove one with `assistant remove NAME`)."""
+    from .uploads import list_uploads
+
+    settings = settings_of(ctx)
+    try:
+        stories = list(make_assistant(settings).snapshot.stories.values())
+    except AssistantError:
+        stories = []
+    found = list_uploads(settings.paths.uploads_dir, stories)
+    if not found:
+        say(f"No uploads in {settings.paths.uploads_dir}.")
+    for u in found:
+        say(f"{u.name}  ({u.size:,} bytes, {count(u.stories, 'story', 'stories')} in the index)")
+
+
+@main.command()
+@click.argument("names", nargs=-1, required=True)
+@click.pass_context
+@handles_errors
+def remove(ctx, names: tuple[str, ...]) -> None:
+    """Remove uploaded stories: delete each uploaded file NAME and its stories and chunks from the index.
+
+    The bundled corpus cannot be removed this way. `assistant uploads` lists the names.
+    """
+    from .uploads import remove_upload
+
+    assistant = make_assistant(settings_of(ctx))
+    for name in names:
+        removed = remove_upload(assistant, name)
+        say(f"Removed {name}: {count(removed, 'story', 'stories')} and their chunks left the index.")
 
 
 @main.command("eval")

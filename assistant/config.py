@@ -7,15 +7,17 @@ so a setting cannot exist without being documented.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from dotenv import dotenv_values
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 
-from .errors import ConfigError
+from .errors import AssistantError, ConfigError
+from .inputs import check_language, parse_date_bound
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,12 +78,33 @@ class RetrievalSettings(BaseModel):
         "MAX_PASSAGES_PER_STORY", 3, "Most passages one story may contribute, so none floods the evidence.", ge=1
     )
     candidates: int = env_field("CANDIDATES", 30, "Candidates each of BM25 and vectors return before fusion.", ge=1)
-    date_from: str = env_field("DATE_FROM", "", "Only stories dated on or after this ISO date (empty = no limit).")
-    date_to: str = env_field("DATE_TO", "", "Only stories dated on or before this ISO date (empty = no limit).")
-    language: str = env_field("LANGUAGE", "", "Only stories in this language code, e.g. en or kk (empty = all).")
+    date_from: str = env_field(
+        "DATE_FROM", "", "Only stories dated on or after this date: 2023-07-10, July 2023, 2023 (empty = no limit)."
+    )
+    date_to: str = env_field(
+        "DATE_TO", "", "Only stories dated on or before this date: 2023-07-10, July 2023, 2023 (empty = no limit)."
+    )
+    language: str = env_field("LANGUAGE", "", "Only stories in this language: en, kk or ru (empty = all).")
     max_question_chars: int = env_field(
         "MAX_QUESTION_CHARS", 1000, "Longer questions are cut to this many characters.", ge=20
     )
+
+    @field_validator("date_from", "date_to")
+    @classmethod
+    def _readable_date(cls, value: str, info) -> str:
+        """Stored as ISO, so every later comparison is between ISO dates."""
+        try:
+            return parse_date_bound(value, end=info.field_name == "date_to", label="date")
+        except AssistantError as err:
+            raise ValueError(str(err)) from err
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        try:
+            return check_language(value)
+        except AssistantError as err:
+            raise ValueError(str(err)) from err
 
 
 class LLMSettings(BaseModel):
@@ -107,9 +130,40 @@ class LLMSettings(BaseModel):
 class UISettings(BaseModel):
     host: str = env_field("UI_HOST", "127.0.0.1", "Address the web UI binds to (loopback by default).")
     port: int = env_field("UI_PORT", 7860, "Port of the web UI.")
-    username: str = env_field("UI_USERNAME", "", "Optional login name for the web UI.")
-    password: SecretStr = env_field("UI_PASSWORD", SecretStr(""), "Optional password (needs UI_USERNAME).")
+    username: str = env_field("UI_USERNAME", "", "Login name for the web UI (set both or neither with UI_PASSWORD).")
+    password: SecretStr = env_field(
+        "UI_PASSWORD", SecretStr(""), "Password for the web UI (set both or neither with UI_USERNAME)."
+    )
     max_upload_bytes: int = env_field("MAX_UPLOAD_BYTES", 2_000_000, "Largest story file accepted.", ge=1)
+
+    def login_for(self, host: str, insecure: bool = False) -> tuple[str, str] | None:
+        """The (name, password) the UI asks for, or None; refuses a half-set login or an open public bind.
+
+        A password without a name (or the reverse) used to start the UI with no login at all.
+        """
+        name, password = self.username.strip(), self.password.get_secret_value()
+        if bool(name) != bool(password):
+            have, missing = ("UI_PASSWORD", "UI_USERNAME") if password else ("UI_USERNAME", "UI_PASSWORD")
+            raise ConfigError(
+                f"{have} is set but {missing} is not, so the UI would start without a login. "
+                f"Set {missing} too (or unset {have}) and start it again."
+            )
+        if not name and not is_loopback(host) and not insecure:
+            raise ConfigError(
+                f"Binding the UI to {host} would let anyone on the network use it without a login. Set "
+                "UI_USERNAME and UI_PASSWORD, bind 127.0.0.1, or pass --insecure if that is really meant."
+            )
+        return (name, password) if name else None
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost: addresses only this machine can reach."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class Settings(BaseModel):
@@ -155,7 +209,8 @@ def load_settings(env_file: str | Path | None = ".env", environ: Mapping[str, st
         first = err.errors()[0]
         group, name = first["loc"][0], first["loc"][1]
         env = Settings.model_fields[group].annotation.model_fields[name].json_schema_extra["env"]
-        raise ConfigError(f"Setting {env} is invalid: {first['msg']}. See .env.example.") from err
+        message = first["msg"].removeprefix("Value error, ").rstrip(".")
+        raise ConfigError(f"Setting {env} is invalid: {message}. See .env.example.") from err
 
 
 def render_env_example() -> str:

@@ -19,6 +19,18 @@ class InvalidQuestionError(AssistantError):
     exit_code = 2
 
 
+class InvalidFilterError(AssistantError):
+    """A date or language filter that cannot be read; the message lists what is accepted."""
+
+    exit_code = 2
+
+
+class UnknownUploadError(AssistantError):
+    """`assistant remove NAME` names no uploaded file; the message lists the uploads."""
+
+    exit_code = 2
+
+
 class ConfigError(AssistantError):
     """A setting in the environment or `.env` has a value we cannot use."""
 

@@ -19,7 +19,8 @@ from . import prompts
 from .citations import check_llm_citations
 from .config import Settings, load_settings
 from .embeddings import Embedder, make_embedder
-from .errors import IndexMissingError, InvalidQuestionError, LLMError
+from .errors import IndexMissingError, LLMError
+from .inputs import checked_filters, clean_question
 from .llm import ChatModel, make_chat_model
 from .reader import OfflineReader
 from .results import ABSTAIN_TEXT, Answer
@@ -41,6 +42,7 @@ class Assistant:
         self._lock = threading.Lock()
         self._retriever: HybridRetriever | None = None
         self._reader: OfflineReader | None = None
+        self._generation = ""  # the index generation `_retriever` was loaded from
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, chat: ChatModel | None = None) -> Assistant:
@@ -53,12 +55,25 @@ class Assistant:
     @property
     def retriever(self) -> HybridRetriever:
         with self._lock:
+            self._reload_if_newer()
             if self._retriever is None:
                 self._load()
             return self._retriever
 
+    def _reload_if_newer(self) -> None:
+        """Another process ingested (or removed stories) since we loaded: reconnect and load again.
+
+        The check reads one small file beside the index (a metadata call in server mode),
+        so it runs before every answer.
+        """
+        if self._retriever is not None and self.store.generation() != self._generation:
+            log.info("the index has a new generation; reloading it")
+            self.store = self.store.reopened()
+            self._retriever = None
+
     def _load(self) -> None:
         r = self.settings.retrieval
+        self._generation = self.store.generation()
         snapshot, bm25 = self._snapshot_and_bm25()
         self._retriever = HybridRetriever(self.store, snapshot, self.embedder, r.top_k, r.max_per_story, r.candidates,
                                           bm25)  # fmt: skip
@@ -131,10 +146,11 @@ class Assistant:
         """Yields ("delta", text) while an LLM writes, then ("answer", Answer) once."""
         began = time.perf_counter()
         question, notice = self._validated(question)
+        filters = checked_filters(filters or self._default_filters())
         retriever = self.retriever
         chat = self._chat_for(answerer)
         search_query = self._condense(question, history, chat)
-        retrieval = retriever.search(search_query, filters or self._default_filters(), top_k)
+        retrieval = retriever.search(search_query, filters, top_k)
         reply = self._reader.read(search_query, retrieval.evidence, retrieval.query_vector)
         text, citations, abstained, short = reply.text, reply.citations, reply.abstained, reply.short_answer
         backend = "offline"
@@ -169,13 +185,7 @@ class Assistant:
         yield "answer", answer
 
     def _validated(self, question: str) -> tuple[str, str]:
-        q = " ".join((question or "").split())
-        if not q:
-            raise InvalidQuestionError("The question is empty: type a question about the stories.")
-        limit = self.settings.retrieval.max_question_chars
-        if len(q) > limit:
-            return q[:limit].rsplit(" ", 1)[0], f"The question was cut to its first {limit} characters."
-        return q, ""
+        return clean_question(question, self.settings.retrieval.max_question_chars)
 
     def _chat_for(self, answerer: str | None) -> ChatModel | None:
         if answerer == "offline":

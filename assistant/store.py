@@ -17,9 +17,13 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
+import stat
 import time
+import unicodedata
+import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,6 +39,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from .chunks import Chunk, chunk_story, embedding_text
 from .config import PROJECT_ROOT, Settings
+from .display import count
 from .embeddings import Embedder
 from .errors import IndexCorruptError, IndexMissingError, StoreUnavailableError, UnreadableFileError
 from .stories import Story, link_translations, parse_text
@@ -43,6 +48,7 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 SUFFIXES = (".txt", ".md")
 MAX_FILE_BYTES = 20_000_000
+MARKS_FILE = "assistant-index.json"  # beside Chroma's files: generation and recorded sources
 
 
 @dataclass
@@ -57,8 +63,9 @@ class IngestReport:
 
     def summary(self) -> str:
         text = (
-            f"{self.files_seen} files: {self.files_unchanged} unchanged, {self.stories_added} stories added "
-            f"({self.chunks_added} chunks), {self.stories_removed} removed, in {self.seconds:.1f}s"
+            f"{count(self.files_seen, 'file')}: {self.files_unchanged} unchanged, "
+            f"{count(self.stories_added, 'story', 'stories')} added ({count(self.chunks_added, 'chunk')}), "
+            f"{self.stories_removed} removed, in {self.seconds:.1f}s"
         )
         for path, reason in self.skipped:
             text += f"\n  skipped {path}: {reason}"
@@ -83,6 +90,74 @@ class Snapshot:
         return {c.chunk.chunk_id: c for c in self.chunks}
 
 
+@dataclass
+class FilePlan:
+    """A new or changed file: its stories, each with its chunks, ready to embed."""
+
+    source: str
+    digest: str
+    stories: list[tuple[Story, list[Chunk]]]
+
+    @property
+    def chunk_count(self) -> int:
+        return sum(len(chunks) for _, chunks in self.stories)
+
+
+@dataclass
+class IngestProgress:
+    """How far an ingest is: stories and chunks embedded of those planned, the rate, the time left."""
+
+    stories_total: int
+    chunks_total: int
+    stories_done: int = 0
+    chunks_done: int = 0
+    current: str = ""
+    started: float = field(default_factory=time.perf_counter)
+
+    def advance(self, source: str, chunks: int) -> None:
+        self.stories_done += 1
+        self.chunks_done += chunks
+        self.current = source
+
+    @property
+    def rate(self) -> float:
+        """Chunks embedded per second so far."""
+        elapsed = time.perf_counter() - self.started
+        return self.chunks_done / elapsed if elapsed > 0 else 0.0
+
+    @property
+    def seconds_left(self) -> float:
+        return (self.chunks_total - self.chunks_done) / self.rate if self.rate else 0.0
+
+    def __str__(self) -> str:
+        done = self.stories_done == self.stories_total
+        left = "done" if done else f"about {_duration(self.seconds_left)} left"
+        return (
+            f"{self.stories_done}/{count(self.stories_total, 'story', 'stories')}, "
+            f"{self.chunks_done}/{count(self.chunks_total, 'chunk')}, {self.rate:.1f} chunks/s, {left}"
+        )
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    return f"{seconds} s" if seconds < 90 else f"{seconds // 60} min {seconds % 60:02d} s"
+
+
+def source_path(src: str) -> Path:
+    """The file or folder a stored source name stands for."""
+    return Path(src) if Path(src).is_absolute() else PROJECT_ROOT / src
+
+
+def origin_of(src: str, settings: Settings) -> str:
+    """'upload' (added through the web UI), 'corpus' (the bundled stories) or 'folder' (added with `ingest PATH`)."""
+    path = source_path(src).resolve()
+    for origin, root in (("upload", settings.paths.uploads_dir), ("corpus", settings.paths.corpus_dir)):
+        r = root.resolve()
+        if path == r or r in path.parents:
+            return origin
+    return "folder"
+
+
 def source_name(path: Path) -> str:
     """Paths inside the project are stored relative to it, so every clone agrees on them."""
     resolved = path.resolve()
@@ -92,31 +167,156 @@ def source_name(path: Path) -> str:
         return resolved.as_posix()
 
 
-def read_story_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
-    """The text of a story file, or an `UnreadableFileError` that says why not."""
+def read_story_file(path: Path, max_bytes: int = MAX_FILE_BYTES, shown_as: str | None = None) -> str:
+    """The text of a story file, or an `UnreadableFileError` that says why not (naming it `shown_as`).
+
+    Opened without blocking and checked to be a regular file on the open descriptor, so a
+    FIFO or device is refused instead of hanging the ingest, even if it replaced a file
+    after the folder was listed.
+    """
+    path = Path(path)
+    shown = shown_as or str(path)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise UnreadableFileError(f"{path}: {size} bytes is over the {max_bytes}-byte limit")
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as err:
-        raise UnreadableFileError(f"{path}: cannot be read ({err.strerror or err})") from err
+        raise UnreadableFileError(f"{shown}: cannot be read ({err.strerror or err})") from err
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise UnreadableFileError(f"{shown}: is {file_kind(info.st_mode)}, not a regular file")
+        if info.st_size > max_bytes:
+            raise UnreadableFileError(f"{shown}: {info.st_size:,} bytes is over the {max_bytes:,}-byte limit")
+        try:
+            data = f.read(max_bytes + 1)
+        except OSError as err:
+            raise UnreadableFileError(f"{shown}: cannot be read ({err.strerror or err})") from err
+    if len(data) > max_bytes:
+        raise UnreadableFileError(f"{shown}: is over the {max_bytes:,}-byte limit")
+    return decode_story_bytes(data, shown)
+
+
+BOMS = [(b"\xff\xfe\x00\x00", "UTF-32 (little-endian)"), (b"\x00\x00\xfe\xff", "UTF-32 (big-endian)"),
+        (b"\xff\xfe", "UTF-16 (little-endian)"), (b"\xfe\xff", "UTF-16 (big-endian)")]  # fmt: skip
+
+
+def decode_story_bytes(data: bytes, shown: str) -> str:
+    """UTF-8 text, or an error naming the encoding the bytes look like and asking for UTF-8."""
+    wide = wide_encoding(data)
+    if wide:
+        raise UnreadableFileError(f"{shown}: is {wide} text; stories must be UTF-8. Re-save it as UTF-8")
     if b"\x00" in data:
-        raise UnreadableFileError(f"{path}: looks binary (contains NUL bytes), not a text story")
+        raise UnreadableFileError(f"{shown}: looks binary (contains NUL bytes), not a text story")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise UnreadableFileError(f"{path}: is not UTF-8 text (byte {err.start}); re-save it as UTF-8") from err
+        raise UnreadableFileError(
+            f"{shown}: is not UTF-8 text (byte {err.start:,} is not UTF-8; {legacy_encoding(data)}). "
+            "Re-save it as UTF-8"
+        ) from err
+
+
+def wide_encoding(data: bytes) -> str:
+    """'UTF-16 (little-endian)' and the like when `data` is UTF-16/32 text, by its BOM or its zero bytes; else ''."""
+    for bom, name in BOMS:
+        if data.startswith(bom):
+            return name
+    if b"\x00" not in data or len(data) < 4:
+        return ""
+    for codec, name in (("utf-16-le", "UTF-16 (little-endian, no byte-order mark)"),
+                        ("utf-16-be", "UTF-16 (big-endian, no byte-order mark)")):  # fmt: skip
+        try:
+            text = data[: len(data) // 2 * 2].decode(codec)
+        except UnicodeDecodeError:
+            continue
+        plain = sum(1 for ch in text if ch in "\n\r\t" or (ch.isprintable() and ord(ch) < 0x0530))
+        if plain >= 0.9 * len(text):
+            return name
+    return ""
+
+
+def legacy_encoding(data: bytes) -> str:
+    """A guess at the 8-bit encoding of text that is not UTF-8, in words."""
+    text = data.decode("cp1251", errors="replace")
+    letters = [ch for ch in text if ch.isalpha()]
+    cyrillic = sum("CYRILLIC" in unicodedata.name(ch, "") for ch in letters)
+    if letters and cyrillic >= 0.5 * len(letters):
+        return "it looks like Windows-1251 (Cyrillic)"
+    return "it may be Windows-1252 or Latin-1"
+
+
+def file_kind(mode: int) -> str:
+    kinds = [(stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a folder")]  # fmt: skip
+    return next((name for test, name in kinds if test(mode)), "a special file")
 
 
 def find_files(paths: Iterable[Path]) -> list[Path]:
+    return scan_files(paths)[0]
+
+
+def scan_files(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The story files in `paths`, and (name, reason) for each one passed over.
+
+    Inside a folder, a link is followed only when it stays inside that folder (a link to
+    /etc/passwd is reported and skipped), and only regular files are read. A file named
+    on the command line is taken as named.
+    """
     found: list[Path] = []
+    skipped: list[tuple[str, str]] = []
     for p in paths:
         if p.is_dir():
-            found.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES))
+            files, passed_over = _scan_folder(p)
+            found += files
+            skipped += passed_over
+        elif p.exists() and not p.is_file():
+            skipped.append((_shown_name(p), f"is {file_kind(p.stat().st_mode)}, not a regular file"))
         else:
             found.append(p)
-    return found
+    return found, skipped
+
+
+def _scan_folder(folder: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    root = folder.resolve()
+    found, skipped = [], []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        here = Path(dirpath)
+        dirnames.sort()
+        for name in [d for d in dirnames if (here / d).is_symlink()]:
+            if not _inside(here / name, root):
+                skipped.append(
+                    (_shown_name(here / name), f"links to a folder outside {_shown_name(folder)}; not followed")
+                )
+        for name in sorted(filenames):
+            path = here / name
+            if path.suffix.lower() not in SUFFIXES:
+                continue
+            reason = _why_not_a_story_file(path, root, folder)
+            if reason:
+                skipped.append((_shown_name(path), reason))
+            else:
+                found.append(path)
+    return found, skipped
+
+
+def _why_not_a_story_file(path: Path, root: Path, folder: Path) -> str:
+    """'' for a regular file inside `root` (itself or through a link that stays inside); else the reason."""
+    if path.is_symlink() and not _inside(path, root):
+        return f"links outside {_shown_name(folder)} (to {path.resolve()}); not followed"
+    try:
+        mode = path.stat().st_mode
+    except OSError as err:
+        return f"cannot be read ({err.strerror or err})"
+    return "" if stat.S_ISREG(mode) else f"is {file_kind(mode)}, not a regular file"
+
+
+def _inside(path: Path, root: Path) -> bool:
+    target = path.resolve()
+    return target == root or root in target.parents
+
+
+def _shown_name(path: Path) -> str:
+    """A path as the report shows it: relative to the project when inside it, links not resolved."""
+    return f"{source_name(path.parent)}/{path.name}"
 
 
 class StoryStore:
@@ -224,22 +424,58 @@ class StoryStore:
 
     # -- ingest -----------------------------------------------------------------------
     def ingest(
-        self, paths: Sequence[Path], rebuild: bool = False, progress: Callable[[str], None] | None = None
+        self, paths: Sequence[Path], rebuild: bool = False, progress: Callable[[IngestProgress], None] | None = None
     ) -> IngestReport:
+        """Add, replace or drop the stories of `paths`; a rebuild starts afresh from every source ever ingested.
+
+        Files are read, parsed and chunked first, so `progress` can say how much embedding
+        is left (stories, chunks, rate, time left) while the chunks are embedded.
+        """
         began = time.perf_counter()
+        report = IngestReport()
+        paths = list(paths)
         if rebuild:
+            paths = self._every_source(paths, report)
             self.reset()
         self._open(create=True)
-        report = IngestReport()
         self._sweep_orphans()
         existing = self._stories_by_source()
+        files, passed_over = scan_files(paths)
+        report.skipped += passed_over
+        plans, seen_sources = self._plan(files, existing, report)
+        tracker = IngestProgress(sum(len(p.stories) for p in plans), sum(p.chunk_count for p in plans))
+        for plan in plans:
+            report.stories_removed += self._remove_stories([m["story_id"] for m in existing.get(plan.source, [])])
+            for story, chunks in plan.stories:
+                report.chunks_added += self._add_story(story, chunks, plan.digest, len(plan.stories))
+                report.stories_added += 1
+                tracker.advance(plan.source, len(chunks))
+                if progress:
+                    progress(tracker)
+        for src, metas in existing.items():
+            if src not in seen_sources and self._is_under(src, paths):
+                report.stories_removed += self._remove_stories([m["story_id"] for m in metas])
+        if report.stories_added or report.stories_removed:
+            self._relink_translations()
+        self._stamp_ingest(
+            [source_name(p) for p in paths], changed=bool(report.stories_added or report.stories_removed)
+        )
+        report.seconds = time.perf_counter() - began
+        return report
+
+    def _plan(self, files: list[Path], existing: dict[str, list[dict]], report: IngestReport):
+        """What each new or changed file adds: its stories (ids unique across sources) and their chunks."""
+        plans: list[FilePlan] = []
         seen_sources: set[str] = set()
-        for path in find_files(paths):
-            report.files_seen += 1
+        owners = {m["story_id"]: src for src, metas in existing.items() for m in metas}
+        for path in files:
             src = source_name(path)
+            if src in seen_sources:
+                continue  # a link inside the folder to a file already read
+            report.files_seen += 1
             seen_sources.add(src)
             try:
-                text = read_story_file(path)
+                text = read_story_file(path, shown_as=src)
             except UnreadableFileError as err:
                 report.skipped.append((src, str(err).split(": ", 1)[-1]))
                 continue
@@ -248,24 +484,64 @@ class StoryStore:
             if old and all(m["file_hash"] == digest and m["file_story_count"] == len(old) for m in old):
                 report.files_unchanged += 1
                 continue
-            report.stories_removed += self._remove_stories([m["story_id"] for m in old])
-            stories = parse_text(text, src)
+            stories = self._own_ids(parse_text(text, src), src, owners)
             if not stories:
                 report.skipped.append((src, "no story text found"))
                 continue
-            for story in stories:
-                report.chunks_added += self._add_story(story, digest, len(stories))
-                report.stories_added += 1
-            if progress:
-                progress(f"{src}: {len(stories)} stories")
-        for src, metas in existing.items():
-            if src not in seen_sources and self._is_under(src, paths):
-                report.stories_removed += self._remove_stories([m["story_id"] for m in metas])
-        if report.stories_added or report.stories_removed:
+            size = self.settings.embedding.chunk_tokens
+            chunked = [(s, chunk_story(s, size, self.embedder.count_tokens)) for s in stories]
+            plans.append(FilePlan(src, digest, chunked))
+        return plans, seen_sources
+
+    def _own_ids(self, stories: list[Story], src: str, owners: dict[str, str]) -> list[Story]:
+        """Uploads get ids of their own, and no file may take over a story id another file holds.
+
+        A story's id hashes its file name, title and date, so an upload (or another folder's
+        file) named like a bundled file, with the same title and date, used to replace the
+        bundled story in the index.
+        """
+        out = []
+        for story in stories:
+            sid = story.story_id
+            if origin_of(src, self.settings) == "upload":
+                sid = f"upload-{sid}"
+            if owners.get(sid, src) != src:
+                sid = f"{sid}-{hashlib.sha1(src.encode()).hexdigest()[:6]}"
+            owners[sid] = src
+            out.append(story if sid == story.story_id else replace(story, story_id=sid))
+        return out
+
+    def _every_source(self, paths: list[Path], report: IngestReport) -> list[Path]:
+        """For a rebuild: `paths`, the bundled corpus, the uploads and every source the index recorded."""
+        wanted = [*paths, self.settings.paths.corpus_dir]
+        if self.settings.paths.uploads_dir.is_dir():
+            wanted.append(self.settings.paths.uploads_dir)
+        for src in self.recorded_sources():
+            path = source_path(src)
+            if path.exists():
+                wanted.append(path)
+            else:
+                report.skipped.append((src, "was ingested before but is gone; dropped from the index's sources"))
+        unique: dict[str, Path] = {}
+        for p in wanted:
+            unique.setdefault(source_name(p), p)
+        return list(unique.values())
+
+    def remove_sources(self, sources: Sequence[str]) -> int:
+        """Drop every story of these sources (files, or folders and everything under them) and forget them."""
+        self._open(create=False)
+        roots = [source_path(s).resolve() for s in sources]
+        doomed = [
+            m["story_id"]
+            for src, metas in self._stories_by_source().items()
+            for m in metas
+            if any(source_path(src) == r or r in source_path(src).parents for r in roots)
+        ]
+        removed = self._remove_stories(doomed)
+        if removed:
             self._relink_translations()
-        self._stamp_ingest()
-        report.seconds = time.perf_counter() - began
-        return report
+        self._stamp_ingest([], changed=bool(removed), forget=list(sources))
+        return removed
 
     @staticmethod
     def _is_under(src: str, roots: Sequence[Path]) -> bool:
@@ -299,8 +575,7 @@ class StoryStore:
             self.vector_store.delete(ref_doc_id=sid)
         return len(story_ids)
 
-    def _add_story(self, story: Story, file_hash: str, file_story_count: int) -> int:
-        chunks = chunk_story(story, self.settings.embedding.chunk_tokens, self.embedder.count_tokens)
+    def _add_story(self, story: Story, chunks: list[Chunk], file_hash: str, file_story_count: int) -> int:
         vectors = self.embedder.passages([embedding_text(story, c) for c in chunks])
         nodes = [self._node(story, c, v) for c, v in zip(chunks, vectors)]
         self.vector_store.add(nodes)
@@ -336,10 +611,70 @@ class StoryStore:
                 meta["translation_of"] = after.translation_of
                 self._stories.update(ids=[after.story_id], metadatas=[meta])
 
-    def _stamp_ingest(self) -> None:
+    def _stamp_ingest(self, sources: Sequence[str], changed: bool, forget: Sequence[str] = ()) -> None:
+        """Record when, which sources the index holds, and (when stories changed) a new generation.
+
+        Kept in the stories collection's metadata and, for an embedded index, in a small
+        file beside Chroma's (MARKS_FILE): a running UI reads that file before each answer
+        to notice another process's ingest, and a rebuild can still read the sources when
+        Chroma's own files are too damaged to open.
+        """
+        marks = self.marks()
+        recorded = [s for s in marks["sources"] if s not in forget]
+        recorded += [s for s in sources if s not in recorded and s not in forget]
+        if changed or not marks["generation"]:
+            marks["generation"] = f"{int(marks['generation'].split('-')[0] or 0) + 1}-{uuid.uuid4().hex[:8]}"
+        marks["sources"] = recorded
+        marks["last_ingest"] = datetime.now(UTC).isoformat(timespec="seconds")
         meta = dict(self._stories.metadata or {})
-        meta["last_ingest"] = datetime.now(UTC).isoformat(timespec="seconds")
+        meta |= {
+            "last_ingest": marks["last_ingest"],
+            "generation": marks["generation"],
+            "sources": json.dumps(recorded),
+        }
         self._stories.modify(metadata=meta)
+        if not self.settings.store.chroma_host:
+            path = self.settings.paths.index_dir / MARKS_FILE
+            partial = path.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(json.dumps(marks), encoding="utf-8")
+            partial.replace(path)
+
+    def marks(self) -> dict:
+        """{'generation': '3-1a2b3c4d', 'sources': [...], 'last_ingest': ...}; empty values when unknown.
+
+        Embedded: one small file read (tens of microseconds), cheap enough before every answer.
+        Server: the collection's metadata, fetched fresh.
+        """
+        empty = {"generation": "", "sources": [], "last_ingest": ""}
+        if not self.settings.store.chroma_host:
+            try:
+                return empty | json.loads((self.settings.paths.index_dir / MARKS_FILE).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return empty
+        try:
+            meta = self._client.get_collection(self._names()[1]).metadata or {}
+            return empty | {k: meta[k] for k in ("generation", "last_ingest") if k in meta} | {
+                "sources": json.loads(meta.get("sources") or "[]")}  # fmt: skip
+        except Exception:  # no collection yet, or the server is away: nothing recorded
+            return empty
+
+    def generation(self) -> str:
+        """Changes whenever an ingest or a removal changes the stories, in this process or another."""
+        return self.marks()["generation"]
+
+    def recorded_sources(self) -> list[str]:
+        """Every folder or file ever ingested into this index (as `source_name`), uploads folder included."""
+        return list(self.marks()["sources"])
+
+    def reopened(self) -> StoryStore:
+        """A fresh connection that sees another process's writes (Chroma caches vectors per client).
+
+        The old client is left to finish in-flight queries on other threads and is then
+        garbage-collected; only the registry entry is dropped so the next client is new.
+        """
+        if not self.settings.store.chroma_host:
+            _forget_embedded_client(self.settings.paths.index_dir, stop=False)
+        return StoryStore(self.settings, self.embedder)
 
     # -- reading ----------------------------------------------------------------------
     def fingerprint(self, *extra: object) -> str:
@@ -397,14 +732,15 @@ class StoryStore:
         return [(nid, 1.0 + float(np.log(max(sim, 1e-12)))) for nid, sim in zip(result.ids, result.similarities)]
 
 
-def _forget_embedded_client(path: Path) -> None:
+def _forget_embedded_client(path: Path, stop: bool = True) -> None:
     """Chroma keeps one client per folder for the whole process; drop ours so a rebuilt folder is reopened."""
     from chromadb.api.shared_system_client import SharedSystemClient
 
     systems = SharedSystemClient._identifier_to_system
     for key in [k for k in systems if k == str(path)]:
-        with contextlib.suppress(Exception):
-            systems[key].stop()
+        if stop:
+            with contextlib.suppress(Exception):
+                systems[key].stop()
         systems.pop(key, None)
         SharedSystemClient._identifier_to_refcount.pop(key, None)
 

@@ -8,6 +8,7 @@ question it belongs to, so no answer is ever shown with another answer's sources
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
@@ -17,13 +18,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
-from .errors import AssistantError, UnreadableFileError
+from .display import count
+from .errors import AssistantError
+from .inputs import check_language, parse_date_bound
 from .pipeline import Assistant
 from .results import Answer, Citation
 from .retrieve import Filters
-from .store import read_story_file
-from .stories import Story, parse_text
+from .store import IngestProgress, origin_of
+from .stories import Story
+from .uploads import Upload, check_upload, list_uploads, remove_upload, save_upload
+
+__all__ = ["check_upload", "save_upload"]  # re-exported: the upload checks live in uploads.py
 
 EXAMPLES = [
     "Who launched the Central Asian Alliance?",
@@ -31,7 +38,7 @@ EXAMPLES = [
     "How many people were returned to Kazakhstan from conflict zones?",
     "Who did Prime Minister Olzhas Bektenov meet?",
 ]
-SAFE_NAME = re.compile(r"^[\w][\w.\- ]{0,120}\.(txt|md)$", re.UNICODE)
+UPLOAD_BADGE = '<span class="upload-badge">uploaded</span>'
 CSS = """
 #sources { max-height: 78vh; overflow-y: auto; }
 .src { border-left: 3px solid #e0a800; padding: 4px 10px; margin: 10px 0; }
@@ -42,6 +49,7 @@ CSS = """
 .timeline li { list-style: none; margin: 2px 0; }
 .timeline .year { font-weight: 600; margin-top: 8px; }
 .status { font-size: 0.9em; color: #444; }
+.upload-badge { background: #dbeafe; color: #1e3a8a; border-radius: 4px; padding: 0 4px; font-size: 0.8em; }
 """
 
 
@@ -55,12 +63,21 @@ def markdown_safe(text: str) -> str:
     return html.escape(re.sub(r"([\\`*_{}\[\]()#+!|~-])", r"\\\1", text or ""), quote=False)
 
 
-def message_markdown(answer: Answer, turn: int) -> str:
-    """The assistant's chat message: answer with [n] links, what was searched, who answered, its sources."""
+def isolated(html_text: str) -> str:
+    """Already-escaped user or story text in its own bidi scope: an RLO inside cannot reorder what follows."""
+    return f"<bdi>{html_text}</bdi>"
+
+
+def message_markdown(answer: Answer, turn: int, uploaded: set[str] = frozenset()) -> str:
+    """The assistant's chat message: answer with [n] links, what was searched, who answered, its sources.
+
+    Citations of stories whose source is in `uploaded` carry an "uploaded" badge.
+    """
     body = markdown_safe(answer.text)
     body = re.sub(r"\\\[(\d+)\\\]", lambda m: f"[[{m[1]}]](#m{turn}-s{m[1]})", body)
     badge = "offline reader" if answer.backend == "offline" else f"LLM: {esc(answer.backend)}"
-    lines = [body, "", f"<sub>searched for: {markdown_safe(answer.search_query)} · answered by {badge}</sub>"]
+    searched = isolated(markdown_safe(answer.search_query))
+    lines = [body, "", f"<sub>searched for: {searched} · answered by {badge}</sub>"]
     if answer.notice:
         lines.append(f"<sub>⚠ {markdown_safe(answer.notice)}</sub>")
     if answer.abstained:
@@ -69,8 +86,10 @@ def message_markdown(answer: Answer, turn: int) -> str:
     for c in answer.citations:
         quote = c.quote if len(c.quote) <= 220 else c.quote[:217].rsplit(" ", 1)[0] + " …"
         lines.append(
-            f'<a id="m{turn}-s{c.n}"></a>**[{c.n}]** {markdown_safe(c.title)} '
-            f"<sub>({esc(c.kind)}, {esc(c.date or 'undated')}, {esc(c.language)})</sub> — “{markdown_safe(quote)}”"
+            f'<a id="m{turn}-s{c.n}"></a>**[{c.n}]** {UPLOAD_BADGE * (c.source in uploaded)} '
+            f"{isolated(markdown_safe(c.title))} "
+            f"<sub>({esc(c.kind)}, {esc(c.date or 'undated')}, {esc(c.language)})</sub> — "
+            f"“{isolated(markdown_safe(quote))}”"
         )
         lines.append("")
     return "\n".join(lines).rstrip()
@@ -99,10 +118,12 @@ def paragraph_of(story: Story, start: int, end: int) -> tuple[int, int]:
     return a, len(story.text) if b == -1 else b
 
 
-def sources_html(question: str, citations: list[Citation], stories: dict[str, Story]) -> str:
+def sources_html(
+    question: str, citations: list[Citation], stories: dict[str, Story], uploaded: set[str] = frozenset()
+) -> str:
     if not citations:
-        return f'<div class="status">Sources for “{esc(question)}”: none (the stories don\'t say).</div>'
-    parts = [f'<div class="status">Sources for “{esc(question)}”</div>']
+        return f'<div class="status">Sources for “{isolated(esc(question))}”: none (the stories don\'t say).</div>'
+    parts = [f'<div class="status">Sources for “{isolated(esc(question))}”</div>']
     by_story: dict[str, list[Citation]] = {}
     for c in citations:
         by_story.setdefault(c.story_id, []).append(c)
@@ -114,7 +135,8 @@ def sources_html(question: str, citations: list[Citation], stories: dict[str, St
         para = highlight(story.text[a:b], [(c.start - a, c.end - a)])
         spans = [(x.start, x.end) for x in by_story[c.story_id]]
         parts.append(
-            f'<div class="src" id="source-{c.n}"><h4>[{c.n}] {esc(story.title)}</h4>'
+            f'<div class="src" id="source-{c.n}"><h4>[{c.n}] {UPLOAD_BADGE * (story.source in uploaded)} '
+            f"{isolated(esc(story.title))}</h4>"
             f'<div class="meta">{esc(story.kind)} · {esc(story.date or "undated")} · {esc(story.language)} · '
             f"{esc(story.source)}</div><p>{para}</p>"
             f"<details><summary>Open the whole story</summary>"
@@ -123,10 +145,11 @@ def sources_html(question: str, citations: list[Citation], stories: dict[str, St
     return "".join(parts)
 
 
-def story_html(story: Story) -> str:
+def story_html(story: Story, uploaded: bool = False) -> str:
     link = f" (translation of {esc(story.translation_of)})" if story.translation_of else ""
     return (
-        f'<div class="story"><h3>{esc(story.title)}</h3><div class="meta">{esc(story.kind)} · '
+        f'<div class="story"><h3>{UPLOAD_BADGE * uploaded} {isolated(esc(story.title))}</h3>'
+        f'<div class="meta">{esc(story.kind)} · '
         f"{esc(story.date or 'undated')} · {esc(story.language)} · {esc(story.source)}{link}</div>"
         f"{paragraphs_html(story.text, [])}</div>"
     )
@@ -139,44 +162,67 @@ def timeline_html(stories: list[Story]) -> str:
         if s.date[:4] != year:
             year = s.date[:4]
             rows.append(f'<li class="year">{esc(year)}</li>')
-        rows.append(f"<li>{esc(s.date)} — {esc(s.title)} <small>({esc(s.kind)}, {esc(s.language)})</small></li>")
+        rows.append(
+            f"<li>{esc(s.date)} — {isolated(esc(s.title))} <small>({esc(s.kind)}, {esc(s.language)})</small></li>"
+        )
     undated = [s for s in stories if not s.date]
     if undated:
         rows.append('<li class="year">undated</li>')
-        rows += [f"<li>{esc(s.title)}</li>" for s in undated]
+        rows += [f"<li>{isolated(esc(s.title))}</li>" for s in undated]
     return "".join(rows) + "</ul>"
 
 
-def story_rows(stories: list[Story], query: str = "") -> list[list[str]]:
+def story_rows(stories: list[Story], query: str = "", origins: dict[str, str] | None = None) -> list[list[str]]:
+    """Rows of the Stories table, newest first; `origins` maps a source to corpus, upload or folder."""
     q = query.strip().lower()
     rows = []
     for s in sorted(stories, key=lambda s: s.date or "", reverse=True):
         if q and q not in (s.title + " " + s.text + " " + s.source).lower():
             continue
-        rows.append([s.title, s.date or "undated", s.kind, s.language, s.source])
+        rows.append([s.title, s.date or "undated", s.kind, s.language, (origins or {}).get(s.source, ""), s.source])
     return rows
 
 
+def filters_of(d_from: str, d_to: str, lang: str) -> Filters:
+    """The Settings fields as filters; a date or language that cannot be read raises `InvalidFilterError`."""
+    since = parse_date_bound(d_from, end=False, label="From date")
+    until = parse_date_bound(d_to, end=True, label="To date")
+    return Filters(since, until, check_language(lang))
+
+
+def date_note_of(d_from: str, d_to: str) -> str:
+    """The line under the date fields: what they were read as, or what is wrong with them."""
+    try:
+        since = parse_date_bound(d_from, end=False, label="From date")
+        until = parse_date_bound(d_to, end=True, label="To date")
+    except AssistantError as err:
+        return f"⚠ {markdown_safe(str(err))}"
+    if since and until:
+        return f"Stories dated {since} to {until}."
+    if since or until:
+        return f"Stories dated {since} or later." if since else f"Stories dated {until} or earlier."
+    return ""
+
+
 # -- uploads ----------------------------------------------------------------------------
-def check_upload(path: Path, original_name: str, max_bytes: int) -> tuple[str, list[Story]]:
-    """A safe file name and the stories in the file, or an error saying what is wrong with it."""
-    name = Path(str(original_name).replace("\\", "/")).name.strip()
-    if not SAFE_NAME.match(name) or name.startswith("."):
-        raise UnreadableFileError(f"{original_name!r}: use a plain .txt or .md file name (letters, digits, . _ -)")
-    text = read_story_file(path, max_bytes)
-    stories = parse_text(text, name)
-    if not stories:
-        raise UnreadableFileError(f"{name}: no story text found in it")
-    return name, stories
+def discard_temp_upload(path: Path) -> None:
+    """Delete Gradio's temporary copy of an uploaded file (and its folder, once empty); never anything else."""
+    temp_root = Path(get_upload_folder()).resolve()
+    target = path.resolve()
+    if temp_root not in target.parents:
+        return
+    target.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        if target.parent != temp_root:
+            target.parent.rmdir()
 
 
-def save_upload(path: Path, name: str, uploads_dir: Path) -> Path:
-    uploads_dir.mkdir(parents=True, exist_ok=True)
-    target = (uploads_dir / name).resolve()
-    if uploads_dir.resolve() not in target.parents:  # belt and braces: SAFE_NAME already forbids separators
-        raise UnreadableFileError(f"{name}: would be saved outside the uploads folder")
-    target.write_bytes(path.read_bytes())
-    return target
+def uploads_markdown(uploads: list[Upload]) -> str:
+    if not uploads:
+        return "No uploaded stories yet."
+    rows = ["| file | size | stories in the index |", "|---|---|---|"]
+    rows += [f"| {markdown_safe(u.name)} | {u.size:,} bytes | {u.stories} |" for u in uploads]
+    return "\n".join(rows)
 
 
 # -- the app ----------------------------------------------------------------------------
@@ -193,12 +239,24 @@ class UIState:
         except AssistantError:
             return []
 
+    def origins(self, stories: list[Story] | None = None) -> dict[str, str]:
+        """Each story source's origin: corpus, upload or folder."""
+        settings = self.assistant.settings
+        return {s.source: origin_of(s.source, settings) for s in (stories or self.stories())}
+
+    def uploaded(self, stories: list[Story] | None = None) -> set[str]:
+        """The sources of uploaded stories (shown with an "uploaded" badge everywhere)."""
+        return {src for src, origin in self.origins(stories).items() if origin == "upload"}
+
+    def uploads(self) -> list[Upload]:
+        return list_uploads(self.assistant.settings.paths.uploads_dir, self.stories())
+
     def status(self) -> str:
         try:
             snap = self.assistant.snapshot
             return (
-                f"**{len(snap.stories)} stories**, {len(snap.chunks)} chunks in {esc(self.assistant.store.where)}; "
-                f"last ingest {esc(snap.last_ingest or 'unknown')}."
+                f"**{count(len(snap.stories), 'story', 'stories')}**, {count(len(snap.chunks), 'chunk')} in "
+                f"{esc(self.assistant.store.where)}; last ingest {esc(snap.last_ingest or 'unknown')}."
             )
         except AssistantError as err:
             return f"⚠ {esc(str(err))}"
@@ -231,11 +289,14 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     )  # fmt: skip
                     send = gr.Button("Ask", variant="primary", elem_id="send", scale=1)
                 gr.Examples(EXAMPLES, inputs=question, label="Try")
-                with gr.Accordion("Settings", open=False):
+                with gr.Accordion("Settings", open=False, elem_id="settings-panel"):
                     top_k = gr.Slider(1, 12, value=settings.retrieval.top_k, step=1, label="Passages")
                     with gr.Row():
-                        date_from = gr.Textbox(label="From date (YYYY-MM-DD)", value=settings.retrieval.date_from)
-                        date_to = gr.Textbox(label="To date (YYYY-MM-DD)", value=settings.retrieval.date_to)
+                        date_from = gr.Textbox(label="From date (2023-07-10, July 2023, 2023)", elem_id="date-from",
+                                               value=settings.retrieval.date_from)  # fmt: skip
+                        date_to = gr.Textbox(label="To date (2023-07-10, July 2023, 2023)", elem_id="date-to",
+                                             value=settings.retrieval.date_to)  # fmt: skip
+                    date_note = gr.Markdown(elem_id="date-note")
                     language = gr.Dropdown(["all", "en", "kk", "ru"], value=settings.retrieval.language or "all",
                                            label="Language")  # fmt: skip
                     answerer = gr.Radio(answerers, value=answerers[-1], label="Answerer")
@@ -245,14 +306,14 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             status = gr.Markdown(state.status, elem_id="status")
             with gr.Row():
                 search = gr.Textbox(label="Search stories", elem_id="story-search", scale=4)
-                reingest = gr.Button("Re-ingest the corpus", scale=1)
+                reingest = gr.Button("Re-ingest the corpus", scale=1, elem_id="reingest")
             table = gr.Dataframe(
-                value=lambda: story_rows(state.stories()),
-                headers=["title", "date", "kind", "language", "source"],
+                value=lambda: story_rows(state.stories(), "", state.origins()),
+                headers=["title", "date", "kind", "language", "origin", "source"],
                 interactive=False,
                 elem_id="story-table",
                 wrap=True,
-                column_widths=["52%", "12%", "12%", "8%", "16%"],
+                column_widths=["46%", "11%", "11%", "8%", "8%", "16%"],
                 max_height=420,
             )
             with gr.Row():
@@ -269,6 +330,12 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             files = gr.File(file_count="multiple", file_types=[".txt", ".md"], elem_id="upload")
             add = gr.Button("Add to the index", variant="primary", elem_id="add")
             upload_result = gr.Markdown(elem_id="upload-result")
+            gr.Markdown("### Your uploads\nUploaded stories are marked *uploaded* wherever they are shown or cited. "
+                        "The bundled corpus cannot be changed from here.")  # fmt: skip
+            uploads_list = gr.Markdown(lambda: uploads_markdown(state.uploads()), elem_id="uploads-list")
+            with gr.Row():
+                upload_pick = gr.Dropdown(choices=[], label="Remove an upload", elem_id="upload-pick", scale=4)
+                remove_btn = gr.Button("Remove", variant="stop", elem_id="remove-upload", scale=1)
 
         # -- chat --------------------------------------------------------------------
         def respond(message, history, records, k, d_from, d_to, lang, which) -> Iterator:
@@ -277,36 +344,41 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             message = (message or "").strip()
             if not message:
                 gr.Warning("Type a question first.")
-                yield history, records, gr.update(), ""
+                yield history, records, gr.update(), "", gr.update()
                 return
             prior = []
             for r in records:
                 prior += [{"role": "user", "content": r["question"]}, {"role": "assistant", "content": r["plain"]}]
-            history += [{"role": "user", "content": markdown_safe(message)}, {"role": "assistant", "content": "…"}]
-            yield history, records, gr.update(), ""
-            filters = Filters(d_from.strip(), d_to.strip(), "" if lang == "all" else lang)
+            user_turn = {"role": "user", "content": isolated(markdown_safe(message))}
+            history += [user_turn, {"role": "assistant", "content": "…"}]
+            note = date_note_of(d_from, d_to)
+            yield history, records, gr.update(), "", note
             try:
+                filters = filters_of(d_from, d_to, lang)
                 partial = ""
                 answer = None
                 for event, value in assistant.stream(message, prior, filters=filters, top_k=int(k), answerer=which):
                     if event == "delta":
                         partial += value
                         history[-1] = {"role": "assistant", "content": markdown_safe(partial) + " ▌"}
-                        yield history, records, gr.update(), ""
+                        yield history, records, gr.update(), "", note
                     else:
                         answer = value
             except AssistantError as err:
                 history[-1] = {"role": "assistant", "content": f"⚠ {markdown_safe(str(err))}"}
-                yield history, records, gr.update(), ""
+                yield history, records, gr.update(), "", note
                 return
             turn = len(records)
-            history[-1] = {"role": "assistant", "content": message_markdown(answer, turn)}
+            uploaded = state.uploaded()
+            history[-1] = {"role": "assistant", "content": message_markdown(answer, turn, uploaded)}
             records.append({"question": answer.question, "plain": answer.text, "answer": answer.as_dict()})
-            panel = sources_html(answer.question, answer.citations, assistant.snapshot.stories)
-            yield history, records, panel, ""
+            panel = sources_html(answer.question, answer.citations, assistant.snapshot.stories, uploaded)
+            yield history, records, panel, "", note
 
         chat_inputs = [question, chatbot, turns, top_k, date_from, date_to, language, answerer]
-        chat_outputs = [chatbot, turns, sources, question]
+        chat_outputs = [chatbot, turns, sources, question, date_note]
+        date_from.change(date_note_of, [date_from, date_to], [date_note], api_name=False)
+        date_to.change(date_note_of, [date_from, date_to], [date_note], api_name=False)
         send.click(respond, chat_inputs, chat_outputs, api_name="ask")
         question.submit(respond, chat_inputs, chat_outputs, api_name=False)
 
@@ -317,7 +389,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 return gr.update()
             rec = records[turn]
             cites = [Citation(**c) for c in rec["answer"]["citations"]]
-            return sources_html(rec["question"], cites, assistant.snapshot.stories)
+            return sources_html(rec["question"], cites, assistant.snapshot.stories, state.uploaded())
 
         chatbot.select(show_sources, [turns], [sources])
 
@@ -342,58 +414,106 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             stories = state.stories()
             choices = [(f"{s.date or 'undated'} — {s.title}", s.story_id) for s in sorted(
                 stories, key=lambda s: s.date or "", reverse=True)]  # fmt: skip
-            return story_rows(stories, query), gr.update(choices=choices), state.status(), timeline_html(stories)
+            uploads = state.uploads()
+            return (story_rows(stories, query, state.origins(stories)), gr.update(choices=choices), state.status(),
+                    timeline_html(stories), uploads_markdown(uploads),
+                    gr.update(choices=[u.name for u in uploads], value=None))  # fmt: skip
 
-        search.change(lambda q: story_rows(state.stories(), q), [search], [table])
+        listing = [table, pick, status, timeline, uploads_list, upload_pick]
+        search.change(lambda q: story_rows(state.stories(), q, state.origins()), [search], [table])
 
         def open_story(story_id):
             story = assistant.snapshot.stories.get(story_id or "")
-            return story_html(story) if story else "<p>Pick a story first.</p>"
+            if not story:
+                return "<p>Pick a story first.</p>"
+            return story_html(story, uploaded=story.source in state.uploaded([story]))
 
         open_btn.click(open_story, [pick], [story_view])
         pick.change(open_story, [pick], [story_view])
 
         def do_reingest():
-            report = assistant.ingest()
-            gr.Info(report.summary().splitlines()[0])
-            return refresh()
+            """Re-ingest the bundled corpus in a thread; the status line shows its progress until it is done."""
+            latest: list[IngestProgress] = []
+            outcome: dict = {}
 
-        reingest.click(do_reingest, None, [table, pick, status, timeline])
-        app.load(refresh, None, [table, pick, status, timeline])
+            def work():
+                try:
+                    outcome["report"] = assistant.ingest(progress=latest.append)
+                except AssistantError as err:
+                    outcome["error"] = err
+
+            worker = threading.Thread(target=work, daemon=True)
+            worker.start()
+            yield *[gr.update()] * 2, "Re-ingesting: reading the corpus…", *[gr.update()] * 3
+            while worker.is_alive():
+                worker.join(timeout=0.5)
+                if latest:
+                    yield *[gr.update()] * 2, f"Re-ingesting: {latest[-1]}", *[gr.update()] * 3
+            if "error" in outcome:
+                yield *[gr.update()] * 2, f"⚠ {esc(str(outcome['error']))}", *[gr.update()] * 3
+                return
+            summary = outcome["report"].summary().splitlines()[0]
+            rows, choices, status_text, *rest = refresh()
+            yield rows, choices, f"{status_text}<br>Re-ingest: {esc(summary)}", *rest
+
+        reingest.click(do_reingest, None, listing)
+        app.load(refresh, None, listing)
 
         # -- uploads -----------------------------------------------------------------
         def upload(paths):
             if not paths:
-                return "Choose one or more `.txt` or `.md` files first.", *refresh()
-            messages = []
-            for item in paths:
-                path = Path(getattr(item, "name", item))
-                original = getattr(item, "orig_name", None) or path.name
-                try:
-                    name, stories = check_upload(path, original, settings.ui.max_upload_bytes)
-                    saved = save_upload(path, name, settings.paths.uploads_dir)
-                    report = assistant.ingest([saved])
-                    done = f"{report.chunks_added} chunks added" if report.stories_added else "already in the index"
-                    messages.append(f"✅ **{markdown_safe(name)}**: {len(stories)} stories, {done}.")
-                except AssistantError as err:
-                    messages.append(f"❌ {markdown_safe(str(err))} Nothing was changed.")
-            return "\n\n".join(messages), *refresh()
+                return "Choose one or more `.txt` or `.md` files first.", *refresh(), None
+            messages = [upload_one(Path(getattr(item, "name", item)), getattr(item, "orig_name", None))
+                        for item in paths]  # fmt: skip
+            return "\n\n".join(messages), *refresh(), None  # the file box is emptied: its temp copies are gone
 
-        add.click(upload, [files], [upload_result, table, pick, status, timeline])
+        def upload_one(path: Path, original: str | None) -> str:
+            """Check, save and ingest one uploaded file; a line saying what happened. Gradio's temp copy is deleted."""
+            try:
+                name, stories = check_upload(path, original or path.name, settings.ui.max_upload_bytes)
+                saved, note = save_upload(path, name, settings.paths.uploads_dir, settings.paths.corpus_dir)
+                report = assistant.ingest([saved])
+                done = (
+                    f"{count(report.chunks_added, 'chunk')} added" if report.stories_added else "already in the index"
+                )
+                saved_as = f" ({markdown_safe(note)})" if note else ""
+                return (
+                    f"✅ **{markdown_safe(saved.name)}**: {count(len(stories), 'story', 'stories')}, {done}{saved_as}."
+                )
+            except AssistantError as err:
+                return f"❌ {markdown_safe(str(err).rstrip('.'))}. Nothing was changed."
+            finally:
+                discard_temp_upload(path)
+
+        add.click(upload, [files], [upload_result, *listing, files], api_name="upload")
+
+        def remove(name):
+            if not name:
+                return "Pick an upload to remove first.", *refresh()
+            try:
+                removed = remove_upload(assistant, name)
+                message = f"🗑 Removed **{markdown_safe(name)}** and its {count(removed, 'story', 'stories')}."
+            except AssistantError as err:
+                message = f"❌ {markdown_safe(str(err))}"
+            return message, *refresh()
+
+        remove_btn.click(remove, [upload_pick], [upload_result, *listing], api_name="remove_upload")
     return app
 
 
-def serve(assistant: Assistant, host: str, port: int, block: bool = True):
-    """Load the index once, then serve the UI (with Gradio's queue, so several people can chat at once)."""
+def serve(assistant: Assistant, host: str, port: int, block: bool = True, insecure: bool = False):
+    """Load the index once, then serve the UI (with Gradio's queue, so several people can chat at once).
+
+    Refuses (ConfigError) a half-set login, or a non-loopback `host` without one unless `insecure`.
+    """
+    login = assistant.settings.ui.login_for(host, insecure)
     assistant.retriever  # noqa: B018 - load models and index before the first visitor arrives
     app = build_app(assistant)
     app.queue(default_concurrency_limit=4)
-    ui = assistant.settings.ui
-    auth = (ui.username, ui.password.get_secret_value()) if ui.username and ui.password.get_secret_value() else None
     return app.launch(
         server_name=host,
         server_port=port,
-        auth=auth,
+        auth=login,
         prevent_thread_lock=not block,
         show_error=False,
         css=CSS,

@@ -1,4 +1,5 @@
 import json
+import re
 
 from click.testing import CliRunner
 
@@ -60,3 +61,62 @@ def test_help_texts():
     out = CliRunner().invoke(main, ["--help"]).output
     for command in ("ingest", "ask", "chat", "ui", "eval"):
         assert command in out
+
+
+# -- issue 11 -----------------------------------------------------------------------------
+ALLIANCE = "Who launched the Central Asian Alliance?"
+ALLIANCE_STORY = "Uniting for Progress: EU and UN Support the Launch of the Central Asian Alliance"
+
+
+def test_lenient_dates_are_read_and_applied(corpus_index):
+    accepted = run(corpus_index, "ask", ALLIANCE, "--since", "2023/07/01")
+    assert accepted.exit_code == 0, accepted.output
+    assert ALLIANCE_STORY in accepted.output and "(Story, 2023-07-03)" in accepted.output
+    after = run(corpus_index, "ask", "--json", ALLIANCE, "--since", "2023-7-10")  # the 2023-07-03 story is out
+    assert after.exit_code == 0 and all(c["date"] >= "2023-07-10" for c in json.loads(after.output)["citations"])
+    month = run(corpus_index, "ask", "--json", ALLIANCE, "--since", "July 2023", "--until", "July 2023")
+    assert {c["date"] for c in json.loads(month.output)["citations"]} == {"2023-07-03"}
+
+
+def test_unreadable_dates_and_languages_exit_2_with_what_is_accepted(corpus_index):
+    for args in (["--since", "yesterday"], ["--until", "2023/31/01"], ["--since", "01/07/2023"]):
+        result = run(corpus_index, "ask", ALLIANCE, *args)
+        assert result.exit_code == 2, result.output
+        assert "YYYY-MM-DD" in result.output and "July 2023" in result.output and "Traceback" not in result.output
+    garbage = CliRunner().invoke(main, ["--env-file", "none.env", "ask", ALLIANCE],
+                                 env=env_for(corpus_index) | {"DATE_FROM": "garbage"})  # fmt: skip
+    assert garbage.exit_code == 2 and "DATE_FROM" in garbage.output and "YYYY-MM-DD" in garbage.output
+    language = run(corpus_index, "ask", ALLIANCE, "--language", "xx")
+    assert language.exit_code == 2 and "en (English), kk (Kazakh), ru (Russian)" in language.output
+
+
+def test_question_of_control_characters_exits_2(corpus_index):
+    result = run(corpus_index, "ask", "\x01\x02\x1b\x7f\x1b]0;\x07")
+    assert result.exit_code == 2 and "empty" in result.output
+
+
+def test_story_escape_sequences_never_reach_the_terminal(tmp_path):
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    osc = "\x1b]0;PWNED-TITLE\x07"
+    body = f"The Aktobe region drilled 14 new wells {osc} in 2024 with \x1b[31mred\x1b[0m \x9b2J support \u202eleft."
+    (folder / "osc.txt").write_text(f"Aktobe wells story {osc}\n12 May 2024\n{body}\n")
+    assert run(tmp_path, "ingest", str(folder)).exit_code == 0
+    question = "How many wells did the Aktobe region drill?"
+    result = CliRunner().invoke(main, ["--env-file", "x.env", "ask", question], env=env_for(tmp_path), color=True)
+    assert result.exit_code == 0 and "14 new wells" in result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output and "\x9b" not in result.output
+    assert "\u202e" not in result.output and "PWNED" not in result.output
+    as_json = run(tmp_path, "ask", "--json", "How many wells did the Aktobe region drill?")
+    assert "\x1b" not in as_json.output and "\\u001b]0;PWNED-TITLE\\u0007" in as_json.output
+    assert "\x1b]0;PWNED-TITLE\x07" in json.loads(as_json.output)["citations"][0]["quote"]  # the data stays exact
+
+
+def test_ingest_shows_progress_with_rate_and_time_left(tmp_path, small_corpus):
+    result = run(tmp_path, "ingest", str(small_corpus))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("Reading ") and str(small_corpus) in lines[0]
+    final = next(line for line in lines if "embedding 2/2 stories" in line)
+    assert re.search(r"embedding 2/2 stories, (\d+)/\1 chunks, \d+\.\d chunks/s, done", final), final
+    assert "1 stories" not in result.output and "2 files: 0 unchanged, 2 stories added" in result.output

@@ -76,7 +76,8 @@ def test_killed_ingest_resumes_to_the_same_index_as_a_clean_one(tmp_path, corpus
 
 
 def test_corrupt_index_via_cli_then_rebuild(tmp_path, small_corpus):
-    env = {"INDEX_DIR": str(tmp_path / "index"), "ANSWERER": "offline"}
+    env = {"INDEX_DIR": str(tmp_path / "index"), "ANSWERER": "offline", "UPLOADS_DIR": str(tmp_path / "uploads"),
+           "CORPUS_DIR": str(small_corpus)}  # a rebuild re-ingests CORPUS_DIR and the uploads too  # fmt: skip
     runner = CliRunner()
     args = ["--env-file", str(tmp_path / "none.env")]
     assert runner.invoke(main, [*args, "ingest", str(small_corpus)], env=env).exit_code == 0
@@ -124,7 +125,7 @@ def test_any_question_gets_an_answer_or_a_clear_refusal(assistant, question):
     try:
         answer = assistant.ask(question)
     except InvalidQuestionError:
-        assert not question.strip() or not "".join(question.split())
+        assert not any(ch.isalnum() for ch in question)  # nothing readable: empty, controls or punctuation
         return
     assert isinstance(answer.text, str) and len(answer.text) <= 700
     for c in answer.citations:

@@ -1,6 +1,10 @@
 """The UI under load (20 concurrent chat sessions through gradio_client) and its safety settings."""
 
+import os
+import re
 import statistics
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -10,7 +14,7 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AuthenticationError
 
-from tests.conftest import running_ui
+from tests.conftest import PROJECT_ROOT, free_port, running_ui, wait_for_port
 
 pytestmark = pytest.mark.slow
 
@@ -101,3 +105,75 @@ def test_password_protects_the_ui_and_the_api_key_never_leaks(tmp_path, corpus_i
         proc.terminate()
         output = proc.communicate(timeout=20)[0]
     assert SECRET not in output
+
+
+# -- issue 11, item 3: a login is both or neither; no open public bind by accident ------------
+def ui_exit(tmp_path, corpus_index, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """`assistant ui` that should refuse to start; a UI that starts instead fails by timing out."""
+    full_env = os.environ | {"INDEX_DIR": str(corpus_index / "index"), "ANSWERER": "offline", "UI_USERNAME": "",
+                             "UI_PASSWORD": "", "OPENAI_BASE_URL": "", "OPENAI_API_KEY": ""} | env  # fmt: skip
+    cli = [sys.executable, "-m", "assistant.cli", "--env-file", str(tmp_path / "none.env"), "ui", "--no-ingest"]
+    return subprocess.run([*cli, "--port", str(free_port()), *args], env=full_env, cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+
+
+def test_half_set_login_refuses_to_start(tmp_path, corpus_index):
+    alone = ui_exit(tmp_path, corpus_index, UI_PASSWORD="x")
+    assert alone.returncode == 2 and "UI_PASSWORD is set but UI_USERNAME is not" in alone.stderr
+    name_only = ui_exit(tmp_path, corpus_index, UI_USERNAME="team")
+    assert name_only.returncode == 2 and "Set UI_PASSWORD too" in name_only.stderr
+
+
+def test_public_bind_without_login_needs_insecure(tmp_path, corpus_index):
+    refused = ui_exit(tmp_path, corpus_index, "--host", "0.0.0.0")
+    assert refused.returncode == 2 and "--insecure" in refused.stderr and "UI_USERNAME" in refused.stderr
+    with running_ui(tmp_path, corpus_index, args=("--host", "0.0.0.0", "--insecure")) as (url, _):
+        assert urllib.request.urlopen(f"{url}/config", timeout=10).status == 200
+
+
+# -- issue 11, item 7: upload messages a person can act on; no temp files left behind ------
+def test_upload_refusals_name_the_file_and_leave_no_temp_files(tmp_path, corpus_index):
+    from gradio_client import handle_file
+
+    files = tmp_path / "to-upload"
+    files.mkdir()
+    (files / "big.txt").write_text("Big story\n1 May 2024\n" + "A sentence about Kostanay. " * 200)
+    (files / "wide.txt").write_bytes("Wide story\n1 May 2024\nA UTF-16 story body.\n".encode("utf-16"))
+    (files / "good.txt").write_text("Kostanay wheat story\n1 May 2024\nKostanay farmers sowed 9 new wheat fields.\n")
+    temp = tmp_path / "gradio-temp"
+    with running_ui(tmp_path, corpus_index, MAX_UPLOAD_BYTES="2000", GRADIO_TEMP_DIR=str(temp)) as (url, _):
+        client = Client(url, verbose=False)
+        message, *_ = client.predict([handle_file(str(files / n)) for n in ("big.txt", "wide.txt", "good.txt")],
+                                     api_name="/upload")  # fmt: skip
+        # (Gradio itself leaves one empty spool file per request; no uploaded bytes may stay.)
+        left_behind = [p for p in temp.rglob("*") if p.is_file() and p.stat().st_size > 0]
+    big, wide, good = message.replace("\\", "").split("\n\n")  # without markdown escapes
+    assert big.startswith("❌ big.txt: ") and "over the 2,000-byte limit" in big and str(temp) not in message
+    assert "wide.txt: is UTF-16 (little-endian) text; stories must be UTF-8" in wide and "binary" not in wide
+    assert good.startswith("✅ **good.txt**: 1 story, 1 chunk added")
+    assert left_behind == []
+
+
+# -- issue 11, item 8: the first `assistant ui` says what it is doing while it ingests --------
+def test_first_ui_start_shows_ingest_progress_before_serving(tmp_path, small_corpus):
+    port = free_port()
+    env = os.environ | {"INDEX_DIR": str(tmp_path / "index"), "UPLOADS_DIR": str(tmp_path / "uploads"),
+                        "CORPUS_DIR": str(small_corpus), "ANSWERER": "offline", "OPENAI_BASE_URL": "",
+                        "OPENAI_API_KEY": "", "UI_USERNAME": "", "UI_PASSWORD": ""}  # fmt: skip
+    cli = [sys.executable, "-u", "-m", "assistant.cli", "--env-file", str(tmp_path / "none.env")]
+    proc = subprocess.Popen([*cli, "ui", "--port", str(port)], env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        wait_for_port(port, proc, "assistant ui")
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=20)[0]
+    lines = output.splitlines()
+    first = lines.index(next(line for line in lines if line.startswith("Starting the web UI")))
+    checking = lines.index(next(line for line in lines if line.startswith("Checking the bundled corpus")))
+    progress = [
+        i for i, line in enumerate(lines) if re.search(r"embedding \d+/2 stories, \d+/\d+ chunks, .*chunks/s", line)
+    ]
+    serving = lines.index(next(line for line in lines if "Running on local URL" in line))
+    assert first < checking < progress[0] <= progress[-1] < serving, output
+    assert "2 stories added" in output

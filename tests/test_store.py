@@ -1,11 +1,14 @@
+import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 
 from assistant.errors import IndexCorruptError, IndexMissingError, UnreadableFileError
 from assistant.pipeline import Assistant
 from assistant.store import read_story_file
-from tests.conftest import make_settings
+from tests.conftest import PROJECT_ROOT, make_settings
 
 
 def build(tmp_path, **env):
@@ -78,8 +81,8 @@ def test_corrupt_index_says_how_to_rebuild_and_rebuild_recovers(tmp_path, small_
     (tmp_path / "index" / "chroma.sqlite3").write_bytes(b"this is not a database" * 100)
     with pytest.raises(IndexCorruptError, match="ingest --rebuild"):
         build(tmp_path).ask("Who did the Prime Minister meet?")
-    report = build(tmp_path).ingest([small_corpus], rebuild=True)
-    assert report.stories_added == 2
+    report = build(tmp_path, CORPUS_DIR=str(small_corpus)).ingest([small_corpus], rebuild=True)
+    assert report.stories_added == 2  # a rebuild also re-ingests CORPUS_DIR: here the same folder
     assert not build(tmp_path).ask("Who did Prime Minister Olzhas Bektenov meet?").abstained
 
 
@@ -111,3 +114,37 @@ def test_copy_of_session_index_is_readable(index_copy):
     kk = [s for s in a.store.snapshot().stories.values() if s.language == "kk"]
     assert kk and kk[0].translation_of.startswith("000_")
     shutil.rmtree(index_copy / "index")
+
+
+# -- issue 11, item 5: nothing outside the folder, nothing that is not a regular file ---------
+def test_links_out_of_the_folder_and_special_files_are_skipped_with_the_reason(tmp_path, small_corpus):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("Secret payroll story\n12 May 2024\nThe secret payroll lists 77 names.\n")
+    (small_corpus / "secret.txt").symlink_to(outside / "secret.txt")
+    (small_corpus / "passwd.txt").symlink_to("/etc/passwd")
+    (small_corpus / "elsewhere").symlink_to(outside, target_is_directory=True)
+    (small_corpus / "same.txt").symlink_to(small_corpus / "002_2beb8d086b7d9575.txt")  # inside: fine, once
+    os.mkfifo(small_corpus / "pipe.txt")
+    a = build(tmp_path)
+    report = a.ingest([small_corpus])
+    reasons = {name.rsplit("/", 1)[-1]: why for name, why in report.skipped}
+    assert "links outside" in reasons["secret.txt"] and "not followed" in reasons["secret.txt"]
+    assert "/etc/passwd" in reasons["passwd.txt"]
+    assert "folder outside" in reasons["elsewhere"]
+    assert "FIFO" in reasons["pipe.txt"] and "not a regular file" in reasons["pipe.txt"]
+    assert report.stories_added == 2 and report.files_seen == 2
+    sources = {s.source for s in a.store.snapshot().stories.values()}
+    assert not any("secret" in s or "passwd" in s for s in sources)
+    assert "skipped" in report.summary() and "FIFO" in report.summary()
+
+
+def test_a_fifo_named_on_the_command_line_does_not_hang(tmp_path):
+    fifo = tmp_path / "story.txt"
+    os.mkfifo(fifo)
+    env = os.environ | {"INDEX_DIR": str(tmp_path / "index"), "ANSWERER": "offline"}
+    cli = [sys.executable, "-m", "assistant.cli", "--env-file", str(tmp_path / "none.env"), "ingest", str(fifo)]
+    done = subprocess.run(cli, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "FIFO (named pipe), not a regular file" in done.stdout
+    with pytest.raises(UnreadableFileError, match="not a regular file"):
+        read_story_file(fifo)  # even when asked directly: opened without blocking, checked on the descriptor

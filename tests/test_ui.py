@@ -35,7 +35,7 @@ def test_unsafe_upload_names_are_refused_or_flattened(tmp_path, name):
         safe, _ = check_upload(f, name, 10_000)
     except UnreadableFileError:
         return
-    target = save_upload(f, safe, tmp_path / "uploads")
+    target, _ = save_upload(f, safe, tmp_path / "uploads")
     assert (tmp_path / "uploads").resolve() in target.parents
 
 

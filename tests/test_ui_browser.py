@@ -49,7 +49,12 @@ def upload(page, path, expect: str) -> str:
     page.set_input_files("#upload input[type=file]", str(path))
     page.wait_for_timeout(1500)
     page.click("#add")
-    page.wait_for_function(f"/{expect}/.test(document.querySelector('#upload-result').innerText)", timeout=60000)
+    page.wait_for_function(
+        "([expect, name]) => { const t = document.querySelector('#upload-result').innerText;"
+        " return new RegExp(expect).test(t) && t.includes(name); }",
+        arg=[expect, Path(path).name],
+        timeout=60000,
+    )
     return page.inner_text("#upload-result")
 
 
@@ -132,3 +137,114 @@ def test_bad_upload_is_refused_and_changes_nothing(page, ui_url, tmp_path):
     binary.write_bytes(b"\x89PNG\x00\x00binary")
     assert "binary" in upload(page, binary, "❌")
     assert not (ui_url[1] / "uploads" / "photo.txt").exists()
+
+
+# -- issue 11 -----------------------------------------------------------------------------
+def answers_now(page) -> int:
+    return page.evaluate("(document.querySelector('#chat').innerText.match(/answered by/g) || []).length")
+
+
+def set_date(page, which: str, value: str, note: str) -> str:
+    """Type into the From/To date field; wait for the note under the fields to say `note`."""
+    field = page.locator(f"#date-{which} textarea, #date-{which} input").first
+    if not field.is_visible():
+        page.locator("#settings-panel button").first.click()
+    field.fill(value)
+    field.press("Tab")
+    page.wait_for_function(f"/{note}/.test(document.querySelector('#date-note').innerText)", timeout=20000)
+    return page.inner_text("#date-note")
+
+
+def test_dates_are_read_leniently_and_a_bad_one_is_explained_next_to_the_field(page):
+    page.get_by_role("tab", name="Chat").click()
+    assert "2023-07-01 or later" in set_date(page, "from", "2023/07/01", "2023-07-01")
+    chat = ask(page, "Who launched the Central Asian Alliance?", answers_now(page))
+    assert "Spotlight" in chat.rsplit("Who launched the Central Asian Alliance?", 1)[1]
+
+    note = set_date(page, "from", "yesterday", "not a date")
+    assert "YYYY-MM-DD" in note and "July 2023" in note
+    before = page.inner_text("#chat")
+    page.fill("#question textarea", "When was the Central Asian Alliance launched?")
+    page.click("#send")
+    page.wait_for_function("([n]) => document.querySelector('#chat').innerText.length > n && "
+                           "/From date .yesterday. is not a date/.test(document.querySelector('#chat').innerText)",
+                           arg=[len(before)], timeout=30000)  # fmt: skip
+    page.wait_for_timeout(500)
+    assert page.locator("#chat .error, #sources .error, #question .error").count() == 0
+    assert page.is_visible("#question textarea") and "Sources for" in page.inner_text("#sources")
+
+    set_date(page, "from", "", "^\\s*$")
+    chat = ask(page, "When was the Central Asian Alliance launched?", answers_now(page))
+    assert "27 June" in chat.rsplit("When was the Central Asian Alliance launched?", 1)[1]
+    page.screenshot(path=str(ARTIFACTS / "ui-dates.png"), full_page=True)
+
+
+def test_right_to_left_override_in_a_question_stays_inside_it(page):
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, "\u202eWho launched the Central Asian Alliance?", answers_now(page))
+    # Where, on screen, does the searched-for text start, and where does "answered by" start?
+    left = page.evaluate("""() => {
+        const subs = [...document.querySelectorAll('#chat sub')].filter(s => s.innerText.includes('answered by'));
+        const sub = subs[subs.length - 1];
+        const walker = document.createTreeWalker(sub, NodeFilter.SHOW_TEXT);
+        const at = {};
+        for (let node; (node = walker.nextNode()); ) {
+          for (const word of ['Alliance', 'answered by']) {
+            const i = node.data.indexOf(word);
+            if (i >= 0) { const r = document.createRange(); r.setStart(node, i); r.setEnd(node, i + word.length);
+                          at[word] = r.getBoundingClientRect().left; }
+          }
+        }
+        return at;
+    }""")
+    assert left["Alliance"] < left["answered by"], left
+    page.screenshot(path=str(ARTIFACTS / "ui-bidi.png"))
+
+
+def test_uploads_are_badged_everywhere_and_can_be_removed(page, ui_url, tmp_path):
+    bundled = PROJECT_ROOT / "data" / "corpus" / "000_5c89e8c983283150.txt"
+    fake = tmp_path / bundled.name
+    fake.write_text(bundled.read_text(encoding="utf-8").replace("Istanbul Regional Hub", "Paris Regional Hub"))
+    result = upload(page, fake, "✅|❌")
+    assert "✅" in result and "1 story" in result
+    assert bundled.name in page.inner_text("#uploads-list")
+
+    page.get_by_role("tab", name="Chat").click()
+    question = "Which regional hub's experts were invited, the Paris Regional Hub?"
+    chat = ask(page, question, answers_now(page)).rsplit(question, 1)[1]
+    assert "Paris Regional Hub" in chat and "uploaded" in chat
+    assert page.locator("#sources .upload-badge").count() >= 1
+    page.get_by_role("tab", name="Stories", exact=True).click()
+    assert "upload" in page.inner_text("#story-table")
+
+    page.get_by_role("tab", name="Add stories").click()
+    page.click("#upload-pick input")
+    page.keyboard.type(bundled.name)
+    page.wait_for_timeout(500)
+    page.keyboard.press("Enter")
+    page.click("#remove-upload")
+    page.wait_for_function("/Removed/.test(document.querySelector('#upload-result').innerText)", timeout=60000)
+    assert "1 story" in page.inner_text("#upload-result")
+    assert bundled.name not in page.inner_text("#uploads-list")
+    assert not (ui_url[1] / "uploads" / bundled.name).exists()
+    page.get_by_role("tab", name="Chat").click()
+    chat = ask(page, question, answers_now(page)).rsplit(question, 1)[1]
+    assert "Paris Regional Hub" not in chat
+
+
+def test_reingest_shows_progress_in_the_stories_tab(page, corpus_index, small_corpus, tmp_path_factory):
+    root = tmp_path_factory.mktemp("reingest-ui")
+    with running_ui(root, corpus_index, CORPUS_DIR=str(small_corpus)) as (url, _):
+        other = page.context.browser.new_page(viewport={"width": 1400, "height": 950})
+        other.goto(url)
+        other.wait_for_selector("#question textarea", timeout=60000)
+        other.get_by_role("tab", name="Stories", exact=True).click()
+        other.click("#reingest")
+        other.wait_for_function("/Re-ingesting: \\d+\\/2 stories, \\d+\\/\\d+ chunks, [\\d.]+ chunks\\/s/"
+                                ".test(document.querySelector('#status').innerText)", timeout=60000)  # fmt: skip
+        seen = other.inner_text("#status")
+        other.screenshot(path=str(ARTIFACTS / "ui-reingest-progress.png"))
+        other.wait_for_function("/Re-ingest: /.test(document.querySelector('#status').innerText)", timeout=120000)
+        assert "2 stories added" in other.inner_text("#status")
+        other.close()
+    assert "left" in seen or "done" in seen
