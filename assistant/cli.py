@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import textwrap
 import time
@@ -300,6 +301,7 @@ def eval_command(ctx, qa_file, out, report, backend, corpus, gate, floors, basel
 @handles_errors
 def train_reader(ctx, out, check) -> None:
     """Fit the offline reader's weights and thresholds from the train and dev splits (needs scikit-learn)."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # one embedding thread: the same sums, so the same file
     from . import training
 
     sys.exit(training.run_cli(settings_of(ctx), out, check, click.echo))

@@ -221,6 +221,8 @@ class OfflineReader:
     def analyse(self, question: str, evidence: Sequence[Evidence], query_vector=None) -> Analysis:
         prof = profile(question)
         cands = candidates(evidence)
+        if query_vector is None and self.embedder is not None and cands:
+            query_vector = self.embedder.query(question)
         cross = prof.language != "en" and any(c.ev.story.language != prof.language for c in cands)
         parts = []
         for part in prof.parts:
