@@ -5,7 +5,7 @@
     print(answer.text, [c.title for c in answer.citations])
 
 Pipeline, one module per stage: config -> stories -> chunks -> embeddings/store ->
-retrieve -> answer (offline reader) / llm -> pipeline (Assistant) -> cli / ui.
+retrieve -> question/features/reader (offline) or llm + citations -> pipeline (Assistant) -> cli / ui.
 """
 
 from .config import Settings, load_settings
