@@ -321,11 +321,15 @@ def sentence_bm25(c: Candidate, q: Question) -> float:
     return score / q.total
 
 
-def _answers(c: Candidate, q: Question) -> list[Entity]:
+def typed_entities(text: str, q: Question) -> list[Entity]:
+    """Entities in `text` of a type that answers the question's kind, and that the question does not name."""
     wanted = KIND_TYPES[q.part.kind]
-    text = c.sentence.text
     lowered = q.text.lower()
     return [e for e in entities(text, q.places) if e.kind in wanted and e.text.strip().lower() not in lowered]
+
+
+def _answers(c: Candidate, q: Question) -> list[Entity]:
+    return typed_entities(c.sentence.text, q)
 
 
 def answer_type(c: Candidate, q: Question) -> float:

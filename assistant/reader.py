@@ -29,16 +29,15 @@ import numpy as np
 from .chunks import inside_quotes
 from .features import (
     FEATURE_NAMES,
-    KIND_TYPES,
     QUESTION_FEATURES,
     Candidate,
     Question,
     candidates,
-    entities,
     feature_matrix,
     gazetteer,
     idf_scale,
     question_view,
+    typed_entities,
 )
 from .question import Profile, profile
 from .results import ABSTAIN_TEXT, MAX_ANSWER_CHARS, Citation
@@ -372,10 +371,7 @@ def _add(picks: list[Pick], c: Candidate, part: PartReading, analysis: Analysis,
     return pick
 
 
-def _typed(text: str, q: Question) -> list:
-    wanted = KIND_TYPES[q.part.kind]
-    lowered = q.text.lower()
-    return [e for e in entities(text, q.places) if e.kind in wanted and e.text.strip().lower() not in lowered]
+_typed = typed_entities
 
 
 def clause_for(c: Candidate, q: Question) -> tuple[int, int]:
