@@ -534,9 +534,8 @@ def run_cli(
         baseline_path.write_text(dumps(baseline_document(doc["cases"], doc["aggregates"], qa_path)), encoding="utf-8")
         echo(f"wrote {baseline_path}")
     if gate:
-        known = json.loads(baseline_path.read_text(encoding="utf-8")) if baseline and baseline_path.is_file() else None
-        if baseline is None and BASELINE.is_file() and qa_path == DEFAULT_QA:
-            known = json.loads(BASELINE.read_text(encoding="utf-8"))
+        gated = baseline or (BASELINE if qa_path == DEFAULT_QA else None)  # the default baseline is qa.yaml's
+        known = json.loads(gated.read_text(encoding="utf-8")) if gated and gated.is_file() else None
         problems = check_gate(doc["aggregates"], doc["cases"], load_floors(floors or FLOORS), known)
         for p in problems:
             echo(f"GATE: {p}")

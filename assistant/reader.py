@@ -371,9 +371,6 @@ def _add(picks: list[Pick], c: Candidate, part: PartReading, analysis: Analysis,
     return pick
 
 
-_typed = typed_entities
-
-
 def clause_for(c: Candidate, q: Question) -> tuple[int, int]:
     """The shortest run of a long sentence's clauses that keeps the question's words and an answer of its kind."""
     s = c.sentence
@@ -391,7 +388,7 @@ def clause_for(c: Candidate, q: Question) -> tuple[int, int]:
             piece = s.text[starts[i] : ends[j]]
             if len(piece) > LONG_SENTENCE and j > i:
                 break
-            typed = bool(_typed(piece, q)) or q.part.kind == "description"
+            typed = bool(typed_entities(piece, q)) or q.part.kind == "description"
             key = (typed, len(set(terms(piece)) & wanted), -len(piece))
             if best_key is None or key > best_key:
                 best, best_key = (starts[i], ends[j]), key
@@ -404,7 +401,7 @@ def clause_for(c: Candidate, q: Question) -> tuple[int, int]:
 def short_answer(pick: Pick, q: Question) -> str:
     """The entity of the asked kind in the picked clause nearest the question's words ("" if none)."""
     text = pick.text
-    found = _typed(text, q)
+    found = typed_entities(text, q)
     if not found:
         return ""
     anchors = [m.start() for m in re.finditer(r"[^\W_]+", text) if stem(m.group(0)) in q.weights]
@@ -443,7 +440,7 @@ def _rival_figure(part: PartReading, first: Pick, analysis: Analysis) -> Pick | 
         other = c.ev.story
         if other.story_id in (best.ev.story.story_id, best.ev.story.translation_of) or probs[i] < 0.6 * probs[order[0]]:
             continue
-        if rarest not in c.seq or not _typed(c.sentence.text, q):
+        if rarest not in c.seq or not typed_entities(c.sentence.text, q):
             continue
         pick = Pick(c, *clause_for(c, q))
         theirs = numbers_in(pick.text)
