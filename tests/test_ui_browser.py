@@ -150,9 +150,10 @@ def set_date(page, which: str, value: str, note: str) -> str:
     field = page.locator(f"#date-{which} textarea, #date-{which} input").first
     if not field.is_visible():
         page.locator("#settings-panel button").first.click()
+        field.wait_for(state="visible", timeout=20000)
     field.fill(value)
     field.press("Tab")
-    page.wait_for_function(f"/{note}/.test(document.querySelector('#date-note').innerText)", timeout=20000)
+    page.wait_for_function(f"/{note}/.test(document.querySelector('#date-note').innerText)", timeout=60000)
     return page.inner_text("#date-note")
 
 
@@ -216,7 +217,8 @@ def test_uploads_are_badged_everywhere_and_can_be_removed(page, ui_url, tmp_path
     assert "Paris Regional Hub" in chat and "uploaded" in chat
     assert page.locator("#sources .upload-badge").count() >= 1
     page.get_by_role("tab", name="Stories", exact=True).click()
-    assert "upload" in page.inner_text("#story-table")
+    # The table draws its rows only once its tab is shown; wait for them rather than read too soon.
+    page.wait_for_function("document.querySelector('#story-table').innerText.includes('upload')", timeout=20000)
 
     page.get_by_role("tab", name="Add stories").click()
     page.click("#upload-pick input")
