@@ -36,8 +36,9 @@ def run_eval(tmp_path, *args: str) -> tuple[int, dict, str]:
         (EVAL / "squad/test/corpus", EVAL / "squad/test.yaml", EVAL / "floors-squad-test.yaml", None),
         (EVAL / "squad/dev/corpus", EVAL / "squad/dev.yaml", EVAL / "floors-squad-dev.yaml",
          EVAL / "baseline-squad-dev.json"),
+        (CORPUS, EVAL / "dev2.yaml", EVAL / "floors-dev2.yaml", EVAL / "baseline-dev2.json"),
     ],
-    ids=["stories-test", "squad-test", "squad-dev"],
+    ids=["stories-test", "squad-test", "squad-dev", "stories-dev2"],
 )  # fmt: skip
 def test_corpus_gate(tmp_path, corpus, qa, floors, baseline):
     extra = ["--baseline", str(baseline)] if baseline else []
