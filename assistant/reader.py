@@ -392,10 +392,24 @@ def clause_for(c: Candidate, q: Question) -> tuple[int, int]:
             key = (typed, len(set(terms(piece)) & wanted), -len(piece))
             if best_key is None or key > best_key:
                 best, best_key = (starts[i], ends[j]), key
-    a, b = best
+    a, b = _widened(best, starts, ends)
     a += len(s.text[a:b]) - len(s.text[a:b].lstrip())
     b = a + len(s.text[a:b].rstrip(" ,;:–—"))
     return s.start + a, s.start + b
+
+
+def _widened(span: tuple[int, int], starts: list[int], ends: list[int]) -> tuple[int, int]:
+    """The chosen clauses with a neighbouring clause on each side while they fit in LONG_SENTENCE.
+
+    An answer often sits just beside the clause that repeats the question's words (the name
+    before "UN Under-Secretary-General and ESCAP Executive Secretary").
+    """
+    i, j = starts.index(span[0]), ends.index(span[1])
+    if i > 0 and ends[j] - starts[i - 1] <= LONG_SENTENCE:
+        i -= 1
+    if j + 1 < len(ends) and ends[j + 1] - starts[i] <= LONG_SENTENCE:
+        j += 1
+    return starts[i], ends[j]
 
 
 def short_answer(pick: Pick, q: Question) -> str:
