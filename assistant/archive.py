@@ -88,7 +88,7 @@ LIST = re.compile(
     re.I,
 )
 NEWEST_ONE = re.compile(rf"\b(?:latest|most\s+recent|newest|last)\s+(?:{_KIND_WORDS[0][0]}|publication|story|"
-                        r"article|item|post)\b(?!s)", re.I)  # fmt: skip
+                        r"article|item|post|news)\b(?!s)", re.I)  # fmt: skip
 OLDEST_ONE = re.compile(r"\b(?:first|earliest|oldest)\s+(?:press[\s-]+release|publication|story|article|item|post)\b"
                         r"(?!s)", re.I)  # fmt: skip
 
@@ -366,7 +366,7 @@ class Archive:
         return self._scan(ask, admitted, len(everything))
 
     def _scan(self, ask: ArchiveQuestion, admitted: list[_Doc], archive_total: int) -> ArchiveReply:
-        segments = self._narrowing(ask.segments)
+        segments, missing = self._narrowing(ask.segments)
         levels = [self._level(seg) for seg in segments]
         groups: dict[str, list[_Found]] = {}
         for d in admitted:
@@ -384,18 +384,27 @@ class Archive:
         if ask.form != "count":
             summary = summary[:-1] + (_order_words(ask) if hits else "")
         lines = [summary, *(f"- {c.date or 'undated'} — {c.title} ({c.kind}) [{c.n}]" for c in citations)]
+        if missing:
+            names = " or ".join(f"“{s.text}”" for s in missing)
+            lines.append(f"(No story mentions {names}, so {'it was' if len(missing) == 1 else 'they were'} left out.)")
         lines.append(self._how())
         retrieved = [_row(i, f) for i, f in enumerate(shown, 1)]
         return ArchiveReply("\n".join(lines), citations, not hits and ask.form != "count", ask.form, "", retrieved)
 
-    def _narrowing(self, segments: Sequence[Segment]) -> list[Segment]:
-        """The topic runs that narrow the search: not ones nearly every story holds, nor unknown common words."""
+    def _narrowing(self, segments: Sequence[Segment]) -> tuple[list[Segment], list[Segment]]:
+        """The topic runs that narrow the search, and those left out because no story holds them.
+
+        A run that nearly every story holds ("the UN" in UN stories) does not narrow anything and
+        is dropped; so is one that no story holds, when another run is found (the answer says so).
+        """
         n = max(len(self.docs), 1)
         kept = [s for s in segments if any(self._df.get(t, 0) / n < UBIQUITOUS for t in s.terms)]
         if not kept and segments:
             kept = list(segments)
-        known = [s for s in kept if s.named or self._level(s) < 3]
-        return known if known else kept
+        found = [s for s in kept if self._level(s) < 3]
+        if not found:
+            return kept, []
+        return found, [s for s in kept if s not in found]
 
     def _level(self, seg: Segment) -> int:
         """How closely a run's words must sit: 0 together, 1 in one sentence, 2 in one story (3: nowhere)."""
