@@ -164,7 +164,9 @@ def answer_json(answer: Answer, settings: Settings) -> dict:
 
 
 def format_answer(answer: Answer, settings: Settings, width: int = 100) -> str:
-    lines = [textwrap.fill(answer.text, width)]
+    lines = [
+        textwrap.fill(line, width, subsequent_indent="  " * line.startswith("- ")) for line in answer.text.splitlines()
+    ]
     if answer.citations:
         lines.append("")
     for c in answer.citations:
