@@ -395,13 +395,13 @@ def summary_line(agg: dict, backend: str) -> str:
 
 
 def table(doc: dict) -> str:
-    head = f"{'tag':<14}{'n':>4} " + " ".join(f"{label:>10}" for label, _ in SUMMARY_KEYS)
+    head = f"{'tag':<18}{'n':>4} " + " ".join(f"{label:>10}" for label, _ in SUMMARY_KEYS)
     lines = [head, "-" * len(head)]
     for tag, agg in [("ALL", doc["aggregates"]), *doc["by_tag"].items()]:
         cells = " ".join(
             f"{agg[key]:>10.3f}" if "ms" not in label else f"{agg[key]:>10.0f}" for label, key in SUMMARY_KEYS
         )
-        lines.append(f"{tag:<14}{agg['cases']:>4} {cells}")
+        lines.append(f"{tag:<18}{agg['cases']:>4} {cells}")
     return "\n".join(lines)
 
 
