@@ -173,6 +173,8 @@ def format_answer(answer: Answer, settings: Settings, width: int = 100) -> str:
         quote = c.quote if len(c.quote) <= 160 else c.quote[:157].rsplit(" ", 1)[0] + " ..."
         uploaded = ", uploaded" if origin_of(c.source, settings) == "upload" else ""
         head = f'[{c.n}] {c.title} ({c.kind}, {c.date or "undated"}{uploaded}) — "{quote}"'
+        if f"{c.title} ({c.kind}) [{c.n}]" in answer.text:  # an archive list names each story: only its quote here
+            head = f'[{c.n}]{" (uploaded)" if uploaded else ""} "{quote}"'
         lines.append(textwrap.fill(head, width, subsequent_indent="    "))
     if answer.search_query != answer.question:
         lines.append(f"\n(searched for: {answer.search_query})")

@@ -40,6 +40,8 @@ EXAMPLES = [
     "What share of Kazakhstan's land is degraded?",
     "How many people were returned to Kazakhstan from conflict zones?",
     "Who did Prime Minister Olzhas Bektenov meet?",
+    "How many stories mention UNICEF?",
+    "What has the UN done on land degradation, in order?",
 ]
 UPLOAD_BADGE = '<span class="upload-badge">uploaded</span>'
 CSS = """
