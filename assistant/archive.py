@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from .chunks import split_sentences
@@ -44,19 +44,17 @@ __all__ = [
 ]
 
 FORMS = ("count", "list", "timeline", "latest")
-UBIQUITOUS = 0.5  # a topic run whose every word is in at least this share of stories does not narrow the search
+UBIQUITOUS = 0.5  # an actor whose every word is in at least this share of stories does not narrow the search
 WINDOW_SLACK = 1  # a run's words may sit this many other words apart in a sentence ("land is degraded")
 LATEST_MIN_COVERAGE = 0.6  # share of the topic's (idf-weighted) words a figure's sentence and story must hold
 NEAR, ELSEWHERE = 0.5, 0.25  # credit for a topic word in a neighbouring sentence or the title / elsewhere in the story
-FIGURE_WINDOW = 5  # words either side of a figure that count as its context
 QUOTE_MIN_WORDS = 8  # a story's lead sentence for a list: the first at least this long (not a photo caption)
 
 # -- the forms of archive questions ----------------------------------------------------------------
 _KIND_WORDS = [  # (pattern, kind or "" for every kind, singular, plural)
     (r"press[\s-]+releases?", "Press Release", "press release", "press releases"),
     (r"publications?", "Publication", "publication", "publications"),
-    (r"(?:news\s+)?stor(?:y|ies)|articles?|news(?:\s+items?)?|items?|posts?|pieces?|entries|entry",
-     "", "story", "stories"),
+    (r"(?:news\s+)?stor(?:y|ies)|articles?|news(?:\s+items?)?", "", "story", "stories"),
 ]  # fmt: skip
 NOUN = r"\b(?:" + "|".join(p for p, *_ in _KIND_WORDS) + r")\b"
 _SOME_WORDS = r"(?:[\w'’-]+\s+){0,2}?"
@@ -87,10 +85,9 @@ LIST = re.compile(
     r"concerning)\b",
     re.I,
 )
-NEWEST_ONE = re.compile(rf"\b(?:latest|most\s+recent|newest|last)\s+(?:{_KIND_WORDS[0][0]}|publication|story|"
-                        r"article|item|post|news)\b(?!s)", re.I)  # fmt: skip
-OLDEST_ONE = re.compile(r"\b(?:first|earliest|oldest)\s+(?:press[\s-]+release|publication|story|article|item|post)\b"
-                        r"(?!s)", re.I)  # fmt: skip
+ONE_KIND = r"(?:press[\s-]+release|publication|story|article)"
+NEWEST_ONE = re.compile(rf"\b(?:latest|most\s+recent|newest|last)\s+(?:{ONE_KIND}|news)\b(?!s)", re.I)
+OLDEST_ONE = re.compile(rf"\b(?:first|earliest|oldest)\s+{ONE_KIND}\b(?!s)", re.I)
 
 # -- dates in the question ---------------------------------------------------------------------------
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
@@ -103,6 +100,13 @@ DATE_PHRASE = re.compile(
     rf"(?:the\s+year\s+)?(?P<a>{_DATE})(?:\s*(?:and|to|until|till|-|–)\s*(?P<b>{_DATE}))?(?![\w-])",
     re.I,
 )
+
+LANGUAGE_PHRASE = re.compile(
+    r"\b(?:(?:written|published)\s+)?in\s+(?:the\s+)?(?P<language>english|kazakh|russian)(?:\s+language)?"
+    r"(?=\s*(?:[?.!,;]|$|\b(?:and|from|since|before|after|dated|published|about|on|that|which|mentioning)\b))",
+    re.I,
+)
+LANGUAGE_CODES = {"english": "en", "kazakh": "kk", "russian": "ru"}
 
 # -- what is not topic ------------------------------------------------------------------------------
 FRAME_WORDS = frozenset(
@@ -120,10 +124,11 @@ FRAME_WORDS = frozenset(
     data statistic statistics stats share shares percentage percentages proportion proportions rate rates amount
     amounts value values tally latest recent newest oldest earliest first last current date dated order chronological
     chronologically timeline timelines time times year years sequence far ever already yet altogether overall both
-    what's who's where's how's that's there's it's
+    what's who's where's how's that's there's it's work works activities activity efforts effort involvement
+    engagement role developments history things anything something everything
     """.split()
 )
-JOINERS = frozenset({"of", "for", "the", "on", "and", "de", "&", "in"})
+JOINERS = frozenset({"of", "for", "the", "on", "de", "in"})  # inside a name ("Ministry of Foreign Affairs"); not "and"
 
 
 @dataclass(frozen=True)
@@ -132,7 +137,7 @@ class Segment:
 
     text: str
     terms: tuple[str, ...]
-    named: bool  # capitalised or an acronym: a name is never dropped as noise
+    actor: bool = False  # it comes before the topic ("what has the UN done on X"): who acted, not what about
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,8 @@ class ArchiveQuestion:
     topic: str = ""  # the topic as typed, for the answer ("people living in extreme poverty")
     limit: int = 0  # 1 for "the latest story about X" / "the first press release on X"
     oldest_first: bool = False
+    language: str = ""  # "stories in Kazakh": only stories in that language
+    any_of: bool = False  # "UNICEF or UNDP": a story needs one of the topic's runs, not all
 
 
 @dataclass
@@ -191,15 +198,22 @@ def parse_archive_question(question: str) -> ArchiveQuestion | None:
         removed.append(m.span())
     if date_to == "9999":
         date_to = ""
+    language = ""
+    if form != "latest":
+        for m in LANGUAGE_PHRASE.finditer(q):
+            language = LANGUAGE_CODES[m["language"].lower()]
+            removed.append(m.span())
     rest = _blank(q, removed)
-    segments = tuple(_segments(rest))
+    segments = _with_actors(_segments(rest), rest)
     limit, oldest_first = 0, False
     if form == "list" and NEWEST_ONE.search(q):
         limit = 1
     elif form == "list" and OLDEST_ONE.search(q):
         limit, oldest_first = 1, True
     topic = _surface(rest, segments)
-    return ArchiveQuestion(form, kinds, noun, date_from, date_to, segments, topic, limit, oldest_first)
+    any_of = len(segments) > 1 and bool(re.search(r"\bor\b", rest, re.I))
+    return ArchiveQuestion(form, kinds, noun, date_from, date_to, segments, topic, limit, oldest_first, language,
+                           any_of)  # fmt: skip
 
 
 def _form_of(q: str) -> tuple[str | None, tuple[int, int]]:
@@ -249,7 +263,7 @@ def _is_name(word: str) -> bool:
 
 
 def _segments(text: str) -> list[Segment]:
-    """Runs of topic words: content words in a row, and capitalised names across 'of', 'for', 'the', 'and'."""
+    """Runs of topic words: content words in a row, and capitalised names across 'of', 'for', 'the', 'on', 'in'."""
     tokens = [(m.group(0), m.start(), m.end()) for m in re.finditer(r"[^\W_]+(?:['’][^\W_]+)*", text)]
     runs: list[list[tuple[str, int, int]]] = []
     current: list[tuple[str, int, int]] = []
@@ -268,6 +282,10 @@ def _segments(text: str) -> list[Segment]:
             current = [] if breaks else [(w, a, b)]
             continue
         current.append((w, a, b))
+        nxt = tokens[i + 1][0] if i + 1 < len(tokens) else ""
+        if re.search(r"['’]s$", w, re.I) and nxt[:1].islower():  # "Kazakhstan's cooperation": owner, then thing
+            runs.append(current)
+            current = []
     if current:
         runs.append(current)
     out = []
@@ -278,8 +296,29 @@ def _segments(text: str) -> list[Segment]:
         if not content:
             continue
         terms = tuple(dict.fromkeys(stem(w) for w in content))
-        out.append(Segment(text[run[0][1] : run[-1][2]], terms, any(_is_name(w) for w in content)))
+        out.append(Segment(text[run[0][1] : run[-1][2]], terms))
     return out
+
+
+TOPIC_MARKER = re.compile(r"\b(?:about|on|regarding|concerning|mention\w*|with|for|in|involving|related\s+to|"
+                          r"covering|featuring)\b", re.I)  # fmt: skip
+
+
+def _with_actors(segments: list[Segment], rest: str) -> tuple[Segment, ...]:
+    """Mark the runs before the last topic marker as actors when a run follows it ("the UN" in "what has the UN done
+    on land degradation", "Kazakhstan's" in "Kazakhstan's cooperation with UNDP")."""
+    markers = [m.start() for m in TOPIC_MARKER.finditer(rest)]
+    if not markers or len(segments) < 2:
+        return tuple(segments)
+    at, out, pos = markers[-1], [], 0
+    after = [rest.find(s.text, pos) for s in segments]
+    if not any(a > at for a in after):
+        return tuple(segments)
+    for seg in segments:
+        start = rest.find(seg.text, pos)
+        pos = max(pos, start + len(seg.text))
+        out.append(replace(seg, actor=0 <= start < at))
+    return tuple(out)
 
 
 def _surface(rest: str, segments: Sequence[Segment]) -> str:
@@ -359,7 +398,10 @@ class Archive:
             return None
         lo, hi = max(date_from, ask.date_from), min(date_to or "9999", ask.date_to or "9999")
         hi = "" if hi == "9999" else hi
-        admitted = [d for d in self.docs if _admits(d.story, ask.kinds, lo, hi, language)]
+        asked_language = ask.language or language
+        if language and ask.language and language != ask.language:
+            asked_language = "none"  # the filter and the question disagree: no story is in both languages
+        admitted = [d for d in self.docs if _admits(d.story, ask.kinds, lo, hi, asked_language)]
         if ask.form == "latest":
             return self._latest(ask, admitted)
         everything = {d.group for d in self.docs if _admits(d.story, (), date_from, date_to, language)}
@@ -371,7 +413,7 @@ class Archive:
         groups: dict[str, list[_Found]] = {}
         for d in admitted:
             groups.setdefault(d.group, [])
-            found = _match(d, segments, levels)
+            found = _match(d, segments, levels, ask.any_of)
             if found is not None:
                 groups[d.group].append(found)
         hits = [self._representative(found) for found in groups.values() if found]
@@ -394,13 +436,11 @@ class Archive:
     def _narrowing(self, segments: Sequence[Segment]) -> tuple[list[Segment], list[Segment]]:
         """The topic runs that narrow the search, and those left out because no story holds them.
 
-        A run that nearly every story holds ("the UN" in UN stories) does not narrow anything and
-        is dropped; so is one that no story holds, when another run is found (the answer says so).
+        An actor that nearly every story holds ("the UN" in UN stories) does not narrow anything and
+        is dropped; so is a run that no story holds, when another run is found (the answer says so).
         """
         n = max(len(self.docs), 1)
-        kept = [s for s in segments if any(self._df.get(t, 0) / n < UBIQUITOUS for t in s.terms)]
-        if not kept and segments:
-            kept = list(segments)
+        kept = [s for s in segments if not s.actor or any(self._df.get(t, 0) / n < UBIQUITOUS for t in s.terms)]
         found = [s for s in kept if self._level(s) < 3]
         if not found:
             return kept, []
@@ -433,7 +473,8 @@ class Archive:
             return None
         n = max(len(self.docs), 1)
         weight = {t: math.log(1 + n / self._df[t]) if self._df.get(t) else 1.0 for t in terms}
-        head = set(ask.segments[0].terms)
+        owned = [s for s in ask.segments if not re.search(r"['’]s$", s.text)]  # "Kazakhstan's land": land is counted
+        head = set((owned or ask.segments)[0].terms)
         found: dict[str, _Found] = {}
         for d in admitted:
             if not d.story.date:
@@ -467,9 +508,9 @@ class Archive:
 def _summary(ask: ArchiveQuestion, segments, levels, k: int, scope: int, archive_total: int) -> str:
     """'2 of the 17 stories mention “UNICEF”.', '5 of the 17 stories in the archive are press releases dated 2023.'"""
     singular, plural = ask.noun
-    dates = _date_words(ask.date_from, ask.date_to)
+    dates = _language_words(ask.language) + _date_words(ask.date_from, ask.date_to)
     if segments:
-        what = " and ".join(f"“{s.text}”" for s in segments)
+        what = (" or " if ask.any_of else " and ").join(f"“{s.text}”" for s in segments)
         how = {1: " (as words in one sentence, not as a phrase)", 2: " (as words anywhere in the story)"}
         loose = how.get(max(levels), "")
         verb = "mentions" if k == 1 else "mention"
@@ -480,7 +521,7 @@ def _summary(ask: ArchiveQuestion, segments, levels, k: int, scope: int, archive
         return f"{k} of the {archive_total} {stories} in the archive {_are(k)} {kind}{dates}."
     if dates:
         return f"{k} of the {archive_total} {stories} in the archive {_are(k)}{dates}."
-    return f"{k} of the {archive_total} {stories} in the archive."
+    return f"The archive holds {count(k, 'story', 'stories')}."
 
 
 def _order_words(ask: ArchiveQuestion) -> str:
@@ -527,9 +568,10 @@ def _sentence_holds(seq: Sequence[str], seg: Segment, level: int) -> bool:
     return _together(seq, seg.terms) if level == 0 else bool(set(seg.terms) & set(seq))
 
 
-def _match(d: _Doc, segments: Sequence[Segment], levels: Sequence[int]) -> _Found | None:
-    """The story as found (with the sentence to quote), or None when it misses a topic run."""
-    if any(level == 3 or not _holds(d, seg, level) for seg, level in zip(segments, levels)):
+def _match(d: _Doc, segments: Sequence[Segment], levels: Sequence[int], any_of: bool = False) -> _Found | None:
+    """The story as found (with the sentence to quote), or None when it misses a topic run (all of them, `any_of`)."""
+    held = [level < 3 and _holds(d, seg, level) for seg, level in zip(segments, levels)]
+    if segments and not (any(held) if any_of else all(held)):
         return None
     if not segments:
         return _Found(d, _lead(d))
@@ -606,13 +648,18 @@ def _best_figure(d: _Doc, weight: dict[str, float], head: set[str]) -> _Found | 
 def _figure_in(
     text: str, found: list[tuple[str, int, int]], weight: dict[str, float], head: set[str]
 ) -> tuple[bool, str]:
-    """The figure a sentence gives for the topic: one followed by the topic's head word, else the one nearest it."""
+    """The figure a sentence gives for the topic: one followed by the topic's head word ("200 projects"), else the
+    one nearest the topic's words (each word's weight divided by 1 + its distance in words)."""
     scored = []
     for fig, a, b in found:
-        before, after = words(text[:a]), words(text[b:])
-        following = next((stem(w) for w in after if w.lower() not in STOPWORDS), "")
-        context = {stem(w) for w in before[-FIGURE_WINDOW:] + after[:FIGURE_WINDOW]}
-        nearness = sum(w for t, w in weight.items() if t in context)
+        before, after = [stem(w) for w in words(text[:a])], [stem(w) for w in words(text[b:])]
+        following = next((t for t, w in zip(after, words(text[b:])) if w.lower() not in STOPWORDS), "")
+        nearness = 0.0
+        for t, w in weight.items():
+            distances = [len(before) - i for i, x in enumerate(before) if x == t] + [
+                i + 1 for i, x in enumerate(after) if x == t
+            ]
+            nearness += w / (1 + min(distances)) if distances else 0.0
         scored.append((following in head, nearness, -a, fig))
     best = max(scored)
     return best[0], best[3].strip()
@@ -645,6 +692,11 @@ def _are(k: int) -> str:
 def _as_sentence(text: str) -> str:
     text = " ".join(text.split()).strip().strip('“”"')
     return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
+def _language_words(code: str) -> str:
+    names = {"en": "English", "kk": "Kazakh", "ru": "Russian"}
+    return f" in {names[code]}" if code in names else ""
 
 
 def _date_words(lo: str, hi: str, bare: bool = False) -> str:

@@ -160,3 +160,16 @@ def test_the_pipeline_answers_archive_questions_itself_even_with_an_llm(corpus_i
     assert answer.text.startswith("2 of the 17 stories mention “UNICEF”.")
     assert [c.title.split(":")[0][:30] for c in answer.citations] == [
         "UNICEF and NINETY ONE urge Kaz", "UN experts agree that Kazakhst"]  # fmt: skip
+
+
+def test_language_or_and_possessive_in_the_question(archive):
+    kazakh = archive.answer("How many stories are in Kazakh?")
+    assert kazakh.text.startswith("1 of the 4 stories in the archive is in Kazakh.")
+    assert [c.story_id for c in kazakh.citations] == ["c-kk"]  # the story in the language asked for
+    either = archive.answer("How many stories mention UNICEF or the Ministry of Water Resources?")
+    assert either.text.startswith("4 of the 4 stories mention “UNICEF” or “Ministry of Water Resources”.")
+    both = archive.answer("How many stories mention both UNICEF and the Ministry of Water Resources?")
+    assert both.text.startswith("1 of the 4 stories mentions “UNICEF” and “Ministry of Water Resources”.")
+    ask = parse_archive_question("Give me a timeline of UNICEF's work on youth")
+    assert [s.text for s in ask.segments] == ["UNICEF's", "youth"]
+    assert archive.answer("How many stories are there?").text.startswith("The archive holds 4 stories.")
