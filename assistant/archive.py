@@ -56,8 +56,9 @@ _KIND_WORDS = [  # (pattern, kind or "" for every kind, singular, plural)
     (r"publications?", "Publication", "publication", "publications"),
     (r"(?:news\s+)?stor(?:y|ies)|articles?|news(?:\s+items?)?", "", "story", "stories"),
 ]  # fmt: skip
-NOUN = r"\b(?:" + "|".join(p for p, *_ in _KIND_WORDS) + r")\b"
-_SOME_WORDS = r"(?:[\w'’-]+\s+){0,2}?"
+NOUN = r"\b(?:" + "|".join(p for p, *_ in _KIND_WORDS) + r")\b(?!\s*\d)"  # not "Article 12"
+_AUXILIARY = r"(?:did|does|do|has|have|had|will|would|can|could|should|may|might|must)\b"
+_SOME_WORDS = rf"(?:(?!{_AUXILIARY})[\w'’-]+\s+){{0,2}}?"  # "which UN stories", not "what did ... article"
 TIMELINE = re.compile(
     r"\btime[\s-]?lines?\b|\bchronolog\w*|\bin\s+(?:chronological\s+|date\s+|time\s+)?order\b(?!\s+(?:to|for|that)\b)"
     r"|\bover\s+time\b|\bfrom\s+(?:the\s+)?(?:oldest|earliest|first)\s+to\s+(?:the\s+)?"
