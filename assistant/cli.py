@@ -119,12 +119,19 @@ def filters_from(settings: Settings, since: str, until: str, language: str) -> F
 
 @main.command()
 @click.argument("question")
-@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (the same as --format json).")
+@click.option("--format", "output", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="markdown: the answer and its sources (title, kind, date, file, quote) to paste.")  # fmt: skip
 @filter_options
 @click.pass_context
 @handles_errors
-def ask(ctx, question, as_json, since, until, language, top_k, offline) -> None:
-    """Answer QUESTION from the stories, with numbered citations."""
+def ask(ctx, question, as_json, output, since, until, language, top_k, offline) -> None:
+    """Answer QUESTION from the stories, with numbered citations.
+
+    Questions about the whole archive ("How many stories mention UNICEF?", "List the
+    stories from June 2023", "... in order?", "What is the latest figure for ...?") are
+    answered from every story, with a citation per story.
+    """
     settings = settings_of(ctx)
     filters = filters_from(settings, since, until, language)
     assistant = make_assistant(settings)
@@ -134,8 +141,13 @@ def ask(ctx, question, as_json, since, until, language, top_k, offline) -> None:
         top_k=top_k,
         answerer="offline" if offline else None,
     )
-    if as_json:
+    if as_json or output == "json":
         click.echo(json_text(answer_json(answer, settings)))
+    elif output == "markdown":
+        from .export import answer_markdown
+
+        origins = {c.source: origin_of(c.source, settings) for c in answer.citations}
+        say(answer_markdown(answer, origins).rstrip("\n"))
     else:
         say(format_answer(answer, settings))
 
@@ -152,13 +164,17 @@ def answer_json(answer: Answer, settings: Settings) -> dict:
 
 
 def format_answer(answer: Answer, settings: Settings, width: int = 100) -> str:
-    lines = [textwrap.fill(answer.text, width)]
+    lines = [
+        textwrap.fill(line, width, subsequent_indent="  " * line.startswith("- ")) for line in answer.text.splitlines()
+    ]
     if answer.citations:
         lines.append("")
     for c in answer.citations:
         quote = c.quote if len(c.quote) <= 160 else c.quote[:157].rsplit(" ", 1)[0] + " ..."
         uploaded = ", uploaded" if origin_of(c.source, settings) == "upload" else ""
         head = f'[{c.n}] {c.title} ({c.kind}, {c.date or "undated"}{uploaded}) — "{quote}"'
+        if f"{c.title} ({c.kind}) [{c.n}]" in answer.text:  # an archive list names each story: only its quote here
+            head = f'[{c.n}]{" (uploaded)" if uploaded else ""} "{quote}"'
         lines.append(textwrap.fill(head, width, subsequent_indent="    "))
     if answer.search_query != answer.question:
         lines.append(f"\n(searched for: {answer.search_query})")

@@ -43,6 +43,14 @@ class Case:
     sources: list[str] = field(default_factory=list)
     abstain: bool = False
     match: str = ""  # "squad": compare with SQuAD's answer normalisation (case, punctuation, articles)
+    count: int | None = None  # a question about the archive: the number of distinct stories the answer must state
+    stories: list[str] = field(default_factory=list)  # ... the complete set of stories to cite (title fragments)
+    order: list[str] = field(default_factory=list)  # ... stories to cite in this (chronological) order
+
+    @property
+    def about_the_archive(self) -> bool:
+        """A count, list or timeline: answered with one line per story, so the length limit does not apply."""
+        return self.count is not None or bool(self.stories) or bool(self.order)
 
 
 def load_cases(path: Path) -> list[Case]:
@@ -68,12 +76,24 @@ def load_cases(path: Path) -> list[Case]:
             sources=list(expect.get("sources") or []),
             abstain=bool(expect.get("abstain", False)),
             match=str(expect.get("match", "")),
+            count=_count_of(expect, path, item["id"]),
+            stories=[str(x) for x in expect.get("stories") or []],
+            order=[str(x) for x in expect.get("order") or []],
         )
         if case.id in seen:
             raise ConfigError(f"{path}: duplicate case id {case.id!r}")
         seen.add(case.id)
         cases.append(case)
     return cases
+
+
+def _count_of(expect: dict, path: Path, case_id: object) -> int | None:
+    value = expect.get("count")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{path}: case {case_id}: expect.count must be a whole number of stories, not {value!r}")
+    return value
 
 
 def fold(text: str) -> str:
@@ -115,12 +135,15 @@ def grade(case: Case, answer: dict, stories: dict) -> dict:
         for group in case.must_contain:
             if not any(contains_answer(text, alt, case.match) for alt in group):
                 failures.append(f"missing one of {group}")
-        if len(text) > MAX_ANSWER_CHARS:
+        if len(text) > MAX_ANSWER_CHARS and not case.about_the_archive:
             failures.append(f"answer is {len(text)} characters (limit {MAX_ANSWER_CHARS})")
+    extra: dict = {}
+    if not case.abstain and case.about_the_archive:
+        extra = _grade_archive(case, text, cites, failures)
     verbatim = [_quote_ok(c, stories) for c in cites]
     if not all(verbatim):
         failures.append("a quote is not verbatim in its story")
-    row = {"passed": not failures, "failures": failures, "quotes_verbatim": verbatim}
+    row = {"passed": not failures, "failures": failures, "quotes_verbatim": verbatim} | extra
     if case.sources and not case.abstain:
         good = [cites_source(c, case.sources) for c in cites]
         row["citation_precision"] = sum(good) / len(good) if good else 0.0
@@ -130,6 +153,46 @@ def grade(case: Case, answer: dict, stories: dict) -> dict:
         row["first_relevant_rank"] = first
         row["ndcg5"] = _ndcg(ranks, 5)
     return row
+
+
+FIRST_NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?![\d,])|(?<![\w.])\d+")
+
+
+def stated_count(text: str) -> int | None:
+    """The number an answer states: the first number written in digits ("2 of the 17 stories ..." -> 2)."""
+    m = FIRST_NUMBER.search(text)
+    return int(m.group(0).replace(",", "")) if m else None
+
+
+def _cited_titles(fragment: str, cites: Sequence[dict]) -> list[int]:
+    return [i for i, c in enumerate(cites) if matches(c["title"] or "", fragment)]
+
+
+def _grade_archive(case: Case, text: str, cites: Sequence[dict], failures: list[str]) -> dict:
+    """Counts against the true count, lists against the true set, timelines against the true order."""
+    out: dict = {}
+    if case.count is not None:
+        out["stated_count"] = stated = stated_count(text)
+        if stated != case.count:
+            failures.append(f"states {stated} stories, not {case.count}")
+    if case.stories:
+        missing = [f for f in case.stories if not _cited_titles(f, cites)]
+        outside = [c["title"] for c in cites if not any(matches(c["title"] or "", f) for f in case.stories)]
+        out["set_recall"] = round(1 - len(missing) / len(case.stories), 4)
+        out["set_precision"] = round(1 - len(outside) / len(cites), 4) if cites else 0.0
+        if missing:
+            failures.append(f"does not cite {missing}")
+        if outside:
+            failures.append(f"cites stories outside the set: {outside}")
+    if case.order:
+        firsts = [(_cited_titles(f, cites) or [None])[0] for f in case.order]
+        missing = [f for f, at in zip(case.order, firsts) if at is None]
+        out["in_order"] = not missing and firsts == sorted(firsts)
+        if missing:
+            failures.append(f"does not cite {missing}")
+        elif not out["in_order"]:
+            failures.append(f"cites {case.order} out of order")
+    return out
 
 
 def _story_matches(story, sources: Sequence[str]) -> bool:
@@ -198,6 +261,8 @@ def by_tag(rows: list[dict], cases: list[Case]) -> dict:
     for c in cases:
         for t in c.tags or ["untagged"]:
             groups[t].append(c.id)
+            if "archive" in c.tags and t != "archive":  # each kind of archive question on its own ("archive-list")
+                groups[f"archive-{t}"].append(c.id)
     out = {}
     for tag in sorted(groups):
         ids = set(groups[tag])
@@ -330,13 +395,13 @@ def summary_line(agg: dict, backend: str) -> str:
 
 
 def table(doc: dict) -> str:
-    head = f"{'tag':<14}{'n':>4} " + " ".join(f"{label:>10}" for label, _ in SUMMARY_KEYS)
+    head = f"{'tag':<18}{'n':>4} " + " ".join(f"{label:>10}" for label, _ in SUMMARY_KEYS)
     lines = [head, "-" * len(head)]
     for tag, agg in [("ALL", doc["aggregates"]), *doc["by_tag"].items()]:
         cells = " ".join(
             f"{agg[key]:>10.3f}" if "ms" not in label else f"{agg[key]:>10.0f}" for label, key in SUMMARY_KEYS
         )
-        lines.append(f"{tag:<14}{agg['cases']:>4} {cells}")
+        lines.append(f"{tag:<18}{agg['cases']:>4} {cells}")
     return "\n".join(lines)
 
 
@@ -361,7 +426,7 @@ def markdown_report(doc: dict, cases: list[Case]) -> str:
     lines.append(f"## Failing cases ({len(failing)})")
     for r in failing:
         case = by_id[r["id"]]
-        expected = "abstain" if case.abstain else f"must contain {case.must_contain}; sources {case.sources}"
+        expected = expected_of(case)
         lines += [
             "",
             f"### {r['id']} ({', '.join(r['tags'])})",
@@ -373,6 +438,24 @@ def markdown_report(doc: dict, cases: list[Case]) -> str:
             "- retrieved: " + "; ".join(f"{i + 1}. {x['title'][:70]}" for i, x in enumerate(r["retrieved"])),
         ]
     return "\n".join(lines) + "\n"
+
+
+def expected_of(case: Case) -> str:
+    """What a case expects, in words, for the report."""
+    if case.abstain:
+        return "abstain"
+    parts = []
+    if case.count is not None:
+        parts.append(f"states the count {case.count}")
+    if case.stories:
+        parts.append(f"cites exactly {case.stories}")
+    if case.order:
+        parts.append(f"cites in order {case.order}")
+    if case.must_contain or not parts:
+        parts.append(f"must contain {case.must_contain}")
+    if case.sources or not case.about_the_archive:
+        parts.append(f"sources {case.sources}")
+    return "; ".join(parts)
 
 
 # -- a corpus of one's own ------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The `Assistant`: question -> (condense) -> retrieve -> read or generate -> checked answer.
 
 The same object serves the CLI, the web UI and the eval harness, so what the eval
-measures is what users get.
+measures is what users get. Questions about the archive as a whole (how many, which,
+in order, the latest figure) are answered by `archive` from every story instead.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from . import prompts
+from .archive import Archive, ArchiveReply
 from .citations import check_llm_citations
 from .config import Settings, load_settings
 from .embeddings import Embedder, make_embedder
@@ -42,6 +44,7 @@ class Assistant:
         self._lock = threading.Lock()
         self._retriever: HybridRetriever | None = None
         self._reader: OfflineReader | None = None
+        self._archive: Archive | None = None
         self._generation = ""  # the index generation `_retriever` was loaded from
 
     @classmethod
@@ -79,6 +82,7 @@ class Assistant:
                                           bm25)  # fmt: skip
         texts = [s.text for s in snapshot.stories.values()]
         self._reader = OfflineReader(self.embedder, self._retriever.bm25.idf, texts)
+        self._archive = Archive(snapshot.stories)
 
     def _snapshot_and_bm25(self) -> tuple[Snapshot, BM25]:
         """What retrieval needs, from a local cache keyed by the store's fingerprint when it still matches.
@@ -150,6 +154,10 @@ class Assistant:
         retriever = self.retriever
         chat = self._chat_for(answerer)
         search_query = self._condense(question, history, chat)
+        archived = self._archive.answer(search_query, filters.date_from, filters.date_to, filters.language)
+        if archived is not None:  # a question about the whole archive: answered from every story, never by the LLM
+            yield "answer", _archive_answer(question, search_query, archived, notice, began)
+            return
         retrieval = retriever.search(search_query, filters, top_k)
         reply = self._reader.read(search_query, retrieval.evidence, retrieval.query_vector)
         text, citations, abstained, short = reply.text, reply.citations, reply.abstained, reply.short_answer
@@ -227,6 +235,21 @@ class Assistant:
             {"role": "system", "content": prompts.render("system")},
             {"role": "user", "content": prompts.render("answer", passages=passages, question=question)},
         ]
+
+
+def _archive_answer(question: str, search_query: str, reply: ArchiveReply, notice: str, began: float) -> Answer:
+    return Answer(
+        question=question,
+        search_query=search_query,
+        text=reply.text,
+        abstained=reply.abstained,
+        citations=reply.citations,
+        backend="archive",
+        latency_ms=(time.perf_counter() - began) * 1000,
+        notice=notice,
+        retrieved=reply.retrieved,
+        short_answer=reply.short_answer,
+    )
 
 
 def _retrieved_row(ev: Evidence) -> dict:

@@ -8,6 +8,7 @@ question it belongs to, so no answer is ever shown with another answer's sources
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import html
 import json
@@ -16,12 +17,14 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote as url_quote
 
 import gradio as gr
 from gradio.utils import get_upload_folder
 
 from .display import count
 from .errors import AssistantError
+from .export import answer_markdown
 from .inputs import check_language, parse_date_bound
 from .pipeline import Assistant
 from .results import Answer, Citation
@@ -37,6 +40,8 @@ EXAMPLES = [
     "What share of Kazakhstan's land is degraded?",
     "How many people were returned to Kazakhstan from conflict zones?",
     "Who did Prime Minister Olzhas Bektenov meet?",
+    "How many stories mention UNICEF?",
+    "What has the UN done on land degradation, in order?",
 ]
 UPLOAD_BADGE = '<span class="upload-badge">uploaded</span>'
 CSS = """
@@ -50,6 +55,50 @@ CSS = """
 .timeline .year { font-weight: 600; margin-top: 8px; }
 .status { font-size: 0.9em; color: #444; }
 .upload-badge { background: #dbeafe; color: #1e3a8a; border-radius: 4px; padding: 0 4px; font-size: 0.8em; }
+#chat a.cite { color: #1d4ed8; text-decoration: underline; font-weight: 600; cursor: pointer; }
+#chat .cite-line { color: #555; font-size: 0.9em; }
+#chat .tools button.copy-md, #chat .tools a.qlink { font-size: 0.85em; line-height: 1.3; color: #1d4ed8;
+  background: none; border: 0; padding: 0; cursor: pointer; text-decoration: underline; }
+#sources details.quote > summary { cursor: pointer; list-style: none; }
+#sources details.quote > summary::-webkit-details-marker { display: none; }
+#sources details.quote > summary::after { content: " ▸ show in the story"; color: #1d4ed8; font-size: 0.8em; }
+#sources details.quote[open] > summary::after { content: "▾ hide the story"; }
+#sources details.quote[open] > summary mark { display: none; }  /* open, the quote is read in its story */
+#story-table [role=gridcell], .timeline li[data-story] { cursor: pointer; }
+#story-table [role=row]:hover [role=gridcell], .timeline li[data-story]:hover { background: #fef3c7; }
+"""
+# The copy button of each answer: its Markdown travels base64-encoded in the button's value (the page's sanitizer
+# drops data-* attributes; base64 leaves nothing for Markdown or HTML to read).
+COPY_JS = """
+() => {
+  document.addEventListener('click', async (event) => {
+    const button = event.target.closest('button.copy-md');
+    if (!button) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const bytes = Uint8Array.from(atob(button.value), (c) => c.charCodeAt(0));
+    const text = new TextDecoder().decode(bytes);
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch (err) {
+      const area = document.createElement('textarea');
+      area.value = text;
+      document.body.appendChild(area);
+      area.select();
+      document.execCommand('copy');
+      area.remove();
+    }
+    button.textContent = 'Copied';
+    setTimeout(() => { button.textContent = 'Copy as Markdown'; }, 2000);
+  }, true);
+}
+"""
+# A timeline entry opens its story: the click names the story to Python.
+TIMELINE_JS = """
+element.addEventListener('click', (event) => {
+  const entry = event.target.closest('[data-story]');
+  if (entry) trigger('click', {story: entry.dataset.story});
+});
 """
 
 
@@ -68,31 +117,56 @@ def isolated(html_text: str) -> str:
     return f"<bdi>{html_text}</bdi>"
 
 
-def message_markdown(answer: Answer, turn: int, uploaded: set[str] = frozenset()) -> str:
-    """The assistant's chat message: answer with [n] links, what was searched, who answered, its sources.
+def message_markdown(answer: Answer, turn: int, uploaded: set[str] = frozenset(), origins=None) -> str:
+    """The assistant's chat message: the answer with [n] links, a compact line per source, who answered, tools.
 
-    Citations of stories whose source is in `uploaded` carry an "uploaded" badge.
+    A source line gives its number, title, kind and date (the quote is in the sources panel);
+    an archive answer's own list of stories is those lines. Citations of stories whose source
+    is in `uploaded` carry an "uploaded" badge. Tools: copy the answer as Markdown with its
+    sources, and a link that opens the UI with this question asked.
     """
-    body = markdown_safe(answer.text)
-    body = re.sub(r"\\\[(\d+)\\\]", lambda m: f"[[{m[1]}]](#m{turn}-s{m[1]})", body)
-    badge = "offline reader" if answer.backend == "offline" else f"LLM: {esc(answer.backend)}"
+    lines_of_text = answer.text.splitlines() or [""]
+    if answer.backend == "archive":  # its "- date — title (kind) [n]" lines are the source lines below
+        lines_of_text = [line for line in lines_of_text if not line.startswith("- ")]
+        body_lines, notes = lines_of_text[:1], lines_of_text[1:]
+    else:
+        body_lines, notes = lines_of_text, []
+    body = "\n".join(_linked(markdown_safe(line), turn) for line in body_lines)
+    lines = [body, ""]
+    if not answer.abstained:
+        for c in answer.citations:
+            lines.append(
+                f'<a id="m{turn}-s{c.n}"></a><span class="cite-line">**[{c.n}]** '
+                f"{UPLOAD_BADGE * (c.source in uploaded)}"
+                f"{isolated(markdown_safe(c.title))} · {esc(c.kind)} · {esc(c.date or 'undated')}</span>"
+            )
+        if answer.citations:
+            lines.append("")
+    lines += [f"<sub>{markdown_safe(note)}</sub>" for note in notes]
+    who = "offline reader" if answer.backend == "offline" else "archive scan" if answer.backend == "archive" else (
+        f"LLM: {esc(answer.backend)}")  # fmt: skip
     searched = isolated(markdown_safe(answer.search_query))
-    lines = [body, "", f"<sub>searched for: {searched} · answered by {badge}</sub>"]
+    lines.append(f"<sub>searched for: {searched} · answered by {who} · {_tools(answer, origins)}</sub>")
     if answer.notice:
         lines.append(f"<sub>⚠ {markdown_safe(answer.notice)}</sub>")
-    if answer.abstained:
-        return "\n".join(lines)
-    lines.append("")
-    for c in answer.citations:
-        quote = c.quote if len(c.quote) <= 220 else c.quote[:217].rsplit(" ", 1)[0] + " …"
-        lines.append(
-            f'<a id="m{turn}-s{c.n}"></a>**[{c.n}]** {UPLOAD_BADGE * (c.source in uploaded)} '
-            f"{isolated(markdown_safe(c.title))} "
-            f"<sub>({esc(c.kind)}, {esc(c.date or 'undated')}, {esc(c.language)})</sub> — "
-            f"“{isolated(markdown_safe(quote))}”"
-        )
-        lines.append("")
     return "\n".join(lines).rstrip()
+
+
+def _linked(body: str, turn: int) -> str:
+    """[n] markers as links to the message's own source lines, styled as links."""
+    return re.sub(r"\\\[(\d+)\\\]", lambda m: f'<a class="cite" href="#m{turn}-s{m[1]}">[{m[1]}]</a>', body)
+
+
+def _tools(answer: Answer, origins) -> str:
+    """'Copy as Markdown' (the answer and its sources) and a link that asks the question again."""
+    md = base64.b64encode(answer_markdown(answer, origins).encode("utf-8")).decode("ascii")
+    link = "?q=" + url_quote(answer.search_query, safe="")
+    return (
+        f'<span class="tools"><button class="copy-md" type="button" value="{md}" '
+        f'title="Copy this answer and its sources as Markdown">Copy as Markdown</button> · '
+        f'<a class="qlink" href="{esc(link)}" title="A link that opens the assistant with this question asked">'
+        f"link to this question</a></span>"
+    )
 
 
 def highlight(text: str, spans: list[tuple[int, int]]) -> str:
@@ -121,6 +195,7 @@ def paragraph_of(story: Story, start: int, end: int) -> tuple[int, int]:
 def sources_html(
     question: str, citations: list[Citation], stories: dict[str, Story], uploaded: set[str] = frozenset()
 ) -> str:
+    """Each cited story's title, kind, date, language and file, and its quote, which opens in place into the story."""
     if not citations:
         return f'<div class="status">Sources for “{isolated(esc(question))}”: none (the stories don\'t say).</div>'
     parts = [f'<div class="status">Sources for “{isolated(esc(question))}”</div>']
@@ -131,15 +206,13 @@ def sources_html(
         story = stories.get(c.story_id)
         if story is None:
             continue
-        a, b = paragraph_of(story, c.start, c.end)
-        para = highlight(story.text[a:b], [(c.start - a, c.end - a)])
         spans = [(x.start, x.end) for x in by_story[c.story_id]]
         parts.append(
             f'<div class="src" id="source-{c.n}"><h4>[{c.n}] {UPLOAD_BADGE * (story.source in uploaded)} '
             f"{isolated(esc(story.title))}</h4>"
             f'<div class="meta">{esc(story.kind)} · {esc(story.date or "undated")} · {esc(story.language)} · '
-            f"{esc(story.source)}</div><p>{para}</p>"
-            f"<details><summary>Open the whole story</summary>"
+            f"{esc(story.source)}</div>"
+            f'<details class="quote"><summary><mark>{esc(story.text[c.start : c.end])}</mark></summary>'
             f'<div class="story">{paragraphs_html(story.text, spans)}</div></details></div>'
         )
     return "".join(parts)
@@ -156,20 +229,35 @@ def story_html(story: Story, uploaded: bool = False) -> str:
 
 
 def timeline_html(stories: list[Story]) -> str:
+    """Stories by year, newest first; each entry opens its story when clicked."""
     dated = sorted((s for s in stories if s.date), key=lambda s: s.date, reverse=True)
+    per_year: dict[str, int] = {}
+    for s in dated:
+        per_year[s.date[:4]] = per_year.get(s.date[:4], 0) + 1
     rows, year = ['<ul class="timeline">'], None
     for s in dated:
         if s.date[:4] != year:
             year = s.date[:4]
-            rows.append(f'<li class="year">{esc(year)}</li>')
+            rows.append(f'<li class="year">{esc(year)} · {count(per_year[year], "story", "stories")}</li>')
         rows.append(
-            f"<li>{esc(s.date)} — {isolated(esc(s.title))} <small>({esc(s.kind)}, {esc(s.language)})</small></li>"
+            f'<li data-story="{esc(s.story_id)}" title="Open this story">{esc(s.date)} — {isolated(esc(s.title))} '
+            f"<small>({esc(s.kind)}, {esc(s.language)})</small></li>"
         )
     undated = [s for s in stories if not s.date]
     if undated:
-        rows.append('<li class="year">undated</li>')
-        rows += [f"<li>{isolated(esc(s.title))}</li>" for s in undated]
+        rows.append(f'<li class="year">undated · {count(len(undated), "story", "stories")}</li>')
+        rows += [f'<li data-story="{esc(s.story_id)}" title="Open this story">{isolated(esc(s.title))}</li>'
+                 for s in undated]  # fmt: skip
     return "".join(rows) + "</ul>"
+
+
+def story_for_row(stories: list[Story], row: list | None) -> Story | None:
+    """The story a Stories-table row shows (title, date, kind, language, origin, source)."""
+    if not row or len(row) < 6:
+        return None
+    title, when, source = str(row[0]), str(row[1]), str(row[5])
+    return next((s for s in stories if s.title == title and (s.date or "undated") == when and s.source == source),
+                None)  # fmt: skip
 
 
 def story_rows(stories: list[Story], query: str = "", origins: dict[str, str] | None = None) -> list[list[str]]:
@@ -281,7 +369,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         turns = gr.State([])  # per session: one record per assistant message (question, answer dict)
         with gr.Tab("Chat"), gr.Row():
             with gr.Column(scale=3):
-                chatbot = gr.Chatbot(elem_id="chat", height=520, label="Conversation", buttons=["copy"])
+                chatbot = gr.Chatbot(elem_id="chat", height=520, label="Conversation", buttons=[])
                 with gr.Row():
                     question = gr.Textbox(
                         elem_id="question", placeholder="Ask a question about the stories…", show_label=False,
@@ -307,6 +395,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             with gr.Row():
                 search = gr.Textbox(label="Search stories", elem_id="story-search", scale=4)
                 reingest = gr.Button("Re-ingest the corpus", scale=1, elem_id="reingest")
+            gr.Markdown("Click a row, or an entry of the timeline below, to open its story.", elem_classes="status")
             table = gr.Dataframe(
                 value=lambda: story_rows(state.stories(), "", state.origins()),
                 headers=["title", "date", "kind", "language", "origin", "source"],
@@ -321,7 +410,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 open_btn = gr.Button("Open", scale=1, elem_id="story-open")
             story_view = gr.HTML(elem_id="story-view")
             with gr.Accordion("Timeline", open=False):
-                timeline = gr.HTML(lambda: timeline_html(state.stories()))
+                timeline = gr.HTML(lambda: timeline_html(state.stories()), elem_id="timeline", js_on_load=TIMELINE_JS)
         with gr.Tab("Add stories"):
             gr.Markdown(
                 f"Upload `.txt` or `.md` story files (UTF-8, at most {settings.ui.max_upload_bytes:,} bytes each). "
@@ -369,8 +458,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 yield history, records, gr.update(), "", note
                 return
             turn = len(records)
-            uploaded = state.uploaded()
-            history[-1] = {"role": "assistant", "content": message_markdown(answer, turn, uploaded)}
+            origins = state.origins()
+            uploaded = {src for src, origin in origins.items() if origin == "upload"}
+            history[-1] = {"role": "assistant", "content": message_markdown(answer, turn, uploaded, origins)}
             records.append({"question": answer.question, "plain": answer.text, "answer": answer.as_dict()})
             panel = sources_html(answer.question, answer.citations, assistant.snapshot.stories, uploaded)
             yield history, records, panel, "", note
@@ -381,6 +471,21 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         date_to.change(date_note_of, [date_from, date_to], [date_note], api_name=False)
         send.click(respond, chat_inputs, chat_outputs, api_name="ask")
         question.submit(respond, chat_inputs, chat_outputs, api_name=False)
+
+        def asked_in_link(request: gr.Request):
+            """The question of a `?q=...` link, put in the question box."""
+            params = getattr(request, "query_params", None) or {}
+            return (params.get("q") or "").strip()
+
+        def respond_to_link(message, *rest) -> Iterator:
+            if not (message or "").strip():
+                yield tuple(gr.update() for _ in chat_outputs)
+                return
+            yield from respond(message, *rest)
+
+        app.load(asked_in_link, None, [question], api_name=False).then(
+            respond_to_link, chat_inputs, chat_outputs, api_name=False
+        )
 
         def show_sources(records, evt: gr.SelectData):
             idx = evt.index if isinstance(evt.index, int) else evt.index[0]
@@ -430,6 +535,21 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
         open_btn.click(open_story, [pick], [story_view])
         pick.change(open_story, [pick], [story_view])
+
+        def open_row(evt: gr.SelectData):
+            """A click on a row of the Stories table opens that story."""
+            stories = state.stories()
+            story = story_for_row(stories, evt.row_value)
+            if story is None:
+                return gr.update()
+            return story_html(story, uploaded=story.source in state.uploaded([story]))
+
+        def open_from_timeline(evt: gr.EventData):
+            """A click on a timeline entry opens that story."""
+            return open_story((getattr(evt, "_data", None) or {}).get("story", ""))
+
+        table.select(open_row, None, [story_view], scroll_to_output=True, api_name=False)
+        timeline.click(open_from_timeline, None, [story_view], scroll_to_output=True, api_name=False)
 
         def do_reingest():
             """Re-ingest the bundled corpus in a thread; the status line shows its progress until it is done."""
@@ -517,5 +637,6 @@ def serve(assistant: Assistant, host: str, port: int, block: bool = True, insecu
         prevent_thread_lock=not block,
         show_error=False,
         css=CSS,
+        js=COPY_JS,
         theme=gr.themes.Soft(),
     )

@@ -120,3 +120,34 @@ def test_ingest_shows_progress_with_rate_and_time_left(tmp_path, small_corpus):
     final = next(line for line in lines if "embedding 2/2 stories" in line)
     assert re.search(r"embedding 2/2 stories, (\d+)/\1 chunks, \d+\.\d chunks/s, done", final), final
     assert "1 stories" not in result.output and "2 files: 0 unchanged, 2 stories added" in result.output
+
+
+# -- issue 14 -----------------------------------------------------------------------------
+def test_ask_markdown_gives_the_answer_and_its_sources(corpus_index):
+    result = run(corpus_index, "ask", "--format", "markdown", "How many stories mention UNICEF?")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "**Q:** How many stories mention UNICEF?"
+    assert lines[2] == "2 of the 17 stories mention “UNICEF”."
+    assert "- 2023-09-26 — UNICEF and NINETY ONE urge Kazakhstanis to listen to youth (Story) [1]" in lines
+    at = lines.index("**Sources**")
+    assert lines[at + 2] == ("- [1] *UNICEF and NINETY ONE urge Kazakhstanis to listen to youth* (Story, 2023-09-26), "
+                             "`data/corpus/001_39b3ef53bbcef721.txt`")  # fmt: skip
+    assert lines[at + 3].startswith("  > “") and "UNICEF" in lines[at + 3]
+    reader = run(corpus_index, "ask", "--format", "markdown", ALLIANCE)
+    assert "[1]" in reader.output and "*Uniting for Progress: EU and UN Support the Launch" in reader.output
+    assert json.loads(run(corpus_index, "ask", "--format", "json", ALLIANCE).output)["citations"]
+
+
+def test_markdown_never_turns_story_text_into_links_or_markup(tmp_path):
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    title = "Aktobe [click me](javascript:alert(1)) <img src=x onerror=alert(2)> *wells*"
+    (folder / "md.txt").write_text(f"{title}\n12 May 2024\nThe Aktobe region drilled 14 new wells [x](http://evil).\n")
+    assert run(tmp_path, "ingest", str(folder)).exit_code == 0
+    result = run(tmp_path, "ask", "--format", "markdown", "Which stories mention Aktobe?")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "](" not in out.replace("\\](", "") and "<img" not in out.replace("\\<img", "")
+    assert "\\[click me\\](javascript:alert(1)) \\<img src=x onerror=alert(2)\\> \\*wells\\*" in out
+    assert "1 of the 1 story mentions “Aktobe”" in out and "- [1] *Aktobe \\[click me\\]" in out

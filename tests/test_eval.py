@@ -78,3 +78,37 @@ def test_offline_eval_passes_the_gate_and_is_deterministic(assistant):
     print(f"\neval: answer {agg['answer_pass_rate']} citation recall {agg['citation_recall']} "
           f"abstain {agg['correct_abstain_rate']} false-abstain {agg['false_abstain_rate']} "
           f"p50 {agg['latency_p50_ms']} ms")  # fmt: skip
+
+
+def test_archive_cases_are_graded_by_count_set_and_order(tmp_path):
+    """The archive schema: count = the number stated; stories = exactly that set cited; order = cited in that order."""
+    qa = tmp_path / "qa.yaml"
+    qa.write_text(
+        "- {id: c, tags: [archive, count], question: q, expect: {count: 2}}\n"
+        "- {id: l, tags: [archive, list], question: q, expect: {stories: [Alpha, Beta]}}\n"
+        "- {id: t, tags: [archive, timeline], question: q, expect: {order: [Alpha, Beta]}}\n"
+    )
+    count, listing, timeline = load_cases(qa)
+    assert count.count == 2 and listing.stories == ["Alpha", "Beta"] and timeline.order == ["Alpha", "Beta"]
+    stories = {"s": type("Story", (), {"text": "A quoted sentence."})()}
+
+    def answer(text, *titles):
+        cites = [{"title": t, "story_id": "s", "start": 0, "end": 18, "quote": "A quoted sentence."} for t in titles]
+        return {"answer": text, "abstained": False, "citations": cites, "retrieved": []}
+
+    long = "x" * 700  # a list of stories may run past the one-fact length limit
+    assert grade(count, answer(f"2 of the 17 stories mention it. {long}"), stories)["passed"]
+    assert grade(count, answer("In 2023, 3 stories"), stories)["failures"] == ["states 2023 stories, not 2"]
+    assert grade(count, answer("1,204 of 9,000"), stories)["stated_count"] == 1204
+    assert grade(Case(id="z", question="q", count=0), answer("0 of the 17 stories mention it."), stories)["passed"]
+    both = grade(listing, answer("", "The Alpha story", "Beta news"), stories)
+    assert both["passed"] and both["set_recall"] == 1.0 and both["set_precision"] == 1.0
+    assert not grade(listing, answer("", "The Alpha story"), stories)["passed"]  # Beta is missing
+    outside = grade(listing, answer("", "Alpha", "Beta", "Gamma"), stories)
+    assert not outside["passed"] and outside["set_precision"] == round(2 / 3, 4)
+    assert grade(timeline, answer("", "Alpha", "Gamma", "Beta"), stories)["passed"]  # others may sit between
+    assert grade(timeline, answer("", "Beta", "Alpha"), stories)["failures"] == ["cites ['Alpha', 'Beta'] out of order"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- {id: c, question: q, expect: {count: many}}\n")
+    with pytest.raises(ConfigError, match="whole number"):
+        load_cases(bad)

@@ -121,13 +121,19 @@ def test_a_gone_source_is_reported_and_dropped_at_rebuild(tmp_path, small_corpus
     assert rebuilt.exit_code == 0 and "gone; dropped" in rebuilt.output and "2 stories added" in rebuilt.output
 
 
+def text_of(message: dict) -> str:
+    """A chat message's text (gradio_client gives a string or a list of text parts)."""
+    content = message["content"]
+    return content if isinstance(content, str) else " ".join(p.get("text", "") for p in content)
+
+
 @pytest.mark.slow
 def test_a_running_ui_notices_another_process_ingest_before_its_next_answer(tmp_path, corpus_index):
     question = "How many wheat fields did Kostanay farmers sow?"
     with running_ui(tmp_path, corpus_index) as (url, _):
         client = Client(url, verbose=False)
         history, *_ = client.predict(question, [], 6, "", "", "all", "offline", api_name="/ask")
-        assert "don't say" in str(history[-1]["content"])
+        assert "don't say" in text_of(history[-1])
         extra = tmp_path / "extra"
         extra.mkdir()
         (extra / "wheat.txt").write_text(
@@ -137,5 +143,5 @@ def test_a_running_ui_notices_another_process_ingest_before_its_next_answer(tmp_
         began = time.monotonic()
         history, *_ = client.predict(question, [], 6, "", "", "all", "offline", api_name="/ask")
         took = time.monotonic() - began
-    assert "9 new wheat fields" in str(history[-1]["content"])
+    assert "9 new wheat fields" in text_of(history[-1])
     print(f"\nfirst answer after another process's ingest (reload included): {took * 1000:.0f} ms")

@@ -5,6 +5,7 @@ test-artifacts/ for people to look at.
 """
 
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -69,6 +70,14 @@ def ask(page, question: str, answers_before: int) -> str:
     )
     time.sleep(0.5)
     return page.inner_text("#chat")
+
+
+def reply_to(chat: str, question: str) -> str:
+    """The reply to the last time `question` was asked: the text between it and the reply's "searched for" echo."""
+    parts = chat.split(question)
+    if len(parts) >= 3 and parts[-1].lstrip().startswith("·"):  # the echo: "searched for: <question> · answered by"
+        return parts[-2]
+    return parts[-1]
 
 
 def test_alliance_question_follow_up_and_abstention(page, ui_url):
@@ -161,7 +170,7 @@ def test_dates_are_read_leniently_and_a_bad_one_is_explained_next_to_the_field(p
     page.get_by_role("tab", name="Chat").click()
     assert "2023-07-01 or later" in set_date(page, "from", "2023/07/01", "2023-07-01")
     chat = ask(page, "Who launched the Central Asian Alliance?", answers_now(page))
-    assert "Spotlight" in chat.rsplit("Who launched the Central Asian Alliance?", 1)[1]
+    assert "Spotlight" in reply_to(chat, "Who launched the Central Asian Alliance?")
 
     note = set_date(page, "from", "yesterday", "not a date")
     assert "YYYY-MM-DD" in note and "July 2023" in note
@@ -177,7 +186,7 @@ def test_dates_are_read_leniently_and_a_bad_one_is_explained_next_to_the_field(p
 
     set_date(page, "from", "", "^\\s*$")
     chat = ask(page, "When was the Central Asian Alliance launched?", answers_now(page))
-    assert "27 June" in chat.rsplit("When was the Central Asian Alliance launched?", 1)[1]
+    assert "27 June" in reply_to(chat, "When was the Central Asian Alliance launched?")
     page.screenshot(path=str(ARTIFACTS / "ui-dates.png"), full_page=True)
 
 
@@ -213,7 +222,7 @@ def test_uploads_are_badged_everywhere_and_can_be_removed(page, ui_url, tmp_path
 
     page.get_by_role("tab", name="Chat").click()
     question = "Which regional hub's experts were invited, the Paris Regional Hub?"
-    chat = ask(page, question, answers_now(page)).rsplit(question, 1)[1]
+    chat = reply_to(ask(page, question, answers_now(page)), question)
     assert "Paris Regional Hub" in chat and "uploaded" in chat
     assert page.locator("#sources .upload-badge").count() >= 1
     page.get_by_role("tab", name="Stories", exact=True).click()
@@ -231,7 +240,7 @@ def test_uploads_are_badged_everywhere_and_can_be_removed(page, ui_url, tmp_path
     assert bundled.name not in page.inner_text("#uploads-list")
     assert not (ui_url[1] / "uploads" / bundled.name).exists()
     page.get_by_role("tab", name="Chat").click()
-    chat = ask(page, question, answers_now(page)).rsplit(question, 1)[1]
+    chat = reply_to(ask(page, question, answers_now(page)), question)
     assert "Paris Regional Hub" not in chat
 
 
@@ -251,3 +260,72 @@ def test_reingest_shows_progress_in_the_stories_tab(page, corpus_index, small_co
         assert "2 stories added" in other.inner_text("#status")
         other.close()
     assert "left" in seen or "done" in seen
+
+
+# -- issue 14 -----------------------------------------------------------------------------
+FAO_COUNT = "How many press releases mention FAO?"
+
+
+def test_question_link_asks_it_and_the_copy_button_copies_markdown_with_sources(page, ui_url):
+    """`?q=` opens the UI with the question asked; "Copy as Markdown" copies the answer and its sources."""
+    context = page.context.browser.new_context(viewport={"width": 1400, "height": 950},
+                                               permissions=["clipboard-read", "clipboard-write"])  # fmt: skip
+    other = context.new_page()
+    other.goto(f"{ui_url[0]}/?q=How%20many%20press%20releases%20mention%20FAO%3F")
+    other.wait_for_function("(document.querySelector('#chat')?.innerText.match(/answered by/g) || []).length > 0",
+                            timeout=60000)  # fmt: skip
+    chat = other.inner_text("#chat")
+    assert (
+        FAO_COUNT in chat and "3 of the 5 press releases mention “FAO”." in chat and "answered by archive scan" in chat
+    )
+    other.click("#chat button.copy-md")
+    other.wait_for_function("document.querySelector('#chat button.copy-md').innerText === 'Copied'", timeout=10000)
+    copied = other.evaluate("navigator.clipboard.readText()")
+    lines = copied.splitlines()
+    assert lines[0] == f"**Q:** {FAO_COUNT}" and lines[2] == "3 of the 5 press releases mention “FAO”."
+    sources = lines[lines.index("**Sources**") + 2 :]
+    assert sources[0].startswith("- [1] *") and "(Press Release, 2023-06-14), `data/corpus/" in sources[0]
+    assert sources[1].startswith("  > “") and "FAO" in sources[1]  # the quote travels with the Markdown
+    href = other.get_attribute("#chat a.qlink", "href")
+    assert href == "?q=How%20many%20press%20releases%20mention%20FAO%3F"
+    other.screenshot(path=str(ARTIFACTS / "ui-archive-count.png"))
+    context.close()
+
+
+def test_citations_are_compact_with_the_quote_expandable_in_the_sources_panel(page):
+    page.get_by_role("tab", name="Chat").click()
+    chat = ask(page, "Who launched the Central Asian Alliance?", answers_now(page))
+    last = reply_to(chat, "Who launched the Central Asian Alliance?")
+    lines = page.eval_on_selector_all("#chat .cite-line", "els => els.slice(-2).map(e => e.innerText)")
+    assert lines[-1].startswith("[2] Uniting for Progress") and lines[-1].endswith("· Story · 2023-07-03")
+    assert last.count("was officially launched on 27 June") == 1  # said once, in the answer: not again as a quote
+    style = page.eval_on_selector_all("#chat a.cite", "els => { const s = getComputedStyle(els[els.length - 1]);"
+                                      " return [s.textDecorationLine, s.color, getComputedStyle(els[0].parentElement)"
+                                      ".color]; }")  # fmt: skip
+    assert "underline" in style[0] and style[1] != style[2]  # [n] looks like a link, not like the words around it
+    summary = page.locator("#sources .src").last.locator("details.quote > summary")
+    assert "Central Asian Alliance" in summary.inner_text()
+    assert not page.locator("#sources .src").last.locator(".story").is_visible()
+    summary.click()
+    story = page.locator("#sources .src").last.locator(".story")
+    story.wait_for(state="visible", timeout=5000)
+    assert "Spotlight Initiative is the world’s largest dedicated effort" in story.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "ui-compact-citations.png"))
+
+
+def test_story_rows_and_timeline_entries_open_the_story(page):
+    page.get_by_role("tab", name="Stories", exact=True).click()
+    page.wait_for_function("document.querySelector('#story-table').innerText.includes('Six Transitions')",
+                           timeout=20000)  # fmt: skip
+    page.locator("#story-table [role=row]", has_text="Six Transitions").first.locator("[role=gridcell]").nth(1).click()
+    page.wait_for_function("document.querySelector('#story-view').innerText.includes('Six Transitions')", timeout=20000)
+    assert "Publication · 2023-09-28" in page.inner_text("#story-view")
+    page.get_by_text("Timeline", exact=True).click()
+    entry = page.locator("#timeline li[data-story]", has_text="Driving change")
+    entry.wait_for(state="visible", timeout=10000)
+    assert "2016 · 1 story" in page.inner_text("#timeline")
+    entry.click()
+    page.wait_for_function("document.querySelector('#story-view').innerText.includes('Driving change')", timeout=20000)
+    assert "52 companies from Kazakhstan" in page.inner_text("#story-view")
+    assert not re.search(r"\b1 stories\b", page.inner_text("body"))
+    page.screenshot(path=str(ARTIFACTS / "ui-stories-open.png"), full_page=True)
