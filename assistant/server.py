@@ -31,6 +31,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
+from starlette.routing import Mount
 
 from .errors import (
     AccessDeniedError,
@@ -371,6 +372,25 @@ def create_app(assistant: Assistant, login: tuple[str, str] | None = None, ui: b
     return app
 
 
+def _stopping_ui_streams(app: FastAPI):
+    """uvicorn that, asked to stop, first ends the UI's open event streams (Gradio's session heartbeats).
+
+    Otherwise every open browser tab or `gradio_client` session holds the shutdown for the whole
+    grace period and is then cancelled with a traceback each.
+    """
+    import uvicorn
+
+    stop_events = [r.app.stop_event for r in app.routes if isinstance(r, Mount) and hasattr(r.app, "stop_event")]
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets=None) -> None:
+            for event in stop_events:
+                event.set()
+            await super().shutdown(sockets)
+
+    return Server
+
+
 def run(assistant: Assistant, host: str, port: int, insecure: bool = False, say: Callable[[str], None] = print):
     """Load the index, then serve the UI and the API until interrupted.
 
@@ -385,4 +405,4 @@ def run(assistant: Assistant, host: str, port: int, insecure: bool = False, say:
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     say(f"Running on local URL:  {url}")
     say(f"  web UI {url}/ · OpenAI-compatible API {url}/v1 · JSON API {url}/api · API docs {url}/docs")
-    uvicorn.Server(config).run()
+    _stopping_ui_streams(app)(config).run()
