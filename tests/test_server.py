@@ -1,7 +1,9 @@
 """`assistant serve` on loopback: the real `openai` client, `curl` and `gradio_client` against one uvicorn server.
 
 The server runs with a UI login and an API key, so every door is also checked to refuse
-anonymous use and to accept its own credentials.
+anonymous use and to accept its own credentials. Its LLM is a scripted OpenAI-protocol
+server on loopback: model `kz-sdg-stories` answers through it, `kz-sdg-stories-offline`
+with the offline reader.
 """
 
 import json
@@ -15,6 +17,7 @@ from gradio_client import Client
 from assistant.results import ABSTAIN_TEXT
 from assistant.server import MODEL_ID, OFFLINE_MODEL_ID
 from tests.conftest import running_ui
+from tests.openai_server import Behaviour, OpenAIServer
 
 pytestmark = pytest.mark.slow
 
@@ -25,9 +28,17 @@ ASK_KEYS = {"question", "search_query", "answer", "abstained", "citations", "bac
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory, corpus_index):
+def llm():
+    server = OpenAIServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, corpus_index, llm):
     root = tmp_path_factory.mktemp("serve")
-    env = {"UI_USERNAME": LOGIN[0], "UI_PASSWORD": LOGIN[1], "ASSISTANT_API_KEY": KEY}
+    env = {"UI_USERNAME": LOGIN[0], "UI_PASSWORD": LOGIN[1], "ASSISTANT_API_KEY": KEY, "ANSWERER": "auto",
+           "OPENAI_BASE_URL": llm.base_url, "OPENAI_MODEL": "stub-model"}  # fmt: skip
     with running_ui(root, corpus_index, command="serve", **env) as (url, _):
         yield url
 
@@ -36,7 +47,7 @@ def chat(url: str, messages: list[dict] | str, key: str = KEY, **options):
     client = openai.OpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0, timeout=120)
     if isinstance(messages, str):
         messages = [{"role": "user", "content": messages}]
-    return client.chat.completions.create(model=options.pop("model", MODEL_ID), messages=messages, **options)
+    return client.chat.completions.create(model=options.pop("model", OFFLINE_MODEL_ID), messages=messages, **options)
 
 
 def curl(*args: str) -> tuple[int, str]:
@@ -69,6 +80,19 @@ def test_streamed_reply_is_the_same_reply_in_chunks(served):
     assert chunks[-1].model_extra["citations"] == whole.model_extra["citations"]
 
 
+def test_llm_reply_is_streamed_once_its_citations_are_checked(served, llm):
+    llm.script(Behaviour(reply="It was launched under the UN Spotlight Initiative, funded by the EU [1]. "
+                               "It also cured all diseases [7]."))  # fmt: skip
+    chunks = list(chat(served, ALLIANCE, model=MODEL_ID, stream=True))
+    answer = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices).split("\n\nSources:\n")[0]
+    last = chunks[-1].model_extra
+    assert last["backend"] == "stub-model" and "Spotlight Initiative" in answer
+    assert "[7]" not in answer and {int(n) for n in re.findall(r"\[(\d+)\]", answer)} == {
+        c["n"] for c in last["citations"]
+    }
+    assert llm.requests[-1]["body"]["stream"] is True  # the model was asked for a stream, and read to its end
+
+
 def test_earlier_messages_are_the_context_of_a_follow_up(served):
     first = chat(served, ALLIANCE).choices[0].message.content
     messages = [
@@ -83,7 +107,7 @@ def test_earlier_messages_are_the_context_of_a_follow_up(served):
 
 
 def test_abstains_when_the_stories_do_not_say(served):
-    reply = chat(served, "What is the capital of France?", model=OFFLINE_MODEL_ID)
+    reply = chat(served, "What is the capital of France?")
     assert reply.choices[0].message.content == ABSTAIN_TEXT
     assert reply.model_extra["abstained"] is True and reply.model_extra["citations"] == []
 
@@ -117,13 +141,18 @@ def test_login_or_api_key_is_required(served):
     models = openai.OpenAI(base_url=f"{served}/v1", api_key=KEY, max_retries=0).models.list()
     assert [m.id for m in models] == [MODEL_ID, OFFLINE_MODEL_ID]
     status, body = curl(f"{served}/healthz")  # no login: for probes
-    assert status == 200 and json.loads(body) == {"status": "ok", "stories": 18, "chunks": 168, "answerer": "offline"}
+    assert status == 200 and json.loads(body) == {
+        "status": "ok",
+        "stories": 18,
+        "chunks": 168,
+        "answerer": "stub-model",
+    }
 
 
 def test_curl_json_api_and_its_openapi_page(served):
     auth = ("-H", f"Authorization: Bearer {KEY}")
     status, body = curl(*auth, "-X", "POST", f"{served}/api/ask", "-H", "Content-Type: application/json",
-                        "-d", json.dumps({"question": "When was it launched?",
+                        "-d", json.dumps({"question": "When was it launched?", "offline": True,
                                           "history": [{"role": "user", "content": ALLIANCE}]}))  # fmt: skip
     answer = json.loads(body)
     assert status == 200 and set(answer) >= ASK_KEYS and "27 June" in answer["answer"]
@@ -134,7 +163,8 @@ def test_curl_json_api_and_its_openapi_page(served):
     assert status == 404 and json.loads(body)["error"]["type"] == "UnknownStoryError"
     status, body = curl(*auth, "-N", "-X", "POST", f"{served}/v1/chat/completions", "-H",
                         "Content-Type: application/json", "-d",
-                        json.dumps({"messages": [{"role": "user", "content": ALLIANCE}], "stream": True}))  # fmt: skip
+                        json.dumps({"messages": [{"role": "user", "content": ALLIANCE}], "stream": True,
+                                    "model": OFFLINE_MODEL_ID}))  # fmt: skip
     events = [line for line in body.splitlines() if line]
     assert status == 200 and all(e.startswith("data: ") for e in events) and events[-1] == "data: [DONE]"
     status, body = curl(f"{served}/openapi.json")
