@@ -207,7 +207,7 @@ def ui(ctx, host, port, ingest, insecure) -> None:
     """Start the web UI and the API (ingesting the bundled corpus first, if needed).
 
     One server: the UI at /, an OpenAI-compatible API at /v1 (chat completions with citations),
-    a JSON API at /api (ask, stories) and its docs at /docs. `assistant serve` is the same command.
+    a JSON API at /api (ask, stories) and its docs at /docs. `assistant serve` and `assistant ui` are the same.
     """
     settings = settings_of(ctx)
     host = host or settings.ui.host
