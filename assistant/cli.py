@@ -220,12 +220,16 @@ def chat(ctx, since, until, language, top_k, offline) -> None:
 @click.pass_context
 @handles_errors
 def ui(ctx, host, port, ingest, insecure) -> None:
-    """Start the web UI (ingesting the bundled corpus first, if needed)."""
+    """Start the web UI and the API (ingesting the bundled corpus first, if needed).
+
+    One server: the UI at /, an OpenAI-compatible API at /v1 (chat completions with citations),
+    a JSON API at /api (ask, stories) and its docs at /docs. `assistant serve` and `assistant ui` are the same.
+    """
     settings = settings_of(ctx)
     host = host or settings.ui.host
     settings.ui.login_for(host, insecure)  # refuses a half-set login before anything slow happens
     say("Starting the web UI: loading the embedding model…")
-    from .ui import serve
+    from .server import run
 
     assistant = make_assistant(settings)
     if ingest:
@@ -233,7 +237,23 @@ def ui(ctx, host, port, ingest, insecure) -> None:
         report = assistant.ingest(progress=ProgressLine())
         say(f"Index: {report.summary()}")
     say("Loading the index…")
-    serve(assistant, host, port or settings.ui.port, insecure=insecure)
+    run(assistant, host, port or settings.ui.port, insecure=insecure, say=say)
+
+
+main.add_command(ui, "serve")
+
+
+@main.command("mcp")
+@click.pass_context
+@handles_errors
+def mcp_command(ctx) -> None:
+    """Serve the assistant to MCP clients over stdio: tools `ask` and `search_stories`.
+
+    Configure your MCP client to run `assistant mcp`; the index must exist (`assistant ingest`).
+    """
+    from .mcp_server import run
+
+    run(settings_of(ctx))
 
 
 @main.command()

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dotenv import dotenv_values
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from .errors import AssistantError, ConfigError
 from .inputs import check_language, parse_date_bound
+from .resources import PROJECT_ROOT, bundled_corpus_dir, default_data_dir
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["PROJECT_ROOT", "Settings", "is_loopback", "load_settings", "render_env_example"]
 
 
 def env_field(env: str, default: Any, description: str, **kwargs: Any) -> Any:
@@ -27,26 +28,51 @@ def env_field(env: str, default: Any, description: str, **kwargs: Any) -> Any:
     return Field(default, description=description, json_schema_extra={"env": env}, **kwargs)
 
 
+# where each data path goes under DATA_DIR when it is not set itself
+DATA_LAYOUT = {"index_dir": "index", "uploads_dir": "uploads", "eval_index_dir": "eval-index",
+               "feedback_file": "feedback.jsonl"}  # fmt: skip
+
+
 class PathSettings(BaseModel):
+    data_dir: Path = env_field(
+        "DATA_DIR",
+        None,
+        "Where the index, uploads, feedback and eval indexes go. Empty = data/ in a source checkout, else the "
+        "user's data folder (e.g. ~/.local/share/kz-sdg-stories-assistant).",
+    )
     corpus_dir: Path = env_field(
-        "CORPUS_DIR", PROJECT_ROOT / "data" / "corpus", "Folder of bundled stories ingested by default."
+        "CORPUS_DIR",
+        None,
+        "Folder of stories ingested by default. Empty = the bundled corpus (data/corpus, shipped in the package).",
     )
     index_dir: Path = env_field(
         "INDEX_DIR",
-        PROJECT_ROOT / "data" / "index",
-        "Where the embedded Chroma index lives (git-ignored). Unused when CHROMA_HOST is set.",
+        None,
+        "Where the embedded Chroma index lives. Empty = DATA_DIR/index. Unused when CHROMA_HOST is set.",
     )
     uploads_dir: Path = env_field(
-        "UPLOADS_DIR", PROJECT_ROOT / "data" / "uploads", "Where stories uploaded through the web UI are kept."
+        "UPLOADS_DIR", None, "Where stories uploaded through the web UI are kept. Empty = DATA_DIR/uploads."
     )
     eval_index_dir: Path = env_field(
         "EVAL_INDEX_DIR",
-        PROJECT_ROOT / "data" / "eval-index",
-        "Throwaway indexes of `assistant eval --corpus` folders, one per content hash (git-ignored).",
+        None,
+        "Throwaway indexes of `assistant eval --corpus` folders, one per content hash. Empty = DATA_DIR/eval-index.",
     )
     feedback_file: Path = env_field(
-        "FEEDBACK_FILE", PROJECT_ROOT / "data" / "feedback.jsonl", "JSONL file that collects thumbs up/down."
+        "FEEDBACK_FILE", None, "JSONL file that collects thumbs up/down. Empty = DATA_DIR/feedback.jsonl."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _under_data_dir(cls, values: Any) -> Any:
+        """Every path left unset is placed under DATA_DIR; the corpus defaults to the bundled one."""
+        values = dict(values or {})
+        data = Path(values.get("data_dir") or default_data_dir()).expanduser()
+        values["data_dir"] = data
+        values.setdefault("corpus_dir", bundled_corpus_dir())
+        for name, under in DATA_LAYOUT.items():
+            values.setdefault(name, data / under)
+        return values
 
 
 class StoreSettings(BaseModel):
@@ -133,6 +159,11 @@ class UISettings(BaseModel):
     username: str = env_field("UI_USERNAME", "", "Login name for the web UI (set both or neither with UI_PASSWORD).")
     password: SecretStr = env_field(
         "UI_PASSWORD", SecretStr(""), "Password for the web UI (set both or neither with UI_USERNAME)."
+    )
+    api_key: SecretStr = env_field(
+        "ASSISTANT_API_KEY",
+        SecretStr(""),
+        "Key machine clients send as `Authorization: Bearer KEY` to /v1 and /api (the UI login works too).",
     )
     max_upload_bytes: int = env_field("MAX_UPLOAD_BYTES", 2_000_000, "Largest story file accepted.", ge=1)
 
@@ -226,10 +257,8 @@ def render_env_example() -> str:
             lines.append(f"## {group}")
             current = group
         default = info.default
-        if isinstance(default, SecretStr):
+        if isinstance(default, SecretStr) or default is None:
             default = ""
-        elif isinstance(default, Path):
-            default = default.relative_to(PROJECT_ROOT).as_posix()
         lines.append(f"# {info.description}")
         lines.append(f"{env}={default}")
     return "\n".join(lines) + "\n"

@@ -31,6 +31,27 @@ class UnknownUploadError(AssistantError):
     exit_code = 2
 
 
+class UnknownStoryError(AssistantError):
+    """`GET /api/stories/{id}` names no story in the index."""
+
+    exit_code = 2
+
+    def __init__(self, story_id: str) -> None:
+        super().__init__(f"No story has the id {story_id!r}. `GET /api/stories` lists every story with its id.")
+
+
+class AccessDeniedError(AssistantError):
+    """An API request without the UI login or the API key, when one of them is set."""
+
+    exit_code = 2
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This server needs a login: send `Authorization: Bearer ASSISTANT_API_KEY`, or the UI login "
+            "(UI_USERNAME and UI_PASSWORD) as HTTP Basic credentials."
+        )
+
+
 class ConfigError(AssistantError):
     """A setting in the environment or `.env` has a value we cannot use."""
 

@@ -1,4 +1,4 @@
-"""Prompt templates, loaded by name from `prompts/*.txt` and filled with `str.format`.
+"""Prompt templates, loaded by name from `prompts/*.txt` (package data once installed) and filled with `str.format`.
 
 Story text is untrusted: `fence` neutralises the fence markers and braces inside a
 passage so a story can neither close the data block nor inject template fields.
@@ -10,9 +10,9 @@ import string
 from functools import cache
 from pathlib import Path
 
-from .config import PROJECT_ROOT
+from .resources import prompts_dir
 
-PROMPTS_DIR = PROJECT_ROOT / "prompts"
+PROMPTS_DIR = prompts_dir()  # shipped in the package; `prompts/` in a source checkout
 
 
 @cache

@@ -8,6 +8,7 @@ stem of most inflected forms ("серіктестік", "серіктестіг�
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 
 import snowballstemmer
@@ -35,6 +36,7 @@ STOPWORDS = frozenset(
 )
 _EN = snowballstemmer.stemmer("english")
 _RU = snowballstemmer.stemmer("russian")
+_STEMMING = threading.Lock()  # a Snowball stemmer keeps its word in itself: two threads at once corrupt it
 
 
 def words(text: str) -> list[str]:
@@ -48,9 +50,8 @@ def stem(word: str) -> str:
         w = w[:-2]
     if any(c in KAZAKH for c in w):
         return w[:6]
-    if re.search("[а-яё]", w):
-        return _RU.stemWord(w)
-    return _EN.stemWord(w)
+    with _STEMMING:
+        return (_RU if re.search("[а-яё]", w) else _EN).stemWord(w)
 
 
 def terms(text: str, keep_stopwords: bool = False) -> list[str]:

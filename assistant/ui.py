@@ -619,24 +619,3 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
         remove_btn.click(remove, [upload_pick], [upload_result, *listing], api_name="remove_upload")
     return app
-
-
-def serve(assistant: Assistant, host: str, port: int, block: bool = True, insecure: bool = False):
-    """Load the index once, then serve the UI (with Gradio's queue, so several people can chat at once).
-
-    Refuses (ConfigError) a half-set login, or a non-loopback `host` without one unless `insecure`.
-    """
-    login = assistant.settings.ui.login_for(host, insecure)
-    assistant.retriever  # noqa: B018 - load models and index before the first visitor arrives
-    app = build_app(assistant)
-    app.queue(default_concurrency_limit=4)
-    return app.launch(
-        server_name=host,
-        server_port=port,
-        auth=login,
-        prevent_thread_lock=not block,
-        show_error=False,
-        css=CSS,
-        js=COPY_JS,
-        theme=gr.themes.Soft(),
-    )

@@ -84,8 +84,10 @@ def wait_for_port(port: int, proc: subprocess.Popen, what: str, timeout: float =
 
 
 @contextlib.contextmanager
-def running_ui(root: Path, index_from: Path | None = None, args: tuple[str, ...] = (), **env: str):
-    """`assistant ui` in a subprocess on a free port (loopback unless `args` say otherwise); yields (url, process)."""
+def running_ui(root: Path, index_from: Path | None = None, args: tuple[str, ...] = (), command: str = "ui", **env: str):
+    """`assistant ui` (or `serve`) in a subprocess on a free port (loopback unless `args` say otherwise).
+
+    Yields (url, process)."""
     if index_from is not None:
         shutil.copytree(index_from / "index", root / "index")
     port = free_port()
@@ -95,10 +97,10 @@ def running_ui(root: Path, index_from: Path | None = None, args: tuple[str, ...]
         "OPENAI_API_KEY": "", "GRADIO_ANALYTICS_ENABLED": "False",
     } | env  # fmt: skip
     cli = [sys.executable, "-m", "assistant.cli", "--env-file", str(root / "none.env")]
-    proc = subprocess.Popen([*cli, "ui", "--no-ingest", "--port", str(port), *args], env=full_env, cwd=PROJECT_ROOT,
+    proc = subprocess.Popen([*cli, command, "--no-ingest", "--port", str(port), *args], env=full_env, cwd=PROJECT_ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
     try:
-        wait_for_port(port, proc, "assistant ui")
+        wait_for_port(port, proc, f"assistant {command}")
         yield f"http://127.0.0.1:{port}", proc
     finally:
         proc.terminate()
