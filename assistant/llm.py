@@ -145,12 +145,14 @@ class ScriptedChat:
 
 
 def make_chat_model(settings: LLMSettings) -> ChatModel | None:
-    """The configured LLM, or None when the offline answerer should answer."""
+    """The configured LLM, or None when there is none to offer.
+
+    With ANSWERER=offline a configured endpoint is still offered (the UI's Answerer
+    choice, `ask --llm`), but the offline reader answers unless it is picked.
+    """
     match settings.answerer:
-        case "offline":
-            return None
         case "llm":
             return OpenAIChat(settings)
-        case "auto":
+        case "auto" | "offline":
             return OpenAIChat(settings) if settings.configured else None
     raise AssertionError(settings.answerer)

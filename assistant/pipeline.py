@@ -16,14 +16,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from . import prompts
-from .citations import check_llm_citations
+from .citations import CheckedReply, check_citations
 from .config import Settings, load_settings
 from .embeddings import Embedder, make_embedder
 from .errors import IndexMissingError, LLMError
 from .inputs import checked_filters, clean_question
 from .llm import ChatModel, make_chat_model
 from .reader import OfflineReader
-from .results import ABSTAIN_TEXT, Answer
+from .results import ABSTAIN_TEXT, Answer, Generation
 from .retrieve import BM25, Evidence, Filters, HybridRetriever, bm25_index, condense
 from .store import IngestReport, Snapshot, StoryStore
 
@@ -154,20 +154,30 @@ class Assistant:
         reply = self._reader.read(search_query, retrieval.evidence, retrieval.query_vector)
         text, citations, abstained, short = reply.text, reply.citations, reply.abstained, reply.short_answer
         backend = "offline"
+        generation = None
         if chat is not None and not abstained:
+            generation = Generation(chat.name)
+            asked = time.perf_counter()
             try:
                 pieces: list[str] = []
                 for piece in chat.stream(self._messages(question, retrieval.evidence)):
+                    generation.last_token_ms = (time.perf_counter() - asked) * 1000
+                    generation.first_token_ms = generation.first_token_ms or generation.last_token_ms
                     pieces.append(piece)
                     yield "delta", piece
+                generation.tokens = len(pieces)
                 generated = "".join(pieces).strip()
                 if NO_ANSWER_MARK in generated.lower() or not generated:
                     text, citations, abstained = ABSTAIN_TEXT, [], True
+                    generation.abstained = True
                 else:
-                    text, citations = check_llm_citations(generated, retrieval.evidence)
+                    check = check_citations(generated, retrieval.evidence)
+                    text, citations = check.text, check.citations
+                    _record_check(generation, check)
                 short = ""
                 backend = chat.name
             except LLMError as err:
+                generation.failed = str(err)
                 notice = _join(notice, f"The LLM ({chat.name}) failed: {err}. This answer is from the offline reader.")
         answer = Answer(
             question=question,
@@ -181,14 +191,20 @@ class Assistant:
             retrieved=[_retrieved_row(ev) for ev in retrieval.evidence],
             confidence=reply.confidence,
             short_answer=short,
+            generation=generation,
         )
         yield "answer", answer
 
     def _validated(self, question: str) -> tuple[str, str]:
         return clean_question(question, self.settings.retrieval.max_question_chars)
 
+    @property
+    def default_answerer(self) -> str:
+        """Who answers when the caller does not choose: "llm", or "offline" (no LLM, or ANSWERER=offline)."""
+        return "llm" if self.chat is not None and self.settings.llm.answerer != "offline" else "offline"
+
     def _chat_for(self, answerer: str | None) -> ChatModel | None:
-        if answerer == "offline":
+        if (answerer or self.default_answerer) == "offline":
             return None
         return self.chat
 
@@ -231,6 +247,12 @@ class Assistant:
 
 def _retrieved_row(ev: Evidence) -> dict:
     return {"rank": ev.rank, "story_id": ev.story.story_id, "title": ev.story.title, "score": round(ev.score, 5)}
+
+
+def _record_check(generation: Generation, check: CheckedReply) -> None:
+    for name in ("markers_written", "markers_valid", "dropped", "moved", "attached"):
+        setattr(generation, name, getattr(check, name))
+    generation.uncited = len(check.uncited)
 
 
 def _join(a: str, b: str) -> str:

@@ -38,11 +38,28 @@ def test_llm_answer_with_checked_citations(corpus_index, server):
     assert "<<<PASSAGES" in body["messages"][1]["content"]
 
 
+def test_answerer_offline_keeps_the_reader_the_default_and_offers_the_llm(corpus_index, server):
+    from assistant.ui import build_app
+
+    server.default = Behaviour(reply="The Spotlight Initiative launched it [1].")
+    settings = make_settings(corpus_index, ANSWERER="offline", OPENAI_BASE_URL=server.base_url,
+                             OPENAI_MODEL="stub-model")  # fmt: skip
+    a = Assistant.from_settings(settings)
+    assert a.default_answerer == "offline"
+    assert a.ask("Who launched the Central Asian Alliance?").backend == "offline" and server.requests == []
+    answer = a.ask("Who launched the Central Asian Alliance?", answerer="llm")
+    assert answer.backend == "stub-model" and "[1]" in answer.text
+    g = answer.generation
+    assert (g.markers_written, g.markers_valid, g.failed) == (1, 1, "") and g.tokens == 6
+    radio = next(c for c in build_app(a).blocks.values() if getattr(c, "label", None) == "Answerer")
+    assert radio.value == "offline" and [choice[0] for choice in radio.choices] == ["offline", "llm"]
+
+
 def test_llm_down_falls_back_offline_and_says_so(corpus_index, server):
     url = server.base_url
     server.close()
     answer = llm_assistant(corpus_index, url).ask("Who launched the Central Asian Alliance?")
-    assert answer.backend == "offline"
+    assert answer.backend == "offline" and answer.generation.failed == "the endpoint cannot be reached"
     assert "failed" in answer.notice and "offline" in answer.notice
     assert "Spotlight" in answer.text
     assert SECRET not in json.dumps(answer.as_dict())
