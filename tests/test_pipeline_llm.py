@@ -171,3 +171,14 @@ def test_eval_with_the_llm_backend_never_writes_the_key(corpus_index, server, tm
     assert "llm: asked 1 | fallback 0.000" in result.output
     for text in (result.output, out.read_text(), report.read_text()):
         assert SECRET not in text
+
+
+def test_bench_times_the_llm_answering(corpus_index, server):
+    from assistant import bench
+
+    server.default = Behaviour(reply="The Spotlight Initiative launched it [1].")
+    row = bench.measure_llm(make_settings(corpus_index, OPENAI_BASE_URL=server.base_url, OPENAI_MODEL="stub"), 1)
+    assert row.mode == "llm" and len(row.answer_ms) == len(bench.QUESTIONS) and row.stories == 18
+    assert row.fallbacks == 0 and row.tokens_per_s > 0 and row.first_token_ms
+    section = "\n".join(bench.llm_section([row]))
+    assert "## The LLM answerer" in section and f"| 0 of {len(bench.QUESTIONS)} |" in section
