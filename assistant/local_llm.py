@@ -8,7 +8,6 @@ starts on 127.0.0.1 in the background, and once `/v1/models` answers, `.env` is 
 
 from __future__ import annotations
 
-import contextlib
 import importlib.metadata
 import importlib.util
 import os
@@ -211,6 +210,7 @@ def main() -> None:
               help="ANSWERER to write: offline keeps the offline reader the default and offers the LLM.")  # fmt: skip
 def start(port: int, threads: int, env_file: Path, answerer: str) -> None:
     """Start the server in the background, wait until /v1/models answers, and point ENV_FILE at it."""
+    server = None
     try:
         found = _running(STATE_DIR)
         if found is not None:
@@ -240,8 +240,9 @@ def start(port: int, threads: int, env_file: Path, answerer: str) -> None:
             )
         click.echo(f"Log: {STATE_DIR / 'server.log'}. Stop it with `python -m assistant.local_llm stop`.")
     except AssistantError as err:
-        with contextlib.suppress(OSError):
-            stop_server(STATE_DIR)
+        if server is not None:  # only the server this command started
+            server.stop()
+            (STATE_DIR / "server.pid").unlink(missing_ok=True)
         click.echo(f"Error: {err}", err=True)
         sys.exit(err.exit_code)
 
