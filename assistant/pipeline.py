@@ -34,11 +34,14 @@ log = logging.getLogger(__name__)
 class Assistant:
     """Ask questions of the ingested stories. Build with `Assistant.from_settings()`."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, store: StoryStore, chat: ChatModel | None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder, store: StoryStore, chat: ChatModel | None,
+                 default_answerer: str = "llm") -> None:  # fmt: skip
         self.settings = settings
         self.embedder = embedder
         self.store = store
         self.chat = chat
+        # who answers when the caller does not choose: "llm", or "offline" (no LLM, or ANSWERER=offline)
+        self.default_answerer = default_answerer if chat is not None else "offline"
         self._lock = threading.Lock()
         self._retriever: HybridRetriever | None = None
         self._reader: OfflineReader | None = None
@@ -49,7 +52,10 @@ class Assistant:
         settings = settings or load_settings()
         embedder = make_embedder(settings)
         store = StoryStore(settings, embedder)
-        return cls(settings, embedder, store, chat if chat is not None else make_chat_model(settings.llm))
+        if chat is not None:  # a model handed in answers unless the caller picks the reader
+            return cls(settings, embedder, store, chat)
+        default = "offline" if settings.llm.answerer == "offline" else "llm"
+        return cls(settings, embedder, store, make_chat_model(settings.llm), default)
 
     # -- index ------------------------------------------------------------------------
     @property
@@ -197,11 +203,6 @@ class Assistant:
 
     def _validated(self, question: str) -> tuple[str, str]:
         return clean_question(question, self.settings.retrieval.max_question_chars)
-
-    @property
-    def default_answerer(self) -> str:
-        """Who answers when the caller does not choose: "llm", or "offline" (no LLM, or ANSWERER=offline)."""
-        return "llm" if self.chat is not None and self.settings.llm.answerer != "offline" else "offline"
 
     def _chat_for(self, answerer: str | None) -> ChatModel | None:
         if (answerer or self.default_answerer) == "offline":
