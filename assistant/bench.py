@@ -93,6 +93,9 @@ class Row:
     ask_rss_mb: float = 0.0
     ui_rss_mb: float = 0.0
     eval_answer: float | None = None
+    tokens_per_s: float = 0.0  # LLM rows: generated tokens per second, after the first
+    first_token_ms: list[float] = field(default_factory=list)  # LLM rows: request to first token
+    fallbacks: int = 0  # LLM rows: answers the offline reader gave because the LLM failed
 
     @property
     def ingest_chunks_s(self) -> float:
@@ -250,6 +253,29 @@ def measure_naive(settings: Settings, corpus: Path, scale: int, eval_cases) -> R
     return row
 
 
+def measure_llm(settings: Settings, scale: int) -> Row:
+    """The configured LLM answering the fixed questions once each, on an index built already."""
+    assistant = Assistant.from_settings(settings.with_changes(llm={"answerer": "llm"}))
+    row = Row(scale, "llm")
+    snap = assistant.snapshot
+    row.stories, row.chunks = len(snap.stories), len(snap.chunks)
+    assistant.ask(QUESTIONS[0])  # warm-up: the server loads the prompt cache
+    tokens, seconds = 0, 0.0
+    for q in QUESTIONS:
+        answer = assistant.ask(q)
+        row.answer_ms.append(answer.latency_ms)
+        g = answer.generation
+        if g is None:
+            continue  # the reader abstained, so the LLM was not asked
+        if g.failed:
+            row.fallbacks += 1
+        elif g.tokens > 1:
+            row.first_token_ms.append(g.first_token_ms)
+            tokens, seconds = tokens + g.tokens - 1, seconds + (g.last_token_ms - g.first_token_ms) / 1000
+    row.tokens_per_s = tokens / seconds if seconds else 0.0
+    return row
+
+
 def eval_score(settings: Settings, eval_cases) -> float:
     from .evaluate import DEFAULT_QA, evaluate
 
@@ -270,8 +296,8 @@ def machine() -> str:
 # -- the run ----------------------------------------------------------------------------
 def run(settings: Settings, scales: list[int], out: Path, echo: Callable[[str], None], naive: bool = True,
         server: bool = True, with_processes: bool = True, eval_naive_at: int = 1,
-        server_up_to: int = 0) -> list[Row]:  # fmt: skip
-    """Measure every scale; server mode only up to `server_up_to` (0: every scale)."""
+        server_up_to: int = 0, llm: bool = False) -> list[Row]:  # fmt: skip
+    """Measure every scale; server mode only up to `server_up_to` (0: every scale); `llm` also times the LLM."""
     from .evaluate import DEFAULT_QA, load_cases
 
     cases = load_cases(DEFAULT_QA)
@@ -292,6 +318,11 @@ def run(settings: Settings, scales: list[int], out: Path, echo: Callable[[str], 
             rows.append(row)
             echo(summary(row))
             write_report(rows, out)  # after every row, so a long run leaves what it measured
+            if llm:
+                rows.append(measure_llm(settings.with_changes(paths={"index_dir": index}, store={"chroma_host": ""}),
+                                        scale))  # fmt: skip
+                echo(summary(rows[-1]))
+                write_report(rows, out)
             if server and (not server_up_to or scale <= server_up_to):
                 data = work / f"server-{scale}"
                 proc, port = start_chroma(data)
@@ -355,11 +386,28 @@ def report(rows: list[Row], out: Path) -> str:
         )
     lines += ["", "— : not measured in that mode (the naive peer has no incremental re-ingest and keeps its",
               "index in memory; cold start and RSS are measured once per scale, on the embedded index)."]  # fmt: skip
+    lines += llm_section(rows)
     lines += ["", "## Against the targets", "", *targets(rows)]
     png = plot(rows, out.with_suffix(".png"))
     if png:
         lines += ["", f"![latency and ingest time against corpus size]({png.name})"]
     return "\n".join(lines) + "\n"
+
+
+def llm_section(rows: list[Row]) -> list[str]:
+    """The LLM rows' own figures: speed of generation and how often the offline reader had to step in."""
+    llm = [r for r in rows if r.mode == "llm"]
+    if not llm:
+        return []
+    lines = ["", "## The LLM answerer", "",
+             f"The configured LLM answering the {len(QUESTIONS)} fixed questions once each (`--llm`); its answer",
+             "latency includes retrieval and the offline reader, which runs first and decides whether to ask it.", "",
+             "| scale | answer p50/p95 ms | first token p50 ms | tokens/s | fell back to offline |",
+             "|---|---|---|---|---|"]  # fmt: skip
+    for r in llm:
+        lines.append(f"| {r.scale} | {latency(r.answer_ms)} | {pct(r.first_token_ms, 50):.0f} | "
+                     f"{r.tokens_per_s:.1f} | {r.fallbacks} of {len(r.answer_ms)} |")  # fmt: skip
+    return lines
 
 
 def cell(value: float | None, fmt: str) -> str:

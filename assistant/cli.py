@@ -104,7 +104,14 @@ def filter_options(fn):
     fn = click.option("--language", default="", help="Only stories in this language (en, kk, ru).")(fn)
     fn = click.option("--top-k", type=int, default=None, help="Passages given to the answerer.")(fn)
     fn = click.option("--offline", is_flag=True, help="Use the offline answerer even if an LLM is configured.")(fn)
+    fn = click.option("--llm", is_flag=True, help="Use the configured LLM even when ANSWERER=offline.")(fn)
     return fn
+
+
+def answerer_of(offline: bool, llm: bool) -> str | None:
+    if offline and llm:
+        raise click.UsageError("--offline and --llm pick different answerers; give one.")
+    return "offline" if offline else "llm" if llm else None
 
 
 def filters_from(settings: Settings, since: str, until: str, language: str) -> Filters:
@@ -125,7 +132,7 @@ def filters_from(settings: Settings, since: str, until: str, language: str) -> F
 @filter_options
 @click.pass_context
 @handles_errors
-def ask(ctx, question, as_json, output, since, until, language, top_k, offline) -> None:
+def ask(ctx, question, as_json, output, since, until, language, top_k, offline, llm) -> None:
     """Answer QUESTION from the stories, with numbered citations.
 
     Questions about the whole archive ("How many stories mention UNICEF?", "List the
@@ -134,13 +141,9 @@ def ask(ctx, question, as_json, output, since, until, language, top_k, offline) 
     """
     settings = settings_of(ctx)
     filters = filters_from(settings, since, until, language)
+    which = answerer_of(offline, llm)
     assistant = make_assistant(settings)
-    answer = assistant.ask(
-        question,
-        filters=filters,
-        top_k=top_k,
-        answerer="offline" if offline else None,
-    )
+    answer = assistant.ask(question, filters=filters, top_k=top_k, answerer=which)
     if as_json or output == "json":
         click.echo(json_text(answer_json(answer, settings)))
     elif output == "markdown":
@@ -187,10 +190,11 @@ def format_answer(answer: Answer, settings: Settings, width: int = 100) -> str:
 @filter_options
 @click.pass_context
 @handles_errors
-def chat(ctx, since, until, language, top_k, offline) -> None:
+def chat(ctx, since, until, language, top_k, offline, llm) -> None:
     """Chat in the terminal; follow-up questions use the conversation. Ctrl-D or 'exit' ends it."""
     settings = settings_of(ctx)
     filters = filters_from(settings, since, until, language)
+    which = answerer_of(offline, llm)
     assistant = make_assistant(settings)
     history: list[dict] = []
     click.echo("Ask about the stories (empty line or 'exit' to quit).")
@@ -202,9 +206,7 @@ def chat(ctx, since, until, language, top_k, offline) -> None:
         if question.lower() in ("", "exit", "quit"):
             break
         try:
-            answer = assistant.ask(
-                question, history, filters=filters, top_k=top_k, answerer="offline" if offline else None
-            )
+            answer = assistant.ask(question, history, filters=filters, top_k=top_k, answerer=which)
         except AssistantError as err:
             say(f"Error: {err}")
             continue
@@ -349,9 +351,10 @@ def train_reader(ctx, out, check) -> None:
 @click.option("--naive/--no-naive", default=True, help="Also time the naive llama-index-defaults peer.")
 @click.option("--server/--no-server", default=True, help="Also measure server mode (a real `chroma run`).")
 @click.option("--server-up-to", type=int, default=0, help="Server mode only at scales up to this (0: all).")
+@click.option("--llm/--no-llm", default=False, help="Also time the configured LLM (OPENAI_BASE_URL) answering.")
 @click.pass_context
 @handles_errors
-def bench(ctx, scales, out, naive, server, server_up_to) -> None:
+def bench(ctx, scales, out, naive, server, server_up_to, llm) -> None:
     """Measure ingest, latency and memory as the corpus grows; write a markdown table and a plot."""
     from . import bench as benchmarks
 
@@ -365,6 +368,7 @@ def bench(ctx, scales, out, naive, server, server_up_to) -> None:
         server=server,
         eval_naive_at=max(sizes),
         server_up_to=server_up_to,
+        llm=llm,
     )
     click.echo(f"wrote {out}")
 

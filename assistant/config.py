@@ -135,7 +135,10 @@ class RetrievalSettings(BaseModel):
 
 class LLMSettings(BaseModel):
     answerer: Literal["auto", "offline", "llm"] = env_field(
-        "ANSWERER", "auto", "auto = the LLM when OPENAI_BASE_URL or OPENAI_API_KEY is set, else offline."
+        "ANSWERER",
+        "auto",
+        "auto = the LLM when OPENAI_BASE_URL or OPENAI_API_KEY is set, else offline; offline = the offline "
+        "reader unless the LLM is picked (UI Answerer, ask --llm); llm = always the LLM.",
     )
     base_url: str = env_field(
         "OPENAI_BASE_URL", "", "OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 for llama.cpp."

@@ -29,7 +29,15 @@ EVAL_DIR = PROJECT_ROOT / "eval"
 DEFAULT_QA = EVAL_DIR / "qa.yaml"
 FLOORS = EVAL_DIR / "floors.yaml"
 BASELINE = EVAL_DIR / "baseline.json"
-TIMING_KEYS = ("latency_ms", "latency_p50_ms", "latency_p95_ms")
+TIMING_KEYS = (
+    "latency_ms",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "first_token_ms",
+    "last_token_ms",
+    "tokens_per_s",
+    "first_token_p50_ms",
+)
 PUNCTUATION = frozenset(string.punctuation)
 
 
@@ -141,9 +149,11 @@ def grade(case: Case, answer: dict, stories: dict) -> dict:
     if not case.abstain and case.about_the_archive:
         extra = _grade_archive(case, text, cites, failures)
     verbatim = [_quote_ok(c, stories) for c in cites]
+    support = [] if answer["abstained"] else claim_support(text, cites)
     if not all(verbatim):
         failures.append("a quote is not verbatim in its story")
-    row = {"passed": not failures, "failures": failures, "quotes_verbatim": verbatim} | extra
+    row = {"passed": not failures, "failures": failures, "quotes_verbatim": verbatim,
+           "claims_supported": sum(support), "claims_judged": len(support)} | extra  # fmt: skip
     if case.sources and not case.abstain:
         good = [cites_source(c, case.sources) for c in cites]
         row["citation_precision"] = sum(good) / len(good) if good else 0.0
@@ -242,6 +252,10 @@ def aggregate(rows: list[dict], cases: list[Case]) -> dict:
         "false_abstain_rate": _mean([1.0 if r["abstained"] else 0.0 for r in answerable]),
         "latency_p50_ms": _percentile(latencies, 50),
         "latency_p95_ms": _percentile(latencies, 95),
+        "faithfulness": _ratio(
+            sum(r["grade"]["claims_supported"] for r in rows), sum(r["grade"]["claims_judged"] for r in rows)
+        ),
+        **generation_aggregates(rows),
     }
 
 
@@ -289,6 +303,7 @@ def run_cases(ask: Callable[[Case], Answer], cases: list[Case], stories: dict, p
                 "backend": answer["backend"],
                 "latency_ms": answer["latency_ms"],
                 "confidence": answer.get("confidence"),
+                "generation": answer.get("generation"),
                 "passed": graded["passed"],
                 "failures": graded["failures"],
                 "grade": graded,
@@ -389,7 +404,8 @@ def summary_line(agg: dict, backend: str) -> str:
         f"citation R {agg['citation_recall']:.3f} P {agg['citation_precision']:.3f} | "
         f"hit@1/3/5 {agg['hit_at_1']:.2f}/{agg['hit_at_3']:.2f}/{agg['hit_at_5']:.2f} MRR {agg['mrr']:.3f} | "
         f"abstain correct {agg['correct_abstain_rate']:.2f} false {agg['false_abstain_rate']:.3f} | "
-        f"quotes verbatim {agg['quote_verbatim_rate']:.3f} | p50 {agg['latency_p50_ms']:.0f} ms "
+        f"quotes verbatim {agg['quote_verbatim_rate']:.3f} | faithful {agg['faithfulness'] or 0:.3f} | "
+        f"p50 {agg['latency_p50_ms']:.0f} ms "
         f"p95 {agg['latency_p95_ms']:.0f} ms"
     )
 
@@ -414,6 +430,7 @@ def markdown_report(doc: dict, cases: list[Case]) -> str:
         "",
         "```",
         summary_line(doc["aggregates"], doc["backend"]),
+        *([generation_line(doc["aggregates"])] if "llm_asked" in doc["aggregates"] else []),
         "```",
         "",
         "```",
@@ -586,8 +603,8 @@ def run_cli(
     qa_path = qa_file or DEFAULT_QA
     baseline_path = baseline or BASELINE
     cases = load_cases(qa_path)[:: max(every, 1)]
-    if backend == "offline":
-        settings = settings.with_changes(llm={"answerer": "offline"})
+    if backend in ("offline", "llm"):
+        settings = settings.with_changes(llm={"answerer": backend})
     if backend == "naive":
         from .naive import NaiveAssistant
 
@@ -601,10 +618,8 @@ def run_cli(
     doc["corpus"] = corpus.as_posix() if corpus else "index"
     echo(table(doc))
     echo(summary_line(doc["aggregates"], doc["backend"]))
-    if backend == "llm" and getattr(assistant, "chat", None) is not None:
-        doc["judge"] = judge_faithfulness(assistant.chat, doc["cases"], EVAL_DIR / ".judge-cache")
-        echo(f"LLM-judge faithfulness (reported only): {doc['judge']['faithfulness']:.3f} "
-             f"over {doc['judge']['judged']} answers")  # fmt: skip
+    if "llm_asked" in doc["aggregates"]:
+        echo(generation_line(doc["aggregates"]))
     if out:
         out.write_text(dumps(doc), encoding="utf-8")
     if report:
@@ -627,7 +642,12 @@ def run_cli(
 
 
 def judge_faithfulness(chat, rows: list[dict], cache_dir: Path) -> dict:
-    """LLM-judged share of answers supported by their quotes. Cached on disk; reported, never gating."""
+    """LLM-judged share of answers supported by their quotes. Cached on disk; reported, never gating.
+
+    Not run by `assistant eval`: a judge must be a stronger model than the one judged, and
+    the model at hand is often the small answerer itself. The eval reports the deterministic
+    `faithfulness` (`claim_support`) for every answerer instead.
+    """
     from . import prompts
     from .errors import LLMError
 
@@ -661,3 +681,59 @@ def evaluate(assistant, cases: list[Case], qa_path: Path, backend: str, stories:
     assistant.ask("warm-up question about the stories")  # keep one-time loading out of the latency figures
     rows = run_cases(ask, cases, stories)
     return results_document(rows, cases, qa_path, backend)
+
+
+# -- what the LLM did ---------------------------------------------------------------------
+def claim_support(text: str, citations: Sequence[dict]) -> list[bool]:
+    """For each judgeable sentence of an answer: do the quotes it cites hold its terms (`citations.supported`)?"""
+    from .citations import claims, supported
+
+    quotes = {c["n"]: c["quote"] for c in citations}
+    verdicts = [supported(sentence, [quotes[n] for n in numbers if n in quotes]) for sentence, numbers in claims(text)]
+    return [v for v in verdicts if v is not None]
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def generation_aggregates(rows: list[dict]) -> dict:
+    """Figures for the answers the LLM was asked to write (none when it never was).
+
+    It is asked only when the offline reader finds an answer in the evidence, so its
+    abstentions add to the reader's. Rates are over the answers it was asked for;
+    citation validity is over the [n] markers it wrote (None when it wrote none).
+    """
+    gens = [r["generation"] for r in rows if r.get("generation")]
+    if not gens:
+        return {}
+    failed = [g for g in gens if g["failed"]]
+    written = [g for g in gens if not g["failed"] and not g["abstained"]]
+    timed = [g for g in gens if not g["failed"] and g["tokens"] > 1]
+    seconds = sum(g["last_token_ms"] - g["first_token_ms"] for g in timed) / 1000
+    markers = sum(g["markers_written"] for g in written)
+    return {
+        "llm_asked": len(gens),
+        "fallback_rate": _ratio(len(failed), len(gens)),
+        "llm_abstain_rate": _ratio(sum(g["abstained"] for g in gens), len(gens)),
+        "markers_written": markers,
+        "citation_validity": _ratio(sum(g["markers_valid"] for g in written), markers),
+        "check_changed_rate": _ratio(sum(1 for g in written if g["dropped"] or g["moved"]), len(written)),
+        "check_attached_rate": _ratio(sum(1 for g in written if g["attached"]), len(written)),
+        "uncited_rate": _ratio(sum(1 for g in written if g["uncited"]), len(written)),
+        "tokens_per_s": round(sum(g["tokens"] - 1 for g in timed) / seconds, 1) if seconds > 0 else None,
+        "first_token_p50_ms": _percentile(sorted(g["first_token_ms"] for g in gens if not g["failed"]), 50),
+    }
+
+
+def generation_line(agg: dict) -> str:
+    def show(key: str) -> str:
+        return "n/a" if agg.get(key) is None else f"{agg[key]:.3f}"
+
+    return (
+        f"llm: asked {agg['llm_asked']} | fallback {show('fallback_rate')} | abstained {show('llm_abstain_rate')} | "
+        f"[n] written {agg['markers_written']}, valid {show('citation_validity')} | check dropped/moved "
+        f"{show('check_changed_rate')}, attached {show('check_attached_rate')} | answers with an uncited sentence "
+        f"{show('uncited_rate')} | {agg['tokens_per_s'] or 0:.1f} tokens/s, first token p50 "
+        f"{agg['first_token_p50_ms']:.0f} ms"
+    )

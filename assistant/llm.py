@@ -17,6 +17,8 @@ import openai
 from .config import LLMSettings
 from .errors import LLMError
 
+MAX_REPLY_TOKENS = 200  # three sentences need well under this; a small model that rambles is cut here
+
 
 class ChatModel(Protocol):
     name: str
@@ -86,7 +88,7 @@ class OpenAIChat:
             messages=list(messages),
             temperature=self.settings.temperature,
             stream=True,
-            max_tokens=400,
+            max_tokens=MAX_REPLY_TOKENS,
         )
         finished = False
         with response:
@@ -145,12 +147,14 @@ class ScriptedChat:
 
 
 def make_chat_model(settings: LLMSettings) -> ChatModel | None:
-    """The configured LLM, or None when the offline answerer should answer."""
+    """The configured LLM, or None when there is none to offer.
+
+    With ANSWERER=offline a configured endpoint is still offered (the UI's Answerer
+    choice, `ask --llm`), but the offline reader answers unless it is picked.
+    """
     match settings.answerer:
-        case "offline":
-            return None
         case "llm":
             return OpenAIChat(settings)
-        case "auto":
+        case "auto" | "offline":
             return OpenAIChat(settings) if settings.configured else None
     raise AssertionError(settings.answerer)

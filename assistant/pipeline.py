@@ -18,14 +18,14 @@ from pathlib import Path
 
 from . import prompts
 from .archive import Archive, ArchiveReply
-from .citations import check_llm_citations
+from .citations import CheckedReply, check_citations
 from .config import Settings, load_settings
 from .embeddings import Embedder, make_embedder
 from .errors import IndexMissingError, LLMError
 from .inputs import checked_filters, clean_question
 from .llm import ChatModel, make_chat_model
 from .reader import OfflineReader
-from .results import ABSTAIN_TEXT, Answer
+from .results import ABSTAIN_TEXT, Answer, Generation
 from .retrieve import BM25, Evidence, Filters, HybridRetriever, bm25_index, condense
 from .store import IngestReport, Snapshot, StoryStore
 
@@ -36,11 +36,14 @@ log = logging.getLogger(__name__)
 class Assistant:
     """Ask questions of the ingested stories. Build with `Assistant.from_settings()`."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, store: StoryStore, chat: ChatModel | None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder, store: StoryStore, chat: ChatModel | None,
+                 default_answerer: str = "llm") -> None:  # fmt: skip
         self.settings = settings
         self.embedder = embedder
         self.store = store
         self.chat = chat
+        # who answers when the caller does not choose: "llm", or "offline" (no LLM, or ANSWERER=offline)
+        self.default_answerer = default_answerer if chat is not None else "offline"
         self._lock = threading.Lock()
         self._retriever: HybridRetriever | None = None
         self._reader: OfflineReader | None = None
@@ -52,7 +55,10 @@ class Assistant:
         settings = settings or load_settings()
         embedder = make_embedder(settings)
         store = StoryStore(settings, embedder)
-        return cls(settings, embedder, store, chat if chat is not None else make_chat_model(settings.llm))
+        if chat is not None:  # a model handed in answers unless the caller picks the reader
+            return cls(settings, embedder, store, chat)
+        default = "offline" if settings.llm.answerer == "offline" else "llm"
+        return cls(settings, embedder, store, make_chat_model(settings.llm), default)
 
     # -- index ------------------------------------------------------------------------
     @property
@@ -162,20 +168,30 @@ class Assistant:
         reply = self._reader.read(search_query, retrieval.evidence, retrieval.query_vector)
         text, citations, abstained, short = reply.text, reply.citations, reply.abstained, reply.short_answer
         backend = "offline"
+        generation = None
         if chat is not None and not abstained:
+            generation = Generation(chat.name)
+            asked = time.perf_counter()
             try:
                 pieces: list[str] = []
                 for piece in chat.stream(self._messages(question, retrieval.evidence)):
+                    generation.last_token_ms = (time.perf_counter() - asked) * 1000
+                    generation.first_token_ms = generation.first_token_ms or generation.last_token_ms
                     pieces.append(piece)
                     yield "delta", piece
+                generation.tokens = len(pieces)
                 generated = "".join(pieces).strip()
                 if NO_ANSWER_MARK in generated.lower() or not generated:
                     text, citations, abstained = ABSTAIN_TEXT, [], True
+                    generation.abstained = True
                 else:
-                    text, citations = check_llm_citations(generated, retrieval.evidence)
+                    check = check_citations(generated, retrieval.evidence)
+                    text, citations = check.text, check.citations
+                    _record_check(generation, check)
                 short = ""
                 backend = chat.name
             except LLMError as err:
+                generation.failed = str(err)
                 notice = _join(notice, f"The LLM ({chat.name}) failed: {err}. This answer is from the offline reader.")
         answer = Answer(
             question=question,
@@ -189,6 +205,7 @@ class Assistant:
             retrieved=[_retrieved_row(ev) for ev in retrieval.evidence],
             confidence=reply.confidence,
             short_answer=short,
+            generation=generation,
         )
         yield "answer", answer
 
@@ -196,7 +213,7 @@ class Assistant:
         return clean_question(question, self.settings.retrieval.max_question_chars)
 
     def _chat_for(self, answerer: str | None) -> ChatModel | None:
-        if answerer == "offline":
+        if (answerer or self.default_answerer) == "offline":
             return None
         return self.chat
 
@@ -254,6 +271,12 @@ def _archive_answer(question: str, search_query: str, reply: ArchiveReply, notic
 
 def _retrieved_row(ev: Evidence) -> dict:
     return {"rank": ev.rank, "story_id": ev.story.story_id, "title": ev.story.title, "score": round(ev.score, 5)}
+
+
+def _record_check(generation: Generation, check: CheckedReply) -> None:
+    for name in ("markers_written", "markers_valid", "dropped", "moved", "attached"):
+        setattr(generation, name, getattr(check, name))
+    generation.uncited = len(check.uncited)
 
 
 def _join(a: str, b: str) -> str:

@@ -387,7 +387,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     date_note = gr.Markdown(elem_id="date-note")
                     language = gr.Dropdown(["all", "en", "kk", "ru"], value=settings.retrieval.language or "all",
                                            label="Language")  # fmt: skip
-                    answerer = gr.Radio(answerers, value=answerers[-1], label="Answerer")
+                    answerer = gr.Radio(answerers, value=assistant.default_answerer, label="Answerer")
             with gr.Column(scale=2):
                 sources = gr.HTML('<div class="status">Sources appear here.</div>', elem_id="sources")
         with gr.Tab("Stories"):

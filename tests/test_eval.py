@@ -112,3 +112,23 @@ def test_archive_cases_are_graded_by_count_set_and_order(tmp_path):
     bad.write_text("- {id: c, question: q, expect: {count: many}}\n")
     with pytest.raises(ConfigError, match="whole number"):
         load_cases(bad)
+
+
+def test_llm_figures_are_counted_over_the_answers_it_was_asked_for():
+    from assistant.evaluate import claim_support, generation_aggregates
+
+    def gen(**kw):
+        counts = dict.fromkeys(("markers_written", "markers_valid", "dropped", "moved", "uncited"), 0)
+        base = {"failed": "", "abstained": False, "tokens": 11, "first_token_ms": 500.0, "last_token_ms": 1500.0,
+                "attached": 1, **counts}  # fmt: skip
+        return {"generation": base | kw}
+
+    rows = [gen(), gen(markers_written=2, markers_valid=1, dropped=1), gen(failed="timed out", tokens=0),
+            gen(abstained=True, tokens=5), {"generation": None}]  # fmt: skip
+    agg = generation_aggregates(rows)
+    assert agg["llm_asked"] == 4 and agg["fallback_rate"] == 0.25 and agg["llm_abstain_rate"] == 0.25
+    assert agg["markers_written"] == 2 and agg["citation_validity"] == 0.5 and agg["check_changed_rate"] == 0.5
+    assert agg["tokens_per_s"] == 8.0  # 10 + 10 + 4 tokens after the first, over 3 x 1 s
+    assert generation_aggregates([{"generation": None}]) == {}
+    cites = [{"n": 1, "quote": "The Alliance was officially launched on 27 June in Almaty."}]
+    assert claim_support("It was launched in Almaty on 27 June [1]. Bananas grow on trees [1].", cites) == [True, False]

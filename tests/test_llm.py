@@ -107,4 +107,6 @@ def test_answerer_choice():
     env = {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}
     assert make_chat_model(load_settings(env_file=None, environ={}).llm) is None
     assert make_chat_model(load_settings(env_file=None, environ=env).llm) is not None
-    assert make_chat_model(load_settings(env_file=None, environ=env | {"ANSWERER": "offline"}).llm) is None
+    assert make_chat_model(load_settings(env_file=None, environ={"ANSWERER": "offline"}).llm) is None
+    # ANSWERER=offline still offers a configured endpoint; the pipeline keeps the reader as its default
+    assert make_chat_model(load_settings(env_file=None, environ=env | {"ANSWERER": "offline"}).llm) is not None

@@ -38,11 +38,28 @@ def test_llm_answer_with_checked_citations(corpus_index, server):
     assert "<<<PASSAGES" in body["messages"][1]["content"]
 
 
+def test_answerer_offline_keeps_the_reader_the_default_and_offers_the_llm(corpus_index, server):
+    from assistant.ui import build_app
+
+    server.default = Behaviour(reply="The Spotlight Initiative launched it [1].")
+    settings = make_settings(corpus_index, ANSWERER="offline", OPENAI_BASE_URL=server.base_url,
+                             OPENAI_MODEL="stub-model")  # fmt: skip
+    a = Assistant.from_settings(settings)
+    assert a.default_answerer == "offline"
+    assert a.ask("Who launched the Central Asian Alliance?").backend == "offline" and server.requests == []
+    answer = a.ask("Who launched the Central Asian Alliance?", answerer="llm")
+    assert answer.backend == "stub-model" and "[1]" in answer.text
+    g = answer.generation
+    assert (g.markers_written, g.markers_valid, g.failed) == (1, 1, "") and g.tokens == 6
+    radio = next(c for c in build_app(a).blocks.values() if getattr(c, "label", None) == "Answerer")
+    assert radio.value == "offline" and [choice[0] for choice in radio.choices] == ["offline", "llm"]
+
+
 def test_llm_down_falls_back_offline_and_says_so(corpus_index, server):
     url = server.base_url
     server.close()
     answer = llm_assistant(corpus_index, url).ask("Who launched the Central Asian Alliance?")
-    assert answer.backend == "offline"
+    assert answer.backend == "offline" and answer.generation.failed == "the endpoint cannot be reached"
     assert "failed" in answer.notice and "offline" in answer.notice
     assert "Spotlight" in answer.text
     assert SECRET not in json.dumps(answer.as_dict())
@@ -150,6 +167,18 @@ def test_eval_with_the_llm_backend_never_writes_the_key(corpus_index, server, tm
     args = ["--env-file", str(tmp_path / "none.env"), "eval", "--qa", str(qa), "--backend", "llm"]
     result = CliRunner().invoke(main, [*args, "--out", str(out), "--report", str(report)], env=env)
     assert result.exit_code == 0, result.output
-    assert "eval[llm:stub-model]" in result.output and "faithfulness" in result.output
+    assert "eval[llm:stub-model]" in result.output and "faithful" in result.output
+    assert "| fallback 0.000 | abstained 0.000 | [n] written" in result.output
     for text in (result.output, out.read_text(), report.read_text()):
         assert SECRET not in text
+
+
+def test_bench_times_the_llm_answering(corpus_index, server):
+    from assistant import bench
+
+    server.default = Behaviour(reply="The Spotlight Initiative launched it [1].")
+    row = bench.measure_llm(make_settings(corpus_index, OPENAI_BASE_URL=server.base_url, OPENAI_MODEL="stub"), 1)
+    assert row.mode == "llm" and len(row.answer_ms) == len(bench.QUESTIONS) and row.stories == 18
+    assert row.fallbacks == 0 and row.tokens_per_s > 0 and row.first_token_ms
+    section = "\n".join(bench.llm_section([row]))
+    assert "## The LLM answerer" in section and f"| 0 of {len(bench.QUESTIONS)} |" in section
