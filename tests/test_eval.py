@@ -93,7 +93,8 @@ def test_archive_cases_are_graded_by_count_set_and_order(tmp_path):
     stories = {"s": type("Story", (), {"text": "A quoted sentence."})()}
 
     def answer(text, *titles):
-        cites = [{"title": t, "story_id": "s", "start": 0, "end": 18, "quote": "A quoted sentence."} for t in titles]
+        cites = [{"n": n, "title": t, "story_id": "s", "start": 0, "end": 18, "quote": "A quoted sentence."}
+                 for n, t in enumerate(titles, 1)]  # fmt: skip
         return {"answer": text, "abstained": False, "citations": cites, "retrieved": []}
 
     long = "x" * 700  # a list of stories may run past the one-fact length limit
