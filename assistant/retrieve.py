@@ -208,13 +208,16 @@ def condense(question: str, history: Sequence[dict]) -> str:
     return f"{question.rstrip(' ?')} ({topic})?"
 
 
+NAME_JOINERS = frozenset({"of", "for", "and", "to", "the", "on"})  # small words inside a topic's name
+
+
 def topic_of(text: str) -> str:
     """The longest run of capitalised words (a name) in a question, without a leading article."""
     runs, current = [], []
     tokens = words(text)
     for i, w in enumerate(tokens):
         capital = w[:1].isupper() and (i > 0 or w.lower() not in STOPWORDS)
-        joiner = w.lower() in {"of", "for", "and", "to", "the", "on"} and current
+        joiner = w.lower() in NAME_JOINERS and current
         if capital or joiner:
             current.append(w)
         else:
@@ -225,7 +228,7 @@ def topic_of(text: str) -> str:
         runs.append(current)
     cleaned = []
     for run in runs:
-        while run and run[-1].lower() in {"of", "for", "and", "to", "the", "on"}:
+        while run and run[-1].lower() in NAME_JOINERS:
             run = run[:-1]
         if run and not (len(run) == 1 and run[0].lower() in STOPWORDS):
             cleaned.append(" ".join(run))
