@@ -321,7 +321,7 @@ def eval_command(ctx, qa_file, out, report, backend, corpus, gate, floors, basel
     With --corpus DIR the questions are asked of DIR's stories alone, in a throwaway
     index cached by the files' content hash; your own index is left untouched.
     """
-    from . import evaluate
+    from .harness import evaluate
 
     settings = settings_of(ctx)
     code = evaluate.run_cli(settings, qa_file, out, report, backend, gate, update_baseline, click.echo, corpus=corpus,
@@ -340,7 +340,7 @@ def eval_command(ctx, qa_file, out, report, backend, corpus, gate, floors, basel
 def train_reader(ctx, out, check) -> None:
     """Fit the offline reader's weights and thresholds from the train and dev splits (needs scikit-learn)."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # one embedding thread: the same sums, so the same file
-    from . import training
+    from .harness import training
 
     sys.exit(training.run_cli(settings_of(ctx), out, check, click.echo))
 
@@ -356,7 +356,7 @@ def train_reader(ctx, out, check) -> None:
 @handles_errors
 def bench(ctx, scales, out, naive, server, server_up_to, llm) -> None:
     """Measure ingest, latency and memory as the corpus grows; write a markdown table and a plot."""
-    from . import bench as benchmarks
+    from .harness import bench as benchmarks
 
     sizes = [int(x) for x in scales.split(",") if x.strip()]
     benchmarks.run(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.archive import Archive, figures, parse_archive_question
-from assistant.evaluate import DEFAULT_QA, EVAL_DIR, load_cases
+from assistant.harness.evaluate import DEFAULT_QA, EVAL_DIR, load_cases
 from assistant.stories import Story
 from tests.openai_server import Behaviour, OpenAIServer
 from tests.test_pipeline_llm import llm_assistant

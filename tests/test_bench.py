@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant import bench
+from assistant.harness import bench
 from tests.conftest import CORPUS, make_settings
 
 pytestmark = pytest.mark.slow

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from assistant.errors import ConfigError
-from assistant.evaluate import (
+from assistant.harness.evaluate import (
     DEFAULT_QA,
     Case,
     check_gate,
@@ -116,7 +116,7 @@ def test_archive_cases_are_graded_by_count_set_and_order(tmp_path):
 
 
 def test_llm_figures_are_counted_over_the_answers_it_was_asked_for():
-    from assistant.evaluate import claim_support, generation_aggregates
+    from assistant.harness.evaluate import claim_support, generation_aggregates
 
     def gen(**kw):
         counts = dict.fromkeys(("markers_written", "markers_valid", "dropped", "moved", "uncited"), 0)

@@ -69,8 +69,8 @@ def test_fitting_is_deterministic_and_the_model_file_round_trips():
     import numpy as np
 
     from assistant.features import QUESTION_FEATURES
+    from assistant.harness.training import _fit, dumps
     from assistant.reader import MODEL_FILE, ReaderModel
-    from assistant.training import _fit, dumps
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(400, len(QUESTION_FEATURES)))

@@ -134,7 +134,7 @@ def test_openai_embeddings_option(tmp_path, small_corpus, server):
 
 
 def test_llm_judge_is_cached_and_reported(tmp_path, server):
-    from assistant.evaluate import judge_faithfulness
+    from assistant.harness.evaluate import judge_faithfulness
     from assistant.llm import OpenAIChat
 
     chat = OpenAIChat(make_settings(tmp_path, OPENAI_BASE_URL=server.base_url, OPENAI_MODEL="judge").llm)
@@ -174,7 +174,7 @@ def test_eval_with_the_llm_backend_never_writes_the_key(corpus_index, server, tm
 
 
 def test_bench_times_the_llm_answering(corpus_index, server):
-    from assistant import bench
+    from assistant.harness import bench
 
     server.default = Behaviour(reply="The Spotlight Initiative launched it [1].")
     row = bench.measure_llm(make_settings(corpus_index, OPENAI_BASE_URL=server.base_url, OPENAI_MODEL="stub"), 1)

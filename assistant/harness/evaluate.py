@@ -21,9 +21,9 @@ from pathlib import Path
 
 import yaml
 
-from .config import PROJECT_ROOT, Settings
-from .errors import ConfigError
-from .results import MAX_ANSWER_CHARS, Answer
+from ..config import PROJECT_ROOT, Settings
+from ..errors import ConfigError
+from ..results import MAX_ANSWER_CHARS, Answer
 
 EVAL_DIR = PROJECT_ROOT / "eval"
 DEFAULT_QA = EVAL_DIR / "qa.yaml"
@@ -478,7 +478,7 @@ def expected_of(case: Case) -> str:
 # -- a corpus of one's own ------------------------------------------------------------------
 def corpus_hash(folder: Path, settings: Settings) -> str:
     """A key for a folder's indexable files and the settings that shape its index."""
-    from .store import SUFFIXES
+    from ..store import SUFFIXES
 
     digest = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES):
@@ -494,7 +494,7 @@ def corpus_assistant(settings: Settings, folder: Path, echo: Callable[[str], Non
     The user's own index, uploads and feedback are never touched; a second run on the
     same files reuses the index (ingest skips unchanged files in a fraction of a second).
     """
-    from .pipeline import Assistant
+    from ..pipeline import Assistant
 
     if not folder.is_dir():
         raise ConfigError(f"--corpus {folder} is not a folder: give a folder of .txt/.md story files.")
@@ -536,7 +536,7 @@ def curve_section(curve: list[dict]) -> list[str]:
     """The abstention trade-off as a markdown table, with the reader's own threshold marked."""
     if not curve:
         return []
-    from .reader import ReaderModel
+    from ..reader import ReaderModel
 
     threshold = ReaderModel.load().threshold
     lines = [
@@ -598,7 +598,7 @@ def run_cli(
     every: int = 1,
     plot: Path | None = None,
 ) -> int:
-    from .pipeline import Assistant
+    from ..pipeline import Assistant
 
     qa_path = qa_file or DEFAULT_QA
     baseline_path = baseline or BASELINE
@@ -625,7 +625,7 @@ def run_cli(
     if report:
         report.write_text(markdown_report(doc, cases), encoding="utf-8")
     if plot and doc["abstention_curve"]:
-        from .reader import ReaderModel
+        from ..reader import ReaderModel
 
         plot_curve(doc["abstention_curve"], ReaderModel.load().threshold, f"{qa_path.name}: abstention trade-off", plot)
     if update_baseline:
@@ -648,8 +648,8 @@ def judge_faithfulness(chat, rows: list[dict], cache_dir: Path) -> dict:
     the model at hand is often the small answerer itself. The eval reports the deterministic
     `faithfulness` (`claim_support`) for every answerer instead.
     """
-    from . import prompts
-    from .errors import LLMError
+    from .. import prompts
+    from ..errors import LLMError
 
     cache_dir.mkdir(parents=True, exist_ok=True)
     verdicts = []
@@ -686,7 +686,7 @@ def evaluate(assistant, cases: list[Case], qa_path: Path, backend: str, stories:
 # -- what the LLM did ---------------------------------------------------------------------
 def claim_support(text: str, citations: Sequence[dict]) -> list[bool]:
     """For each judgeable sentence of an answer: do the quotes it cites hold its terms (`citations.supported`)?"""
-    from .citations import claims, supported
+    from ..citations import claims, supported
 
     quotes = {c["n"]: c["quote"] for c in citations}
     verdicts = [supported(sentence, [quotes[n] for n in numbers if n in quotes]) for sentence, numbers in claims(text)]

@@ -24,11 +24,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from .chunks import chunk_story, embedding_text, split_sentences
-from .config import PROJECT_ROOT, Settings
-from .pipeline import Assistant
-from .store import find_files, read_story_file
-from .stories import Story, parse_text
+from ..chunks import chunk_story, embedding_text, split_sentences
+from ..config import PROJECT_ROOT, Settings
+from ..pipeline import Assistant
+from ..store import find_files, read_story_file
+from ..stories import Story, parse_text
 
 QUESTIONS = [
     "Who launched the Central Asian Alliance?",

@@ -27,12 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import PROJECT_ROOT, Settings
+from ..config import PROJECT_ROOT, Settings
+from ..features import FEATURE_NAMES, QUESTION_FEATURES
+from ..reader import MODEL_FILE, Analysis, LinearModel, OfflineReader, ReaderModel
+from ..results import MAX_ANSWER_CHARS
+from ..retrieve import Filters
 from .evaluate import Case, contains_answer, corpus_assistant, load_cases
-from .features import FEATURE_NAMES, QUESTION_FEATURES
-from .reader import MODEL_FILE, Analysis, LinearModel, OfflineReader, ReaderModel
-from .results import MAX_ANSWER_CHARS
-from .retrieve import Filters
 
 EVAL = PROJECT_ROOT / "eval"
 STORIES_WEIGHT = 4.0  # a stories question counts as four SQuAD ones: the product's own kind of text

@@ -17,12 +17,12 @@ from llama_index.core import SimpleDirectoryReader, StorageContext, VectorStoreI
 from llama_index.core.node_parser import SentenceSplitter
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from .chunks import split_sentences
-from .config import Settings
-from .embeddings import LlamaIndexEmbedding, make_embedder
-from .results import Answer, Citation
-from .store import Snapshot
-from .stories import Story
+from ..chunks import split_sentences
+from ..config import Settings
+from ..embeddings import LlamaIndexEmbedding, make_embedder
+from ..results import Answer, Citation
+from ..store import Snapshot
+from ..stories import Story
 
 
 class NaiveAssistant:
