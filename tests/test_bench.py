@@ -23,7 +23,7 @@ def test_smoke_run_at_scale_one(tmp_path):
     embedded, naive = rows
     assert embedded.stories == 18 and embedded.chunks > 100
     assert embedded.reingest_s < 5 and embedded.eval_answer >= 0.87  # eval/floors.yaml
-    assert bench.pct(embedded.answer_ms, 50) < 1000 and embedded.cold_start_s > 0 and embedded.ui_rss_mb > 0
+    assert bench.percentile(embedded.answer_ms, 50) < 1000 and embedded.cold_start_s > 0 and embedded.ui_rss_mb > 0
     assert naive.mode == "naive" and naive.answer_ms
     text = out.read_text()
     assert "| 1 | embedded | 18 |" in text and "| 1 | naive |" in text

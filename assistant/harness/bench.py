@@ -14,7 +14,6 @@ import platform
 import random
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,12 +22,16 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..chunks import chunk_story, embedding_text, split_sentences
 from ..config import PROJECT_ROOT, Settings
-from ..pipeline import Assistant
 from ..store import find_files, read_story_file
 from ..stories import Story, parse_text
+from .evaluate import DEFAULT_QA, backend_assistant, evaluate, load_cases, percentile
+
+if TYPE_CHECKING:
+    from ..pipeline import Assistant
 
 QUESTIONS = [
     "Who launched the Central Asian Alliance?",
@@ -102,14 +105,6 @@ class Row:
         return self.chunks / self.ingest_s if self.ingest_s else 0.0
 
 
-def pct(values: list[float], p: int) -> float:
-    if not values:
-        return 0.0
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
-
-
 def folder_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
 
@@ -142,11 +137,11 @@ def embed_throughput(assistant: Assistant, corpus: Path, sample: int = SAMPLE) -
     Above `sample` chunks an evenly spaced sample of them is timed: the rate per chunk is
     what matters, and embedding a scale-100 corpus twice would double the run.
     """
-    e = assistant.embedder
+    e, size = assistant.embedder, assistant.settings.embedding.chunk_tokens
     texts = []
     for path in find_files([corpus]):
         for story in parse_text(read_story_file(path), path.name):
-            texts += [embedding_text(story, c) for c in chunk_story(story, 160, e.count_tokens)]
+            texts += [embedding_text(story, c) for c in chunk_story(story, size, e.count_tokens)]
     if len(texts) > sample:
         texts = texts[:: len(texts) // sample][:sample]
     began = time.perf_counter()
@@ -219,7 +214,7 @@ def ui_rss(env: dict) -> float:
 
 def measure(settings: Settings, corpus: Path, scale: int, mode: str, env: dict, with_processes: bool) -> Row:
     row = Row(scale, mode)
-    assistant = Assistant.from_settings(settings)
+    assistant, _ = backend_assistant(settings, "offline")
     report = assistant.ingest([corpus])
     row.ingest_s = report.seconds
     snap = assistant.snapshot
@@ -234,12 +229,9 @@ def measure(settings: Settings, corpus: Path, scale: int, mode: str, env: dict, 
 
 
 def measure_naive(settings: Settings, corpus: Path, scale: int, eval_cases) -> Row:
-    from .evaluate import DEFAULT_QA, evaluate
-    from .naive import NaiveAssistant
-
     row = Row(scale, "naive")
     began = time.perf_counter()
-    naive = NaiveAssistant(settings, corpus)
+    naive, _ = backend_assistant(settings, "naive", corpus)
     row.ingest_s = time.perf_counter() - began
     row.stories = len(naive.files)
     row.chunks = naive.chunk_count
@@ -255,7 +247,7 @@ def measure_naive(settings: Settings, corpus: Path, scale: int, eval_cases) -> R
 
 def measure_llm(settings: Settings, scale: int) -> Row:
     """The configured LLM answering the fixed questions once each, on an index built already."""
-    assistant = Assistant.from_settings(settings.with_changes(llm={"answerer": "llm"}))
+    assistant, _ = backend_assistant(settings, "llm")
     row = Row(scale, "llm")
     snap = assistant.snapshot
     row.stories, row.chunks = len(snap.stories), len(snap.chunks)
@@ -277,9 +269,7 @@ def measure_llm(settings: Settings, scale: int) -> Row:
 
 
 def eval_score(settings: Settings, eval_cases) -> float:
-    from .evaluate import DEFAULT_QA, evaluate
-
-    assistant = Assistant.from_settings(settings)
+    assistant, _ = backend_assistant(settings, "offline")
     doc = evaluate(assistant, eval_cases, DEFAULT_QA, "offline", assistant.snapshot.stories)
     return doc["aggregates"]["answer_pass_rate"]
 
@@ -298,8 +288,6 @@ def run(settings: Settings, scales: list[int], out: Path, echo: Callable[[str], 
         server: bool = True, with_processes: bool = True, eval_naive_at: int = 1,
         server_up_to: int = 0, llm: bool = False) -> list[Row]:  # fmt: skip
     """Measure every scale; server mode only up to `server_up_to` (0: every scale); `llm` also times the LLM."""
-    from .evaluate import DEFAULT_QA, load_cases
-
     cases = load_cases(DEFAULT_QA)
     rows: list[Row] = []
     work = Path(tempfile.mkdtemp(prefix="kz-bench-"))
@@ -357,7 +345,7 @@ def write_report(rows: list[Row], out: Path) -> None:
 
 
 def summary(r: Row) -> str:
-    latency = f"answer p50 {pct(r.answer_ms, 50):.0f} ms p95 {pct(r.answer_ms, 95):.0f} ms"
+    latency = f"answer p50 {percentile(r.answer_ms, 50):.0f} ms p95 {percentile(r.answer_ms, 95):.0f} ms"
     return (f"  {r.mode:<8} scale {r.scale}: {r.stories} stories, {r.chunks} chunks, ingest {r.ingest_s:.1f}s "
             f"({r.ingest_chunks_s:.1f} chunks/s; embedder alone {r.embed_only_chunks_s:.1f}), re-ingest "
             f"{r.reingest_s:.2f}s, {latency}")  # fmt: skip
@@ -405,7 +393,7 @@ def llm_section(rows: list[Row]) -> list[str]:
              "| scale | answer p50/p95 ms | first token p50 ms | tokens/s | fell back to offline |",
              "|---|---|---|---|---|"]  # fmt: skip
     for r in llm:
-        lines.append(f"| {r.scale} | {latency(r.answer_ms)} | {pct(r.first_token_ms, 50):.0f} | "
+        lines.append(f"| {r.scale} | {latency(r.answer_ms)} | {percentile(r.first_token_ms, 50):.0f} | "
                      f"{r.tokens_per_s:.1f} | {r.fallbacks} of {len(r.answer_ms)} |")  # fmt: skip
     return lines
 
@@ -415,7 +403,7 @@ def cell(value: float | None, fmt: str) -> str:
 
 
 def latency(ms: list[float]) -> str:
-    return f"{pct(ms, 50):.0f} / {pct(ms, 95):.0f}" if ms else "—"
+    return f"{percentile(ms, 50):.0f} / {percentile(ms, 95):.0f}" if ms else "—"
 
 
 def targets(rows: list[Row]) -> list[str]:
@@ -431,12 +419,12 @@ def targets(rows: list[Row]) -> list[str]:
     ours = {r.scale: r for r in rows if r.mode == "embedded"}
     naive = {r.scale: r for r in rows if r.mode == "naive"}
     if 1 in ours:
-        check("answer p50, scale 1", pct(ours[1].answer_ms, 50), 100, "ms")
-        check("answer p95, scale 1", pct(ours[1].answer_ms, 95), 250, "ms")
+        check("answer p50, scale 1", percentile(ours[1].answer_ms, 50), 100, "ms")
+        check("answer p95, scale 1", percentile(ours[1].answer_ms, 95), 250, "ms")
     big = max(ours, default=None)
     if big and big > 1:
-        check(f"answer p95, scale {big}", pct(ours[big].answer_ms, 95), 400, "ms")
-        check(f"retrieval p95, scale {big}", pct(ours[big].retrieval_ms, 95), 60, "ms")
+        check(f"answer p95, scale {big}", percentile(ours[big].answer_ms, 95), 400, "ms")
+        check(f"retrieval p95, scale {big}", percentile(ours[big].retrieval_ms, 95), 60, "ms")
         check(f"no-change re-ingest, scale {big}", ours[big].reingest_s, 5, "s")
         check(f"UI peak RSS, scale {big}", ours[big].ui_rss_mb, 1024, "MB")
     for r in (r for r in rows if r.mode != "naive" and r.embed_only_chunks_s):
@@ -447,7 +435,7 @@ def targets(rows: list[Row]) -> list[str]:
         if scale in naive:
             n = naive[scale]
             for p in (50, 95):
-                ratio = pct(r.answer_ms, p) / max(pct(n.answer_ms, p), 1e-9)
+                ratio = percentile(r.answer_ms, p) / max(percentile(n.answer_ms, p), 1e-9)
                 check(f"answer p{p} / naive p{p}, scale {scale}", ratio, 1.5, "×")
             if r.eval_answer is not None and n.eval_answer is not None:
                 check(f"eval answer rate minus naive's, scale {scale}", r.eval_answer - n.eval_answer, 0, "", True)
@@ -468,8 +456,8 @@ def plot(rows: list[Row], path: Path) -> Path | None:
         if not rs:
             continue
         xs = [r.scale for r in rs]
-        left.plot(xs, [pct(r.answer_ms, 95) for r in rs], marker="o", label=f"{mode} answer p95")
-        left.plot(xs, [pct(r.answer_ms, 50) for r in rs], marker=".", linestyle="--", label=f"{mode} answer p50")
+        left.plot(xs, [percentile(r.answer_ms, 95) for r in rs], marker="o", label=f"{mode} answer p95")
+        left.plot(xs, [percentile(r.answer_ms, 50) for r in rs], marker=".", linestyle="--", label=f"{mode} answer p50")
         right.plot(xs, [r.ingest_s for r in rs], marker="o", label=mode)
     for ax, title, unit in ((left, "query latency", "ms"), (right, "ingest time", "s")):
         ax.set_xscale("log")

@@ -18,12 +18,17 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from ..config import PROJECT_ROOT, Settings
 from ..errors import ConfigError
 from ..results import MAX_ANSWER_CHARS, Answer
+
+if TYPE_CHECKING:
+    from ..pipeline import Assistant
+    from .naive import NaiveAssistant
 
 EVAL_DIR = PROJECT_ROOT / "eval"
 DEFAULT_QA = EVAL_DIR / "qa.yaml"
@@ -228,7 +233,7 @@ def aggregate(rows: list[dict], cases: list[Case]) -> dict:
     unanswerable = [r for r in rows if by_id[r["id"]].abstain]
     sourced = [r for r in answerable if "citation_recall" in r["grade"]]
     quotes = [ok for r in rows for ok in r["grade"]["quotes_verbatim"]]
-    latencies = sorted(r["latency_ms"] for r in rows)
+    latencies = [r["latency_ms"] for r in rows]
 
     def hit(k: int) -> float:
         return _mean([1.0 if (r["grade"]["first_relevant_rank"] or 99) <= k else 0.0 for r in sourced])
@@ -250,8 +255,8 @@ def aggregate(rows: list[dict], cases: list[Case]) -> dict:
         "quote_verbatim_rate": _mean([1.0 if q else 0.0 for q in quotes]) if quotes else 1.0,
         "correct_abstain_rate": _mean([1.0 if r["abstained"] else 0.0 for r in unanswerable]),
         "false_abstain_rate": _mean([1.0 if r["abstained"] else 0.0 for r in answerable]),
-        "latency_p50_ms": _percentile(latencies, 50),
-        "latency_p95_ms": _percentile(latencies, 95),
+        "latency_p50_ms": round(percentile(latencies, 50), 1),
+        "latency_p95_ms": round(percentile(latencies, 95), 1),
         "faithfulness": _ratio(
             sum(r["grade"]["claims_supported"] for r in rows), sum(r["grade"]["claims_judged"] for r in rows)
         ),
@@ -263,11 +268,19 @@ def _mean(values: Sequence[float]) -> float:
     return round(statistics.fmean(values), 4) if values else 0.0
 
 
-def _percentile(sorted_values: Sequence[float], p: int) -> float:
-    if not sorted_values:
+def percentile(values: Sequence[float], p: float) -> float:
+    """The `p`th percentile (0-100) of `values`, interpolated between the two nearest ranks; 0.0 for none.
+
+    The same as `statistics.quantiles(values, n=100, method="inclusive")[p - 1]` and numpy's default,
+    and defined for p = 0 and 100 too. The one definition the eval and the benchmark report.
+    """
+    ordered = sorted(values)
+    if not ordered:
         return 0.0
-    idx = min(len(sorted_values) - 1, max(0, math.ceil(p / 100 * len(sorted_values)) - 1))
-    return round(sorted_values[idx], 1)
+    rank = (len(ordered) - 1) * p / 100
+    below = math.floor(rank)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (ordered[above] - ordered[below]) * (rank - below)
 
 
 def by_tag(rows: list[dict], cases: list[Case]) -> dict:
@@ -582,6 +595,32 @@ def plot_curve(curve: list[dict], threshold: float, title: str, path: Path) -> N
     plt.close(fig)
 
 
+# -- the backend under test -------------------------------------------------------------
+BACKENDS = ("offline", "llm", "naive")
+
+
+def backend_assistant(
+    settings: Settings, backend: str, corpus: Path | None = None, echo: Callable[[str], None] = lambda _: None
+) -> tuple[Assistant | NaiveAssistant, str]:
+    """The assistant a run measures, and its name in the results: the one place a backend is chosen.
+
+    "offline" and "llm" are the product's own `Assistant` with that answerer (over `corpus` alone
+    when given, else the index); "naive" is the llama-index-defaults peer over `corpus` (or the bundle).
+    """
+    match backend:
+        case "offline" | "llm":
+            from ..pipeline import Assistant
+
+            chosen = settings.with_changes(llm={"answerer": backend})
+            built = Assistant.from_settings(chosen) if corpus is None else corpus_assistant(chosen, corpus, echo)
+            return built, "offline" if backend == "offline" else f"llm:{chosen.llm.model}"
+        case "naive":
+            from .naive import NaiveAssistant
+
+            return NaiveAssistant(settings, corpus), "naive"
+    raise ConfigError(f"Unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}.")
+
+
 # -- CLI entry --------------------------------------------------------------------------
 def run_cli(
     settings: Settings,
@@ -598,23 +637,11 @@ def run_cli(
     every: int = 1,
     plot: Path | None = None,
 ) -> int:
-    from ..pipeline import Assistant
-
     qa_path = qa_file or DEFAULT_QA
     baseline_path = baseline or BASELINE
     cases = load_cases(qa_path)[:: max(every, 1)]
-    if backend in ("offline", "llm"):
-        settings = settings.with_changes(llm={"answerer": backend})
-    if backend == "naive":
-        from .naive import NaiveAssistant
-
-        assistant = NaiveAssistant(settings, corpus)
-    elif corpus is not None:
-        assistant = corpus_assistant(settings, corpus, echo)
-    else:
-        assistant = Assistant.from_settings(settings)
-    stories = assistant.snapshot.stories
-    doc = evaluate(assistant, cases, qa_path, backend if backend != "llm" else f"llm:{settings.llm.model}", stories)
+    assistant, label = backend_assistant(settings, backend, corpus, echo)
+    doc = evaluate(assistant, cases, qa_path, label, assistant.snapshot.stories)
     doc["corpus"] = corpus.as_posix() if corpus else "index"
     echo(table(doc))
     echo(summary_line(doc["aggregates"], doc["backend"]))
@@ -722,7 +749,7 @@ def generation_aggregates(rows: list[dict]) -> dict:
         "check_attached_rate": _ratio(sum(1 for g in written if g["attached"]), len(written)),
         "uncited_rate": _ratio(sum(1 for g in written if g["uncited"]), len(written)),
         "tokens_per_s": round(sum(g["tokens"] - 1 for g in timed) / seconds, 1) if seconds > 0 else None,
-        "first_token_p50_ms": _percentile(sorted(g["first_token_ms"] for g in gens if not g["failed"]), 50),
+        "first_token_p50_ms": round(percentile([g["first_token_ms"] for g in gens if not g["failed"]], 50), 1),
     }
 
 
