@@ -12,7 +12,6 @@ import importlib.metadata
 import importlib.util
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import httpx
 
 from .config import PROJECT_ROOT
 from .errors import AssistantError, ConfigError, LLMError
+from .netutil import free_port, port_is_free
 
 __all__ = [
     "MODEL_ALIAS",
@@ -135,22 +135,6 @@ def _tail(log: Path | None) -> str:
     if log is None or not log.is_file():
         return "(no log)"
     return log.read_text(encoding="utf-8", errors="replace")[-LOG_TAIL_CHARS:].strip() or "(empty log)"
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: a closed port is free
-        try:
-            s.bind((HOST, port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def point_env(env_file: Path, values: dict[str, str]) -> None:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from assistant import netutil
 from assistant.config import PROJECT_ROOT, Settings, load_settings
+from assistant.netutil import free_port
 from assistant.pipeline import Assistant
 
 CORPUS = PROJECT_ROOT / "data" / "corpus"
@@ -61,24 +61,13 @@ def small_corpus(tmp_path) -> Path:
     return folder
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_for_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 90) -> None:
     """Block until something listens on 127.0.0.1:port; fail with the process output if it died."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if proc.poll() is not None:
-                out = proc.stdout.read() if proc.stdout else ""
-                pytest.fail(f"{what} exited before listening: {out}")
-            time.sleep(0.3)
+    if netutil.wait_for_port(port, timeout, proc):
+        return
+    if proc.poll() is not None:
+        out = proc.stdout.read() if proc.stdout else ""
+        pytest.fail(f"{what} exited before listening: {out}")
     proc.kill()
     pytest.fail(f"{what} did not listen on port {port} within {timeout:.0f} s")
 

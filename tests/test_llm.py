@@ -1,6 +1,5 @@
 """The OpenAI-compatible path, against a real HTTP server on loopback that misbehaves on purpose."""
 
-import socket
 import time
 
 import httpx
@@ -9,6 +8,7 @@ import pytest
 from assistant.config import load_settings
 from assistant.errors import LLMError
 from assistant.llm import OpenAIChat, make_chat_model
+from assistant.netutil import free_port
 from tests.openai_server import Behaviour, OpenAIServer
 
 MESSAGES = [{"role": "user", "content": "Say hello."}]
@@ -86,9 +86,7 @@ def test_stream_cut_mid_answer_is_an_error(server):
 
 
 def test_connection_refused():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # nothing listens on it
     with pytest.raises(LLMError, match="cannot be reached"):
         list(chat_for(f"http://127.0.0.1:{port}/v1").stream(MESSAGES))
 

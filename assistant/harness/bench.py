@@ -13,7 +13,6 @@ import os
 import platform
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from ..chunks import chunk_story, embedding_text, split_sentences
 from ..config import PROJECT_ROOT, Settings
+from ..netutil import free_port, wait_for_port
 from ..store import find_files, read_story_file
 from ..stories import Story, parse_text
 from .evaluate import DEFAULT_QA, backend_assistant, evaluate, load_cases, percentile
@@ -109,24 +109,13 @@ def folder_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_chroma(data: Path) -> tuple[subprocess.Popen, int]:
     chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or "chroma"
     port = free_port()
     proc = subprocess.Popen([chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(data)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc, port
-        except OSError:
-            time.sleep(0.3)
+    if wait_for_port(port, 60, proc):
+        return proc, port
     proc.kill()
     raise RuntimeError("chroma run did not start")
 
@@ -195,13 +184,7 @@ def ui_rss(env: dict) -> float:
     cmd = [sys.executable, "-m", "assistant.cli", "--env-file", os.devnull, "ui", "--no-ingest", "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.5)
+        wait_for_port(port, 120, proc, poll_s=0.5)
         Client(f"http://127.0.0.1:{port}", verbose=False).predict(
             QUESTIONS[0], [], 6, "", "", "all", "offline", api_name="/ask"
         )
