@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from .chunks import split_sentences
+from .dates import MONTH_WORD_PATTERN
 from .display import count
 from .errors import AssistantError
 from .inputs import parse_date_bound
@@ -91,9 +92,8 @@ NEWEST_ONE = re.compile(rf"\b(?:latest|most\s+recent|newest|last)\s+(?:{ONE_KIND
 OLDEST_ONE = re.compile(rf"\b(?:first|earliest|oldest)\s+{ONE_KIND}\b(?!s)", re.I)
 
 # -- dates in the question ---------------------------------------------------------------------------
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE = (
-    rf"(?:\d{{1,2}}\s+{_MONTH},?\s+(?:19|20)\d\d|{_MONTH}\s+\d{{1,2}},?\s+(?:19|20)\d\d|{_MONTH},?\s+(?:19|20)\d\d"
+    rf"(?:\d{{1,2}}\s+{MONTH_WORD_PATTERN},?\s+(?:19|20)\d\d|{MONTH_WORD_PATTERN}\s+\d{{1,2}},?\s+(?:19|20)\d\d|{MONTH_WORD_PATTERN},?\s+(?:19|20)\d\d"
     r"|(?:19|20)\d\d[-/.]\d{1,2}(?:[-/.]\d{1,2})?|(?:19|20)\d\d)"
 )
 DATE_PHRASE = re.compile(
@@ -593,7 +593,7 @@ FIGURE = re.compile(
     r"trillion\b))?",
     re.I,
 )
-MONTH_WORD = re.compile(r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*$", re.I)
+MONTH_WORD = re.compile(rf"^{MONTH_WORD_PATTERN}$", re.I)  # matched against `words`, which hold no full stop
 
 
 def figures(text: str) -> list[tuple[str, int, int]]:

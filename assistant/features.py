@@ -19,19 +19,16 @@ from functools import lru_cache
 import numpy as np
 
 from .chunks import Sentence, split_sentences
+from .dates import MONTH_PATTERN
 from .question import KINDS, Part, Profile
 from .retrieve import Evidence
 from .text import STOPWORDS, stem, terms, words
 
 __all__ = ["FEATURES", "QUESTION_FEATURES", "Candidate", "Question", "candidates", "entities", "feature_matrix"]
 
-MONTHS = (
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
-    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?"
-)
 DATE_RE = re.compile(
-    rf"\b\d{{1,2}}(?:\s*[-–]\s*\d{{1,2}})?\s+{MONTHS}(?:\s+\d{{4}})?\b|\b{MONTHS}\s+\d{{1,2}}(?:,?\s+\d{{4}})?\b"
-    rf"|\b{MONTHS}\s+\d{{4}}\b|\b\d{{3,4}}s?\b(?:\s*(?:BC|AD|BCE|CE))?|\b\d{{1,2}}(?:st|nd|rd|th)\s+century\b",
+    rf"\b\d{{1,2}}(?:\s*[-–]\s*\d{{1,2}})?\s+{MONTH_PATTERN}(?:\s+\d{{4}})?\b|\b{MONTH_PATTERN}\s+\d{{1,2}}(?:,?\s+\d{{4}})?\b"
+    rf"|\b{MONTH_PATTERN}\s+\d{{4}}\b|\b\d{{3,4}}s?\b(?:\s*(?:BC|AD|BCE|CE))?|\b\d{{1,2}}(?:st|nd|rd|th)\s+century\b",
     re.I,
 )
 PERCENT_RE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:%|per\s*cent|percent)", re.I)
@@ -83,7 +80,9 @@ def entities(text: str, places: frozenset[str] = frozenset()) -> tuple[Entity, .
         if m.group(0).strip(" ,.") and not any(a <= m.start() < b for a, b in taken)
     ]
     out += [
-        Entity(m.group(1), m.start(1), "place") for m in PLACE_RE.finditer(text) if not re.match(MONTHS, m.group(1))
+        Entity(m.group(1), m.start(1), "place")
+        for m in PLACE_RE.finditer(text)
+        if not re.match(MONTH_PATTERN, m.group(1))
     ]
     pattern = _place_pattern(places)
     out += [Entity(m.group(0), m.start(), "place") for m in pattern.finditer(text)] if pattern else []
@@ -101,7 +100,7 @@ def gazetteer(texts: Sequence[str]) -> frozenset[str]:
     for text in texts:
         for m in PLACE_RE.finditer(text):
             name = m.group(1)
-            if not re.match(MONTHS, name) and name.lower() not in STOPWORDS and len(name) > 3:
+            if not re.match(MONTH_PATTERN, name) and name.lower() not in STOPWORDS and len(name) > 3:
                 found.add(name.split()[0] if name.split()[-1].lower() in {"region", "regions"} else name)
     return frozenset(found)
 

@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from .dates import MONTH_NUMBERS
 from .display import ESCAPE_SEQUENCE
 from .errors import InvalidFilterError, InvalidQuestionError
 
@@ -26,9 +27,6 @@ DATE_FORMS = (
     "YYYY-MM-DD (2023-07-10; 2023-7-10 and 2023/07/10 work too), a day (10 July 2023 or July 10, 2023), "
     "a month (July 2023 or 2023-07) or a year (2023)"
 )
-MONTH_NAMES = "january february march april may june july august september october november december".split()
-MONTHS = {name: i for i, name in enumerate(MONTH_NAMES, 1)} | {name[:3]: i for i, name in enumerate(MONTH_NAMES, 1)}
-MONTHS["sept"] = 9
 MONTH = r"(?P<month>[A-Za-z]{3,9})\.?"
 YEAR = r"(?P<year>\d{4})"
 DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
@@ -81,9 +79,9 @@ def _month_number(parts: dict[str, Any], text: str, label: str) -> int | None:
     name = parts.get("month")
     if name is None:
         return None
-    if name.lower() not in MONTHS:
+    if name.lower() not in MONTH_NUMBERS:
         raise InvalidFilterError(f"The {label} {_shown(text)} names no month I know. Use {DATE_FORMS}.")
-    return MONTHS[name.lower()]
+    return MONTH_NUMBERS[name.lower()]
 
 
 def check_language(code: str | None, label: str = "language") -> str:

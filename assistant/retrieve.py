@@ -21,15 +21,12 @@ import numpy as np
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
+from .dates import MONTH_NAMES
 from .embeddings import Embedder
 from .store import Snapshot, StoredChunk, StoryStore, build_filters, date_int
 from .text import STOPWORDS, content_terms, terms, words
 
 RRF_K = 60
-MONTH_NAMES = [
-    "january", "february", "march", "april", "may", "june",
-    "july", "august", "september", "october", "november", "december",
-]  # fmt: skip
 RECENCY = re.compile(r"\b(latest|most recent|newest|recent(ly)?|last)\b|последн|соңғы", re.I)
 PRONOUN = re.compile(r"\b(it|its|they|them|their|he|him|his|she|her|this|that|these|those|there)\b", re.I)
 POSSESSIVE = {"its", "their", "his", "her"}

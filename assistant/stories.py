@@ -20,18 +20,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
+from .dates import MONTH_STEMS
+
 KINDS = ("Story", "Press Release", "Publication")
-MONTHS = {
-    # English
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
-    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
-    # Russian (genitive stems)
-    "янв": 1, "фев": 2, "мар": 3, "апр": 4, "мая": 5, "май": 5, "июн": 6,
-    "июл": 7, "авг": 8, "сен": 9, "окт": 10, "ноя": 11, "дек": 12,
-    # Kazakh
-    "қаң": 1, "ақп": 2, "нау": 3, "сəу": 4, "сәу": 4, "мам": 5, "мау": 6,
-    "шіл": 7, "там": 8, "қыр": 9, "қаз": 10, "қар": 11, "жел": 12,
-}  # fmt: skip
 END_MARKER = re.compile(r"^\s*\d+\s+of\s+\d+\s*$")
 NAV_LINES = re.compile(r"^\s*(Latest|Latest Resources|Learn more|\d+\s*/\s*\d+)\s*$")
 HEADER_LINE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b(.*?)(?:\|\s*(\S+))?\s*$")
@@ -90,8 +81,8 @@ def parse_date(text: str) -> str | None:
     year = re.search(r"\b(1[89]\d\d|20\d\d)\b", s)
     month = None
     for word in re.findall(r"[^\W\d_]+", s.lower()):
-        if len(word) >= 3 and word[:3] in MONTHS:
-            month = MONTHS[word[:3]]
+        if len(word) >= 3 and word[:3] in MONTH_STEMS:
+            month = MONTH_STEMS[word[:3]]
             break
     days = [int(d) for d in re.findall(r"\b(\d{1,2})\b", s) if 1 <= int(d) <= 31]
     if not (year and month and days):

@@ -7,9 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from assistant.config import load_settings
+from assistant.dates import MONTH_NAMES
 from assistant.display import count, json_text, terminal_safe
 from assistant.errors import ConfigError, InvalidFilterError, InvalidQuestionError
-from assistant.inputs import MONTH_NAMES, check_language, clean_question, parse_date_bound
+from assistant.inputs import check_language, clean_question, parse_date_bound
 
 DAYS = st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31))
 
