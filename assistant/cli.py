@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from .config import Settings, load_settings
-from .display import count, json_text, terminal_safe
+from .display import count, json_text, shorten, terminal_safe
 from .errors import AssistantError
 from .inputs import check_language, parse_date_bound
 from .results import Answer
@@ -173,7 +173,7 @@ def format_answer(answer: Answer, settings: Settings, width: int = 100) -> str:
     if answer.citations:
         lines.append("")
     for c in answer.citations:
-        quote = c.quote if len(c.quote) <= 160 else c.quote[:157].rsplit(" ", 1)[0] + " ..."
+        quote = shorten(c.quote, 160, " ...")
         uploaded = ", uploaded" if origin_of(c.source, settings) == "upload" else ""
         head = f'[{c.n}] {c.title} ({c.kind}, {c.date or "undated"}{uploaded}) — "{quote}"'
         if f"{c.title} ({c.kind}) [{c.n}]" in answer.text:  # an archive list names each story: only its quote here

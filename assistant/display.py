@@ -42,3 +42,14 @@ def json_text(data: object) -> str:
 def count(n: int, singular: str, plural: str | None = None) -> str:
     """'1 story', '2 stories', '0 files'."""
     return f"{n:,} {singular if n == 1 else plural or singular + 's'}"
+
+
+def shorten(text: str, limit: int, mark: str = "…") -> str:
+    """`text` if it fits in `limit` characters, else its leading whole words and `mark`, within `limit`.
+
+    Cut at `limit - len(mark) + 1` characters, the last (partial) word goes with the space before it,
+    so what is left and the mark fit. A text with no space in that much is cut mid-word instead.
+    """
+    if len(text) <= limit:
+        return text
+    return text[: limit - len(mark) + 1].rsplit(" ", 1)[0] + mark

@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 
 from .dates import MONTH_STEMS
+from .display import shorten
 
 KINDS = ("Story", "Press Release", "Publication")
 END_MARKER = re.compile(r"^\s*\d+\s+of\s+\d+\s*$")
@@ -112,9 +113,7 @@ def make_title(body: str, limit: int = 110) -> str:
     """A headline for an untitled story: its first sentence, cut at a clause boundary."""
     first = re.split(r"(?<=[.!?])\s", body.strip(), maxsplit=1)[0].strip()
     clause = re.split(r",\s|;\s|\s[–—-]\s", first, maxsplit=1)[0].rstrip(".")
-    if len(clause) <= limit:
-        return clause
-    return clause[:limit].rsplit(" ", 1)[0] + "…"
+    return shorten(clause, limit)
 
 
 def story_id_for(source: str, title: str, when: str | None) -> str:
