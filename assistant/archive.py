@@ -55,7 +55,7 @@ _KIND_WORDS = [  # (pattern, kind or "" for every kind, singular, plural)
     (r"press[\s-]+releases?", "Press Release", "press release", "press releases"),
     (r"publications?", "Publication", "publication", "publications"),
     (r"(?:news\s+)?stor(?:y|ies)|articles?|news(?:\s+items?)?", "", "story", "stories"),
-]  # fmt: skip
+]
 NOUN = r"\b(?:" + "|".join(p for p, *_ in _KIND_WORDS) + r")\b(?!\s*\d)"  # not "Article 12"
 _AUXILIARY = r"(?:did|does|do|has|have|had|will|would|can|could|should|may|might|must)\b"
 _SOME_WORDS = rf"(?:(?!{_AUXILIARY})[\w'’-]+\s+){{0,2}}?"  # "which UN stories", not "what did ... article"
@@ -213,8 +213,9 @@ def parse_archive_question(question: str) -> ArchiveQuestion | None:
         limit, oldest_first = 1, True
     topic = _surface(rest, segments)
     any_of = len(segments) > 1 and bool(re.search(r"\bor\b", rest, re.I))
-    return ArchiveQuestion(form, kinds, noun, date_from, date_to, segments, topic, limit, oldest_first, language,
-                           any_of)  # fmt: skip
+    return ArchiveQuestion(
+        form, kinds, noun, date_from, date_to, segments, topic, limit, oldest_first, language, any_of
+    )
 
 
 def _form_of(q: str) -> tuple[str | None, tuple[int, int]]:
@@ -301,8 +302,11 @@ def _segments(text: str) -> list[Segment]:
     return out
 
 
-TOPIC_MARKER = re.compile(r"\b(?:about|on|regarding|concerning|mention\w*|with|for|in|involving|related\s+to|"
-                          r"covering|featuring)\b", re.I)  # fmt: skip
+TOPIC_MARKER = re.compile(
+    r"\b(?:about|on|regarding|concerning|mention\w*|with|for|in|involving|related\s+to|"
+    r"covering|featuring)\b",
+    re.I,
+)
 
 
 def _with_actors(segments: list[Segment], rest: str) -> tuple[Segment, ...]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from .stories import Story
 
+# left to the hand (fmt: skip): a word list reads as a paragraph; one word a line would take 25 lines for nothing
 ABBREVIATIONS = {
     "mr", "ms", "mrs", "dr", "prof", "st", "no", "vs", "e.g", "i.e", "etc", "inc", "ltd",
     "jr", "sr", "h.e", "u.s", "u.k", "gen", "gov", "sen", "rep", "dept", "approx", "jsc",

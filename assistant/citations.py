@@ -147,5 +147,15 @@ def _quote_citation(n: int, claim: str, ev: Evidence) -> Citation:
     options = [s for s in story_sentences(story.story_id, story.text) if ev.chunk.start <= s.start < ev.chunk.end]
     best = max(options, key=lambda s: (len(mine & set(terms(s.text))), -s.start)) if options else None
     start, end = (best.start, best.end) if best else (ev.chunk.start, ev.chunk.end)
-    return Citation(n, story.story_id, story.title, story.date, story.kind, story.language, story.source,
-                    story.text[start:end], start, end)  # fmt: skip
+    return Citation(
+        n,
+        story.story_id,
+        story.title,
+        story.date,
+        story.kind,
+        story.language,
+        story.source,
+        story.text[start:end],
+        start,
+        end,
+    )

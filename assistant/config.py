@@ -29,8 +29,12 @@ def env_field(env: str, default: Any, description: str, **kwargs: Any) -> Any:
 
 
 # where each data path goes under DATA_DIR when it is not set itself
-DATA_LAYOUT = {"index_dir": "index", "uploads_dir": "uploads", "eval_index_dir": "eval-index",
-               "feedback_file": "feedback.jsonl"}  # fmt: skip
+DATA_LAYOUT = {
+    "index_dir": "index",
+    "uploads_dir": "uploads",
+    "eval_index_dir": "eval-index",
+    "feedback_file": "feedback.jsonl",
+}
 
 
 class PathSettings(BaseModel):

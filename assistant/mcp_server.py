@@ -72,7 +72,7 @@ def build_server(settings: Settings):
     def ask(
         question: Annotated[
             str, Field(description="a question about the stories, e.g. 'Who launched the Central Asian Alliance?'")
-        ],  # fmt: skip
+        ],
         since: Since = "",
         until: Until = "",
         language: Language = "",

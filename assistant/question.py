@@ -35,8 +35,10 @@ COUNT = re.compile(r"\bhow many\b|\bwhat number\b|сколько|қанша|не
 DATE = re.compile(
     r"\bwhen\b|\b(what|which|on what|in what) (date|day|year|month|century|decade)\b|когда|қашан|қай кезде"
 )
-PLACE = re.compile(r"\bwhere\b|\b(which|what) (city|cities|country|countries|region|regions|place|places|town|venue)\b"
-                   r"|где|қайда|қай қала")  # fmt: skip
+PLACE = re.compile(
+    r"\bwhere\b|\b(which|what) (city|cities|country|countries|region|regions|place|places|town|venue)\b"
+    r"|где|қайда|қай қала"
+)
 PERSON = re.compile(
     r"\bwho(m|se)?\b|\b(which|what) (\w+ )?(organi[sz]ations?|agency|agencies|company|companies|banks?|ministers?|"
     r"ministry|ministries|person|people|officials?|group|partners?|bod(y|ies)|entity|entities|funds?|office|"

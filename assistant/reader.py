@@ -114,10 +114,15 @@ class ReaderModel:
         return cls(zeros(FEATURE_NAMES), zeros(QUESTION_FEATURES), 0.5, 1.01, 1.01, 0.74, 0.08)
 
     def as_dict(self) -> dict:
-        decision = {k: getattr(self, k) for k in ("threshold", "second_ratio", "short_answer_min", "cross_floor",
-                                                   "cross_span")}  # fmt: skip
-        return {"provenance": self.provenance, "decision": decision, "sentence": self.sentence.as_dict(),
-                "answerable": self.answerable.as_dict()}  # fmt: skip
+        decision = {
+            k: getattr(self, k) for k in ("threshold", "second_ratio", "short_answer_min", "cross_floor", "cross_span")
+        }
+        return {
+            "provenance": self.provenance,
+            "decision": decision,
+            "sentence": self.sentence.as_dict(),
+            "answerable": self.answerable.as_dict(),
+        }
 
 
 # -- analysis: everything the decision needs, computed once -------------------------------------
@@ -228,8 +233,16 @@ class OfflineReader:
             q = question_view(part.text, part, prof, self.idf, self.places, self.scale)
             x = feature_matrix(cands, q)
             parts.append(PartReading(q, cands, x, self.model.sentence.logits(x) if len(cands) else np.zeros(0)))
-        analysis = Analysis(question, prof, cands, parts, cross, self.unknown_share(question), self.unseen_terms(prof),
-                            query_vector=query_vector)  # fmt: skip
+        analysis = Analysis(
+            question,
+            prof,
+            cands,
+            parts,
+            cross,
+            self.unknown_share(question),
+            self.unseen_terms(prof),
+            query_vector=query_vector,
+        )
         if cross and cands:
             analysis.dense = self._dense(cands, question, query_vector)
         return analysis

@@ -139,7 +139,14 @@ def search_stories(assistant, query: str, filters: Filters, limit: int) -> Searc
         if s.story_id in hits or len(hits) == limit:
             continue
         hits[s.story_id] = SearchHit(
-            rank=len(hits) + 1, story_id=s.story_id, title=s.title, date=s.date, kind=s.kind, language=s.language,
-            origin=origin_of(s.source, settings), score=round(ev.score, 5), passage=ev.chunk.text,
-        )  # fmt: skip
+            rank=len(hits) + 1,
+            story_id=s.story_id,
+            title=s.title,
+            date=s.date,
+            kind=s.kind,
+            language=s.language,
+            origin=origin_of(s.source, settings),
+            score=round(ev.score, 5),
+            passage=ev.chunk.text,
+        )
     return SearchResult(query=query, stories=list(hits.values()))

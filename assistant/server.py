@@ -294,8 +294,9 @@ def create_app(assistant: Assistant, login: tuple[str, str] | None = None, ui: b
         """The assistant as models: `kz-sdg-stories` (the LLM when configured, else offline), and `-offline`."""
         return ModelList(data=[ModelCard(id=MODEL_ID), ModelCard(id=OFFLINE_MODEL_ID)])
 
-    @app.post("/v1/chat/completions", response_model=ChatCompletion, responses=ERRORS, dependencies=guarded,
-              tags=["openai"])  # fmt: skip
+    @app.post(
+        "/v1/chat/completions", response_model=ChatCompletion, responses=ERRORS, dependencies=guarded, tags=["openai"]
+    )
     def chat_completions(request: ChatRequest):
         """OpenAI-compatible chat: the last user message is the question, earlier messages its context.
 
@@ -333,8 +334,15 @@ def create_app(assistant: Assistant, login: tuple[str, str] | None = None, ui: b
     def api_ask(request: AskRequest) -> AskResult:
         """One answer in the `assistant ask --json` shape; `history` makes it a follow-up."""
         history = [{"role": m.role, "content": without_sources(m.text())} for m in request.history]
-        events = answer(request.question, history, request.since, request.until, request.language,
-                        top_k=request.top_k, answerer="offline" if request.offline else None)  # fmt: skip
+        events = answer(
+            request.question,
+            history,
+            request.since,
+            request.until,
+            request.language,
+            top_k=request.top_k,
+            answerer="offline" if request.offline else None,
+        )
         return ask_result(final(events), settings)
 
     @app.get("/api/stories", response_model=list[StoryOut], responses=ERRORS, dependencies=guarded, tags=["api"])
@@ -344,8 +352,13 @@ def create_app(assistant: Assistant, login: tuple[str, str] | None = None, ui: b
         stories = sorted(assistant.snapshot.stories.values(), key=lambda s: s.date or "", reverse=True)
         return [story_out(s, settings) for s in stories if not needle or needle in f"{s.title} {s.text}".lower()]
 
-    @app.get("/api/stories/{story_id}", response_model=StoryText, responses=ERRORS | {404: {"model": ErrorResponse}},
-             dependencies=guarded, tags=["api"])  # fmt: skip
+    @app.get(
+        "/api/stories/{story_id}",
+        response_model=StoryText,
+        responses=ERRORS | {404: {"model": ErrorResponse}},
+        dependencies=guarded,
+        tags=["api"],
+    )
     def api_story(story_id: str) -> StoryText:
         """One whole story; a citation's `start`/`end` index into its `text`."""
         story = assistant.snapshot.stories.get(story_id)
@@ -367,8 +380,9 @@ def create_app(assistant: Assistant, login: tuple[str, str] | None = None, ui: b
 
         blocks = build_app(assistant)
         blocks.queue(default_concurrency_limit=UI_CONCURRENCY)
-        app = gr.mount_gradio_app(app, blocks, path="/", auth=login, show_error=False, css=CSS, js=COPY_JS,
-                                  theme=gr.themes.Soft())  # fmt: skip
+        app = gr.mount_gradio_app(
+            app, blocks, path="/", auth=login, show_error=False, css=CSS, js=COPY_JS, theme=gr.themes.Soft()
+        )
     return app
 
 

@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 
 KINDS = ("Story", "Press Release", "Publication")
+# left to the hand (fmt: skip): a table, one language and six months a line
 MONTHS = {
     # English
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,

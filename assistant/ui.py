@@ -143,8 +143,7 @@ def message_markdown(answer: Answer, turn: int, uploaded: set[str] = frozenset()
         if answer.citations:
             lines.append("")
     lines += [f"<sub>{markdown_safe(note)}</sub>" for note in notes]
-    who = "offline reader" if answer.backend == "offline" else "archive scan" if answer.backend == "archive" else (
-        f"LLM: {esc(answer.backend)}")  # fmt: skip
+    who = {"offline": "offline reader", "archive": "archive scan"}.get(answer.backend, f"LLM: {esc(answer.backend)}")
     searched = isolated(markdown_safe(answer.search_query))
     lines.append(f"<sub>searched for: {searched} · answered by {who} · {_tools(answer, origins)}</sub>")
     if answer.notice:
@@ -246,8 +245,9 @@ def timeline_html(stories: list[Story]) -> str:
     undated = [s for s in stories if not s.date]
     if undated:
         rows.append(f'<li class="year">undated · {count(len(undated), "story", "stories")}</li>')
-        rows += [f'<li data-story="{esc(s.story_id)}" title="Open this story">{isolated(esc(s.title))}</li>'
-                 for s in undated]  # fmt: skip
+        rows += [
+            f'<li data-story="{esc(s.story_id)}" title="Open this story">{isolated(esc(s.title))}</li>' for s in undated
+        ]
     return "".join(rows) + "</ul>"
 
 
@@ -256,8 +256,7 @@ def story_for_row(stories: list[Story], row: list | None) -> Story | None:
     if not row or len(row) < 6:
         return None
     title, when, source = str(row[0]), str(row[1]), str(row[5])
-    return next((s for s in stories if s.title == title and (s.date or "undated") == when and s.source == source),
-                None)  # fmt: skip
+    return next((s for s in stories if s.title == title and (s.date or "undated") == when and s.source == source), None)
 
 
 def story_rows(stories: list[Story], query: str = "", origins: dict[str, str] | None = None) -> list[list[str]]:
@@ -372,21 +371,31 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 chatbot = gr.Chatbot(elem_id="chat", height=520, label="Conversation", buttons=[])
                 with gr.Row():
                     question = gr.Textbox(
-                        elem_id="question", placeholder="Ask a question about the stories…", show_label=False,
-                        scale=5, max_lines=4,
-                    )  # fmt: skip
+                        elem_id="question",
+                        placeholder="Ask a question about the stories…",
+                        show_label=False,
+                        scale=5,
+                        max_lines=4,
+                    )
                     send = gr.Button("Ask", variant="primary", elem_id="send", scale=1)
                 gr.Examples(EXAMPLES, inputs=question, label="Try")
                 with gr.Accordion("Settings", open=False, elem_id="settings-panel"):
                     top_k = gr.Slider(1, 12, value=settings.retrieval.top_k, step=1, label="Passages")
                     with gr.Row():
-                        date_from = gr.Textbox(label="From date (2023-07-10, July 2023, 2023)", elem_id="date-from",
-                                               value=settings.retrieval.date_from)  # fmt: skip
-                        date_to = gr.Textbox(label="To date (2023-07-10, July 2023, 2023)", elem_id="date-to",
-                                             value=settings.retrieval.date_to)  # fmt: skip
+                        date_from = gr.Textbox(
+                            label="From date (2023-07-10, July 2023, 2023)",
+                            elem_id="date-from",
+                            value=settings.retrieval.date_from,
+                        )
+                        date_to = gr.Textbox(
+                            label="To date (2023-07-10, July 2023, 2023)",
+                            elem_id="date-to",
+                            value=settings.retrieval.date_to,
+                        )
                     date_note = gr.Markdown(elem_id="date-note")
-                    language = gr.Dropdown(["all", "en", "kk", "ru"], value=settings.retrieval.language or "all",
-                                           label="Language")  # fmt: skip
+                    language = gr.Dropdown(
+                        ["all", "en", "kk", "ru"], value=settings.retrieval.language or "all", label="Language"
+                    )
                     answerer = gr.Radio(answerers, value=assistant.default_answerer, label="Answerer")
             with gr.Column(scale=2):
                 sources = gr.HTML('<div class="status">Sources appear here.</div>', elem_id="sources")
@@ -419,8 +428,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             files = gr.File(file_count="multiple", file_types=[".txt", ".md"], elem_id="upload")
             add = gr.Button("Add to the index", variant="primary", elem_id="add")
             upload_result = gr.Markdown(elem_id="upload-result")
-            gr.Markdown("### Your uploads\nUploaded stories are marked *uploaded* wherever they are shown or cited. "
-                        "The bundled corpus cannot be changed from here.")  # fmt: skip
+            gr.Markdown(
+                "### Your uploads\nUploaded stories are marked *uploaded* wherever they are shown or cited. "
+                "The bundled corpus cannot be changed from here."
+            )
             uploads_list = gr.Markdown(lambda: uploads_markdown(state.uploads()), elem_id="uploads-list")
             with gr.Row():
                 upload_pick = gr.Dropdown(choices=[], label="Remove an upload", elem_id="upload-pick", scale=4)
@@ -504,12 +515,16 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             if not records or turn >= len(records):
                 return
             rec = records[turn]["answer"]
-            state.record_feedback({
-                "time": datetime.now(UTC).isoformat(timespec="seconds"),
-                "value": "up" if data.liked is True else "down" if data.liked is False else str(data.liked),
-                "question": rec["question"], "answer": rec["answer"], "citations": rec["citations"],
-                "backend": rec["backend"],
-            })  # fmt: skip
+            state.record_feedback(
+                {
+                    "time": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "value": "up" if data.liked is True else "down" if data.liked is False else str(data.liked),
+                    "question": rec["question"],
+                    "answer": rec["answer"],
+                    "citations": rec["citations"],
+                    "backend": rec["backend"],
+                }
+            )
             gr.Info("Thanks, your feedback was saved.")
 
         chatbot.like(feedback, [turns], None)
@@ -517,12 +532,19 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         # -- stories -----------------------------------------------------------------
         def refresh(query=""):
             stories = state.stories()
-            choices = [(f"{s.date or 'undated'} — {s.title}", s.story_id) for s in sorted(
-                stories, key=lambda s: s.date or "", reverse=True)]  # fmt: skip
+            choices = [
+                (f"{s.date or 'undated'} — {s.title}", s.story_id)
+                for s in sorted(stories, key=lambda s: s.date or "", reverse=True)
+            ]
             uploads = state.uploads()
-            return (story_rows(stories, query, state.origins(stories)), gr.update(choices=choices), state.status(),
-                    timeline_html(stories), uploads_markdown(uploads),
-                    gr.update(choices=[u.name for u in uploads], value=None))  # fmt: skip
+            return (
+                story_rows(stories, query, state.origins(stories)),
+                gr.update(choices=choices),
+                state.status(),
+                timeline_html(stories),
+                uploads_markdown(uploads),
+                gr.update(choices=[u.name for u in uploads], value=None),
+            )
 
         listing = [table, pick, status, timeline, uploads_list, upload_pick]
         search.change(lambda q: story_rows(state.stories(), q, state.origins()), [search], [table])
@@ -583,8 +605,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         def upload(paths):
             if not paths:
                 return "Choose one or more `.txt` or `.md` files first.", *refresh(), None
-            messages = [upload_one(Path(getattr(item, "name", item)), getattr(item, "orig_name", None))
-                        for item in paths]  # fmt: skip
+            messages = [
+                upload_one(Path(getattr(item, "name", item)), getattr(item, "orig_name", None)) for item in paths
+            ]
             return "\n\n".join(messages), *refresh(), None  # the file box is emptied: its temp copies are gone
 
         def upload_one(path: Path, original: str | None) -> str:
