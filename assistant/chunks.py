@@ -28,6 +28,8 @@ TOKEN_ESTIMATE = re.compile(r"\w+|[^\w\s]")
 
 @dataclass(frozen=True)
 class Sentence:
+    """One sentence of a story, with its place in the story text."""
+
     start: int  # offsets in the story text
     end: int
     text: str
@@ -35,6 +37,8 @@ class Sentence:
 
 @dataclass(frozen=True)
 class Chunk:
+    """A passage of a story as indexed and retrieved: a run of whole sentences of at most CHUNK_TOKENS word pieces."""
+
     chunk_id: str
     story_id: str
     index: int

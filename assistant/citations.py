@@ -41,11 +41,12 @@ class CheckedReply:
 
     @property
     def changed(self) -> bool:
-        """Did the check drop or move any marker the model wrote?"""
+        """Whether the check dropped or moved any marker the model wrote."""
         return bool(self.dropped or self.moved)
 
 
 def sentences_of(text: str) -> list[str]:
+    """A reply's sentences, split at . ! ? and white space (a reply has no abbreviations to guard)."""
     return [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s]
 
 

@@ -121,6 +121,7 @@ class Candidate:
 
     @property
     def key(self) -> tuple[str, int]:
+        """(story id, sentence start): names the sentence across parts and passages."""
         return self.ev.story.story_id, self.sentence.start
 
 
@@ -187,13 +188,16 @@ class Question:
 
     @property
     def terms(self) -> tuple[str, ...]:
+        """The part's content terms, stemmed."""
         return self.part.terms
 
     @property
     def total(self) -> float:
+        """The summed weight of the part's terms (1 when it has none, so shares never divide by zero)."""
         return sum(self.weights.get(t, 1.0) for t in self.terms) or 1.0
 
     def share(self, found: Callable[[str], bool], among: Sequence[str] | None = None) -> float:
+        """The weighted share of the terms (or of `among`) for which `found` holds; 1 when there are none."""
         pool = self.terms if among is None else among
         total = sum(self.weights.get(t, 1.0) for t in pool)
         return sum(self.weights.get(t, 1.0) for t in pool if found(t)) / total if total else 1.0

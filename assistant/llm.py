@@ -21,6 +21,8 @@ MAX_REPLY_TOKENS = 200  # three sentences need well under this; a small model th
 
 
 class ChatModel(Protocol):
+    """What the pipeline needs of an LLM: a name for the answer's label and a streamed reply."""
+
     name: str
 
     def stream(self, messages: Sequence[dict]) -> Iterator[str]:
@@ -29,6 +31,7 @@ class ChatModel(Protocol):
 
 
 def make_openai_client(settings: LLMSettings, http_client: httpx.Client | None = None) -> openai.OpenAI:
+    """An openai client for the configured endpoint, with LLM_TIMEOUT (connecting takes at most 5 s of it)."""
     return openai.OpenAI(
         base_url=settings.base_url or None,
         api_key=settings.api_key.get_secret_value() or "not-needed",
@@ -52,6 +55,7 @@ class OpenAIChat:
         self._client = make_openai_client(settings, http_client).with_options(max_retries=0)
 
     def stream(self, messages: Sequence[dict]) -> Iterator[str]:
+        """ChatModel.stream, retrying what may be retried while the deadline allows."""
         deadline = time.monotonic() + self.settings.timeout_s
         attempt = 0
         while True:
@@ -133,9 +137,11 @@ class ScriptedChat:
         self.history: list[list[dict]] = []
 
     def queue(self, *replies: str | Exception) -> None:
+        """Add replies to give, in order, to the next calls of `stream`."""
         self.replies.extend(replies)
 
     def stream(self, messages: Sequence[dict]) -> Iterator[str]:
+        """Record the messages, then yield the next queued reply word by word (or raise it)."""
         self.history.append([dict(m) for m in messages])
         if not self.replies:
             raise LLMError("no scripted reply left")

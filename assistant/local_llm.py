@@ -60,9 +60,11 @@ class LocalServer:
 
     @property
     def base_url(self) -> str:
+        """The OpenAI-compatible API root to put in OPENAI_BASE_URL."""
         return f"http://{HOST}:{self.port}/v1"
 
     def stop(self) -> None:
+        """Terminate the server, and kill it if it has not exited within STOP_TIMEOUT_S."""
         if self.process.poll() is None:
             self.process.terminate()
             try:

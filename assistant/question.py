@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from .stories import detect_language
 from .text import content_terms, terms, words
@@ -58,6 +59,8 @@ class Part:
 
 @dataclass(frozen=True)
 class Profile:
+    """What a question asks: its kind of fact, terms, language, parts and the names it is about."""
+
     kind: str  # one of KINDS
     terms: tuple[str, ...]
     language: str
@@ -105,6 +108,7 @@ def named_things(question: str) -> tuple[str, ...]:
 
 
 def profile(question: str) -> Profile:
+    """Read a question once into its Profile; a question joining two asks ("who ... and when?") gets two parts."""
     kind = question_kind(question)
     all_terms = tuple(content_terms(question))
     explicit = focus_terms(question)
@@ -126,6 +130,6 @@ def profile(question: str) -> Profile:
     seq = terms(question)
     definition = DEFINITION.match(question.strip())
     defines = definition.group(1).lower() if definition and kind == "description" else ""
-    bigrams = frozenset(zip(seq, seq[1:], strict=False))
+    bigrams = frozenset(pairwise(seq))
     language = detect_language(question)
     return Profile(kind, all_terms, language, tuple(parts), wants_many, bigrams, named_things(question), defines)

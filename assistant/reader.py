@@ -64,14 +64,17 @@ class LinearModel:
     intercept: float
 
     def logits(self, x: np.ndarray) -> np.ndarray:
+        """The model's log-odds for each row of `x`."""
         return ((x - self.mean) / self.scale) @ self.coef + self.intercept
 
     @classmethod
     def from_dict(cls, d: dict) -> LinearModel:
+        """The model from its `as_dict` form (as stored in reader_model.json)."""
         arr = {k: np.asarray(d[k], dtype=np.float64) for k in ("mean", "scale", "coef")}
         return cls(tuple(d["names"]), arr["mean"], arr["scale"], arr["coef"], float(d["intercept"]))
 
     def as_dict(self) -> dict:
+        """Plain lists and numbers, for JSON."""
         return {
             "names": list(self.names),
             "mean": self.mean.tolist(),
@@ -96,6 +99,7 @@ class ReaderModel:
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> ReaderModel:
+        """Read the fitted model; one fitted on other features than today's is refused."""
         d = json.loads(path.read_text(encoding="utf-8"))
         sentence, answerable = LinearModel.from_dict(d["sentence"]), LinearModel.from_dict(d["answerable"])
         if sentence.names != FEATURE_NAMES or answerable.names != QUESTION_FEATURES:
@@ -114,6 +118,7 @@ class ReaderModel:
         return cls(zeros(FEATURE_NAMES), zeros(QUESTION_FEATURES), 0.5, 1.01, 1.01, 0.74, 0.08)
 
     def as_dict(self) -> dict:
+        """The reader_model.json form: provenance, decision thresholds and the two models."""
         decision = {
             k: getattr(self, k) for k in ("threshold", "second_ratio", "short_answer_min", "cross_floor", "cross_span")
         }
@@ -142,6 +147,8 @@ class PartReading:
 
 @dataclass
 class Analysis:
+    """Everything the decision reads about a question and its evidence: candidates scored for each part."""
+
     question: str
     profile: Profile
     cands: list[Candidate]
@@ -183,6 +190,8 @@ class Analysis:
 
 @dataclass
 class Reply:
+    """The reader's answer: text with [n] markers, its citations, or an abstention, with the confidence."""
+
     text: str
     citations: list[Citation]
     abstained: bool
@@ -223,6 +232,7 @@ class OfflineReader:
 
     # -- analysis -----------------------------------------------------------------------------
     def analyse(self, question: str, evidence: Sequence[Evidence], query_vector=None) -> Analysis:
+        """Score every candidate sentence of the evidence for each part of the question."""
         prof = profile(question)
         cands = candidates(evidence)
         if query_vector is None and self.embedder is not None and cands:
@@ -268,9 +278,11 @@ class OfflineReader:
 
     # -- decision -----------------------------------------------------------------------------
     def read(self, question: str, evidence: Sequence[Evidence], query_vector=None) -> Reply:
+        """Answer `question` from `evidence` alone, or abstain."""
         return self.decide(self.analyse(question, evidence, query_vector))
 
     def decide(self, analysis: Analysis, model: ReaderModel | None = None) -> Reply:
+        """The reply an analysis calls for under `model`'s thresholds (training tries other models on one analysis)."""
         model = model or self.model
         if not analysis.cands:
             return Reply(ABSTAIN_TEXT, [], True, 0.0)

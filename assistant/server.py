@@ -253,7 +253,8 @@ def access_guard(api_key: str, login: tuple[str, str] | None) -> Callable[..., N
 
 
 # -- the app ------------------------------------------------------------------------------------
-def create_app(assistant: Assistant, login: tuple[str, str] | None = None, ui: bool = True) -> FastAPI:
+# C901 allowed: its complexity is the sum of the route handlers defined inside, which share the app's state
+def create_app(assistant: Assistant, login: tuple[str, str] | None = None, ui: bool = True) -> FastAPI:  # noqa: C901
     """The FastAPI app: `/v1`, `/api`, `/healthz`, `/docs`, and (with `ui`) the Gradio UI mounted at `/`."""
     settings = assistant.settings
     app = FastAPI(
@@ -387,7 +388,7 @@ def create_app(assistant: Assistant, login: tuple[str, str] | None = None, ui: b
 
 
 def _stopping_ui_streams(app: FastAPI):
-    """uvicorn that, asked to stop, first ends the UI's open event streams (Gradio's session heartbeats).
+    """A uvicorn server that, asked to stop, first ends the UI's open event streams (Gradio's session heartbeats).
 
     Otherwise every open browser tab or `gradio_client` session holds the shutdown for the whole
     grace period and is then cancelled with a traceback each.

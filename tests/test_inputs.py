@@ -66,9 +66,9 @@ def test_ambiguous_or_impossible_dates_are_refused(text):
 def test_settings_store_dates_as_iso_and_refuse_the_rest():
     s = load_settings(env_file=None, environ={"DATE_FROM": "2023/07/01", "DATE_TO": "July 2023", "LANGUAGE": "KK"})
     assert (s.retrieval.date_from, s.retrieval.date_to, s.retrieval.language) == ("2023-07-01", "2023-07-31", "kk")
-    with pytest.raises(ConfigError, match="DATE_FROM is invalid: .*garbage.*YYYY-MM-DD"):
+    with pytest.raises(ConfigError, match=r"DATE_FROM is invalid: .*garbage.*YYYY-MM-DD"):
         load_settings(env_file=None, environ={"DATE_FROM": "garbage"})
-    with pytest.raises(ConfigError, match="LANGUAGE is invalid: .*en \\(English\\), kk \\(Kazakh\\), ru \\(Russian\\)"):
+    with pytest.raises(ConfigError, match=r"LANGUAGE is invalid: .*en \(English\), kk \(Kazakh\), ru \(Russian\)"):
         load_settings(env_file=None, environ={"LANGUAGE": "xx"})
 
 
