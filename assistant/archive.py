@@ -581,11 +581,12 @@ def _seq(ws: Sequence[str]) -> list[str]:
 def _admits(story: Story, kinds: tuple[str, ...], lo: str, hi: str, language: str) -> bool:
     if kinds and story.kind not in kinds:
         return False
-    if (lo or hi) and not story.date:
+    when = story.date or ""
+    if (lo or hi) and not when:
         return False
-    if lo and story.date < lo:
+    if lo and when < lo:
         return False
-    if hi and story.date > hi:
+    if hi and when > hi:
         return False
     return not language or story.language == language
 

@@ -123,6 +123,7 @@ def _attach(sentence: str, marks: list[str]) -> str:
     if not marks:
         return sentence
     m = re.match(r"^(.*?)([.!?]*)$", sentence, re.S)
+    assert m is not None  # both groups may be empty: every text matches
     return f"{m[1]} {''.join(marks)}{m[2]}"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 import httpx
 import openai
@@ -17,6 +17,11 @@ import openai
 from .config import LLMSettings
 from .errors import LLMError
 
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam
+
+# HTTPX_NOTE: openai 3 types its timeouts and clients as httpx2's, but takes httpx's too and converts them;
+# our timeouts and the tests' mock transports are httpx's, hence the arg-type ignores that point here.
 MAX_REPLY_TOKENS = 200  # three sentences need well under this; a small model that rambles is cut here
 
 
@@ -35,9 +40,9 @@ def make_openai_client(settings: LLMSettings, http_client: httpx.Client | None =
     return openai.OpenAI(
         base_url=settings.base_url or None,
         api_key=settings.api_key.get_secret_value() or "not-needed",
-        timeout=httpx.Timeout(settings.timeout_s, connect=min(5.0, settings.timeout_s)),
+        timeout=httpx.Timeout(settings.timeout_s, connect=min(5.0, settings.timeout_s)),  # type: ignore[arg-type]  # HTTPX_NOTE
         max_retries=settings.max_retries,
-        http_client=http_client,
+        http_client=http_client,  # type: ignore[arg-type]  # HTTPX_NOTE
     )
 
 
@@ -86,10 +91,11 @@ class OpenAIChat:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise LLMError(f"the model took longer than {self.settings.timeout_s:g}s")
-        client = self._client.with_options(timeout=httpx.Timeout(remaining, connect=min(5.0, remaining)))
+        timeout = httpx.Timeout(remaining, connect=min(5.0, remaining))
+        client = self._client.with_options(timeout=timeout)  # type: ignore[arg-type]  # HTTPX_NOTE
         response = client.chat.completions.create(
             model=self.settings.model,
-            messages=list(messages),
+            messages=cast("list[ChatCompletionMessageParam]", list(messages)),
             temperature=self.settings.temperature,
             stream=True,
             max_tokens=MAX_REPLY_TOKENS,

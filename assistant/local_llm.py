@@ -117,7 +117,7 @@ def start_server(
             start_new_session=detach,
         )
     finally:
-        if log is not None:
+        if not isinstance(out, int):  # our log file, not DEVNULL
             out.close()
     return LocalServer(proc, port, MODEL_ALIAS, log)
 

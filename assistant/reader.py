@@ -335,6 +335,7 @@ class OfflineReader:
         confidence = self.confidence(analysis, part, model)
         if confidence <= 0.0:
             return Reply(ABSTAIN_TEXT, [], True, confidence)
+        assert analysis.dense is not None  # analyse() embeds the candidates of every cross-language question
         best = int(np.argmax(analysis.dense))
         picks: list[Pick] = []
         _add(picks, analysis.cands[best], part, analysis, whole=True)

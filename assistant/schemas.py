@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import BaseModel, Field
 
@@ -113,7 +113,7 @@ def ask_result(answer: Answer, settings: Settings) -> AskResult:
 def story_out(story: Story, settings: Settings) -> StoryOut:
     """A story's listing entry, with where it came from (corpus, upload or folder)."""
     fields = {k: v for k, v in story.as_dict().items() if k in StoryOut.model_fields}
-    return StoryOut(**fields, origin=origin_of(story.source, settings))
+    return StoryOut(**fields, origin=cast(Origin, origin_of(story.source, settings)))
 
 
 def story_text(story: Story, settings: Settings) -> StoryText:
@@ -150,7 +150,7 @@ def search_stories(assistant, query: str, filters: Filters, limit: int) -> Searc
             date=s.date,
             kind=s.kind,
             language=s.language,
-            origin=origin_of(s.source, settings),
+            origin=cast(Origin, origin_of(s.source, settings)),
             score=round(ev.score, 5),
             passage=ev.chunk.text,
         )

@@ -163,7 +163,7 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
-ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 503)}
+ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorResponse} for status in (400, 401, 503)}
 
 
 # -- conversation and replies ---------------------------------------------------------------
@@ -308,7 +308,11 @@ def create_app(assistant: Assistant, login: tuple[str, str] | None = None, ui: b
         answerer = "offline" if request.model == OFFLINE_MODEL_ID else None
         events = answer(question, history, request.since, request.until, request.language, answerer=answerer)
         first = next(events)  # a bad question or filter, or a missing index, fails here: a JSON error
-        head = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": request.model}
+        head: dict[str, Any] = {
+            "id": f"chatcmpl-{uuid.uuid4().hex}",
+            "created": int(time.time()),
+            "model": request.model,
+        }
         if not request.stream:
             result = ask_result(first[1] if first[0] == "answer" else final(events), settings)
             reply = Choice(message=ReplyMessage(content=with_sources(result)))

@@ -14,9 +14,10 @@ import html
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import quote as url_quote
 
 import gradio as gr
@@ -34,6 +35,9 @@ from .stories import Story
 from .uploads import Upload, check_upload, list_uploads, remove_upload, save_upload
 
 __all__ = ["check_upload", "save_upload"]  # re-exported: the upload checks live in uploads.py
+
+# gradio still takes api_name=False (an event with no public API endpoint) though its hints say str | None
+PRIVATE: Any = False
 
 EXAMPLES = [
     "Who launched the Central Asian Alliance?",
@@ -117,7 +121,7 @@ def isolated(html_text: str) -> str:
     return f"<bdi>{html_text}</bdi>"
 
 
-def message_markdown(answer: Answer, turn: int, uploaded: set[str] = frozenset(), origins=None) -> str:
+def message_markdown(answer: Answer, turn: int, uploaded: Set[str] = frozenset(), origins=None) -> str:
     """The assistant's chat message: the answer with [n] links, a compact line per source, who answered, tools.
 
     A source line gives its number, title, kind and date (the quote is in the sources panel);
@@ -192,7 +196,7 @@ def paragraph_of(story: Story, start: int, end: int) -> tuple[int, int]:
 
 
 def sources_html(
-    question: str, citations: list[Citation], stories: dict[str, Story], uploaded: set[str] = frozenset()
+    question: str, citations: list[Citation], stories: dict[str, Story], uploaded: Set[str] = frozenset()
 ) -> str:
     """Each cited story's title, kind, date, language and file, and its quote, which opens in place into the story."""
     if not citations:
@@ -229,17 +233,17 @@ def story_html(story: Story, uploaded: bool = False) -> str:
 
 def timeline_html(stories: list[Story]) -> str:
     """Stories by year, newest first; each entry opens its story when clicked."""
-    dated = sorted((s for s in stories if s.date), key=lambda s: s.date, reverse=True)
+    dated = sorted(((s.date, s) for s in stories if s.date), key=lambda pair: pair[0], reverse=True)
     per_year: dict[str, int] = {}
-    for s in dated:
-        per_year[s.date[:4]] = per_year.get(s.date[:4], 0) + 1
+    for when, _ in dated:
+        per_year[when[:4]] = per_year.get(when[:4], 0) + 1
     rows, year = ['<ul class="timeline">'], None
-    for s in dated:
-        if s.date[:4] != year:
-            year = s.date[:4]
+    for when, s in dated:
+        if when[:4] != year:
+            year = when[:4]
             rows.append(f'<li class="year">{esc(year)} · {count(per_year[year], "story", "stories")}</li>')
         rows.append(
-            f'<li data-story="{esc(s.story_id)}" title="Open this story">{esc(s.date)} — {isolated(esc(s.title))} '
+            f'<li data-story="{esc(s.story_id)}" title="Open this story">{esc(when)} — {isolated(esc(s.title))} '
             f"<small>({esc(s.kind)}, {esc(s.language)})</small></li>"
         )
     undated = [s for s in stories if not s.date]
@@ -458,18 +462,19 @@ def build_app(assistant: Assistant) -> gr.Blocks:  # noqa: C901
             try:
                 filters = filters_of(d_from, d_to, lang)
                 partial = ""
-                answer = None
+                answer: Answer | None = None
                 for event, value in assistant.stream(message, prior, filters=filters, top_k=int(k), answerer=which):
                     if event == "delta":
-                        partial += value
+                        partial += cast(str, value)
                         history[-1] = {"role": "assistant", "content": markdown_safe(partial) + " ▌"}
                         yield history, records, gr.update(), "", note
                     else:
-                        answer = value
+                        answer = cast(Answer, value)
             except AssistantError as err:
                 history[-1] = {"role": "assistant", "content": f"⚠ {markdown_safe(str(err))}"}
                 yield history, records, gr.update(), "", note
                 return
+            assert answer is not None, "the stream ends with the answer"
             turn = len(records)
             origins = state.origins()
             uploaded = {src for src, origin in origins.items() if origin == "upload"}
@@ -480,10 +485,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:  # noqa: C901
 
         chat_inputs = [question, chatbot, turns, top_k, date_from, date_to, language, answerer]
         chat_outputs = [chatbot, turns, sources, question, date_note]
-        date_from.change(date_note_of, [date_from, date_to], [date_note], api_name=False)
-        date_to.change(date_note_of, [date_from, date_to], [date_note], api_name=False)
+        date_from.change(date_note_of, [date_from, date_to], [date_note], api_name=PRIVATE)
+        date_to.change(date_note_of, [date_from, date_to], [date_note], api_name=PRIVATE)
         send.click(respond, chat_inputs, chat_outputs, api_name="ask")
-        question.submit(respond, chat_inputs, chat_outputs, api_name=False)
+        question.submit(respond, chat_inputs, chat_outputs, api_name=PRIVATE)
 
         def asked_in_link(request: gr.Request):
             """The question of a `?q=...` link, put in the question box."""
@@ -496,8 +501,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:  # noqa: C901
                 return
             yield from respond(message, *rest)
 
-        app.load(asked_in_link, None, [question], api_name=False).then(
-            respond_to_link, chat_inputs, chat_outputs, api_name=False
+        app.load(asked_in_link, None, [question], api_name=PRIVATE).then(
+            respond_to_link, chat_inputs, chat_outputs, api_name=PRIVATE
         )
 
         def show_sources(records, evt: gr.SelectData):
@@ -572,8 +577,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:  # noqa: C901
             """A click on a timeline entry opens that story."""
             return open_story((getattr(evt, "_data", None) or {}).get("story", ""))
 
-        table.select(open_row, None, [story_view], scroll_to_output=True, api_name=False)
-        timeline.click(open_from_timeline, None, [story_view], scroll_to_output=True, api_name=False)
+        table.select(open_row, None, [story_view], scroll_to_output=True, api_name=PRIVATE)
+        timeline.click(open_from_timeline, None, [story_view], scroll_to_output=True, api_name=PRIVATE)
 
         def do_reingest():
             """Re-ingest the bundled corpus in a thread; the status line shows its progress until it is done."""
