@@ -48,6 +48,7 @@ chromium:
 lint: $(STAMP)
 	$(BIN)/ruff check assistant tests eval
 	$(BIN)/ruff format --check assistant tests eval
+	$(BIN)/mypy
 
 test: $(STAMP) chromium lint
 	$(BIN)/pytest

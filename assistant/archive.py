@@ -56,7 +56,7 @@ _KIND_WORDS = [  # (pattern, kind or "" for every kind, singular, plural)
     (r"press[\s-]+releases?", "Press Release", "press release", "press releases"),
     (r"publications?", "Publication", "publication", "publications"),
     (r"(?:news\s+)?stor(?:y|ies)|articles?|news(?:\s+items?)?", "", "story", "stories"),
-]  # fmt: skip
+]
 NOUN = r"\b(?:" + "|".join(p for p, *_ in _KIND_WORDS) + r")\b(?!\s*\d)"  # not "Article 12"
 _AUXILIARY = r"(?:did|does|do|has|have|had|will|would|can|could|should|may|might|must)\b"
 _SOME_WORDS = rf"(?:(?!{_AUXILIARY})[\w'’-]+\s+){{0,2}}?"  # "which UN stories", not "what did ... article"
@@ -178,7 +178,26 @@ def parse_archive_question(question: str) -> ArchiveQuestion | None:
     if form is None:
         return None
     removed = [span]
-    kinds, noun = (), ("story", "stories")
+    kinds, noun = _kinds_of(q, removed)
+    date_from, date_to = _dates_of(q, form, removed)
+    language = _language_of(q, removed) if form != "latest" else ""
+    rest = _blank(q, removed)
+    segments = _with_actors(_segments(rest), rest)
+    limit, oldest_first = _one_of(q) if form == "list" else (0, False)
+    topic = _surface(rest, segments)
+    any_of = len(segments) > 1 and bool(re.search(r"\bor\b", rest, re.I))
+    return ArchiveQuestion(
+        form, kinds, noun, date_from, date_to, segments, topic, limit, oldest_first, language, any_of
+    )
+
+
+def _kinds_of(q: str, removed: list[tuple[int, int]]) -> tuple[tuple[str, ...], tuple[str, str]]:
+    """The kinds of story the question names ("press releases") and its noun, singular and plural.
+
+    Each noun's span is added to `removed`.
+    """
+    kinds: tuple[str, ...] = ()
+    noun = ("story", "stories")
     for m in re.finditer(NOUN, q, re.I):
         for pattern, kind, singular, plural in _KIND_WORDS:
             if re.fullmatch(pattern, m.group(0), re.I):
@@ -187,6 +206,11 @@ def parse_archive_question(question: str) -> ArchiveQuestion | None:
                     noun = (singular, plural)
                 break
         removed.append(m.span())
+    return kinds, noun
+
+
+def _dates_of(q: str, form: str, removed: list[tuple[int, int]]) -> tuple[str, str]:
+    """(date_from, date_to) the question's date phrases allow together, '' for open; their spans go to `removed`."""
     date_from = date_to = ""
     for m in DATE_PHRASE.finditer(q):
         if form == "latest":  # dates in a figure question belong to the figure ("poverty in 2030")
@@ -197,24 +221,25 @@ def parse_archive_question(question: str) -> ArchiveQuestion | None:
             continue
         date_from, date_to = max(date_from, bounds[0]), min(date_to or "9999", bounds[1])
         removed.append(m.span())
-    if date_to == "9999":
-        date_to = ""
+    return date_from, "" if date_to == "9999" else date_to
+
+
+def _language_of(q: str, removed: list[tuple[int, int]]) -> str:
+    """The language code the question asks for ("in Kazakh"), the last one named; its spans go to `removed`."""
     language = ""
-    if form != "latest":
-        for m in LANGUAGE_PHRASE.finditer(q):
-            language = LANGUAGE_CODES[m["language"].lower()]
-            removed.append(m.span())
-    rest = _blank(q, removed)
-    segments = _with_actors(_segments(rest), rest)
-    limit, oldest_first = 0, False
-    if form == "list" and NEWEST_ONE.search(q):
-        limit = 1
-    elif form == "list" and OLDEST_ONE.search(q):
-        limit, oldest_first = 1, True
-    topic = _surface(rest, segments)
-    any_of = len(segments) > 1 and bool(re.search(r"\bor\b", rest, re.I))
-    return ArchiveQuestion(form, kinds, noun, date_from, date_to, segments, topic, limit, oldest_first, language,
-                           any_of)  # fmt: skip
+    for m in LANGUAGE_PHRASE.finditer(q):
+        language = LANGUAGE_CODES[m["language"].lower()]
+        removed.append(m.span())
+    return language
+
+
+def _one_of(q: str) -> tuple[int, bool]:
+    """(limit, oldest_first) of a list question: one story for "the latest story" or "the first story"."""
+    if NEWEST_ONE.search(q):
+        return 1, False
+    if OLDEST_ONE.search(q):
+        return 1, True
+    return 0, False
 
 
 def _form_of(q: str) -> tuple[str | None, tuple[int, int]]:
@@ -263,20 +288,31 @@ def _is_name(word: str) -> bool:
     return word[:1].isupper() or (len(word) > 1 and sum(c.isupper() for c in word) >= 2)
 
 
+_Token = tuple[str, int, int]  # a word and its offsets in the question
+
+
+def _joins_names(text: str, tokens: Sequence[_Token], i: int, current: Sequence[_Token]) -> bool:
+    """Whether joiner `tokens[i]` links two names, so stays in the run ("Ministry of Water Resources")."""
+    w, _, b = tokens[i]
+    if w.lower() not in JOINERS or not current or not _is_name(current[-1][0]):
+        return False
+    nxt = next((t for t in tokens[i + 1 :] if t[0].lower() not in JOINERS), None)
+    if nxt is None:
+        return False
+    return _is_name(nxt[0]) and nxt[0].lower() not in FRAME_WORDS and "," not in text[b : nxt[1]]
+
+
 def _segments(text: str) -> list[Segment]:
     """Runs of topic words: content words in a row, and capitalised names across 'of', 'for', 'the', 'on', 'in'."""
     tokens = [(m.group(0), m.start(), m.end()) for m in re.finditer(r"[^\W_]+(?:['’][^\W_]+)*", text)]
-    runs: list[list[tuple[str, int, int]]] = []
-    current: list[tuple[str, int, int]] = []
+    runs: list[list[_Token]] = []
+    current: list[_Token] = []
     for i, (w, a, b) in enumerate(tokens):
         lw = w.lower()
         breaks = lw in STOPWORDS or lw in FRAME_WORDS
-        if breaks and lw in JOINERS and current and _is_name(current[-1][0]):
-            nxt = next((t for t in tokens[i + 1 :] if t[0].lower() not in JOINERS), None)
-            gap = text[b : nxt[1]] if nxt else ""
-            if nxt and _is_name(nxt[0]) and nxt[0].lower() not in FRAME_WORDS and "," not in gap:
-                current.append((w, a, b))
-                continue
+        if breaks and _joins_names(text, tokens, i, current):
+            current.append((w, a, b))
+            continue
         if breaks or (current and "," in text[current[-1][2] : a]):
             if current:
                 runs.append(current)
@@ -301,13 +337,18 @@ def _segments(text: str) -> list[Segment]:
     return out
 
 
-TOPIC_MARKER = re.compile(r"\b(?:about|on|regarding|concerning|mention\w*|with|for|in|involving|related\s+to|"
-                          r"covering|featuring)\b", re.I)  # fmt: skip
+TOPIC_MARKER = re.compile(
+    r"\b(?:about|on|regarding|concerning|mention\w*|with|for|in|involving|related\s+to|"
+    r"covering|featuring)\b",
+    re.I,
+)
 
 
 def _with_actors(segments: list[Segment], rest: str) -> tuple[Segment, ...]:
-    """Mark the runs before the last topic marker as actors when a run follows it ("the UN" in "what has the UN done
-    on land degradation", "Kazakhstan's" in "Kazakhstan's cooperation with UNDP")."""
+    """Mark the runs before the last topic marker as actors when a run follows it.
+
+    "the UN" in "what has the UN done on land degradation", "Kazakhstan's" in "Kazakhstan's cooperation with UNDP".
+    """
     markers = [m.start() for m in TOPIC_MARKER.finditer(rest)]
     if not markers or len(segments) < 2:
         return tuple(segments)
@@ -368,6 +409,7 @@ class Archive:
     # -- the scan --------------------------------------------------------------------------------------
     @property
     def docs(self) -> list[_Doc]:
+        """Every story read into sentences and terms, with the document frequencies, on first use."""
         if self._docs is None:
             docs = [self._read(s) for s in self.stories.values()]
             df: dict[str, int] = {}
@@ -507,7 +549,7 @@ class Archive:
 
 
 def _summary(ask: ArchiveQuestion, segments, levels, k: int, scope: int, archive_total: int) -> str:
-    """'2 of the 17 stories mention “UNICEF”.', '5 of the 17 stories in the archive are press releases dated 2023.'"""
+    """The count sentence: '2 of the 17 stories mention “UNICEF”.' or '5 of the 17 stories ... dated 2023.'."""
     singular, plural = ask.noun
     dates = _language_words(ask.language) + _date_words(ask.date_from, ask.date_to)
     if segments:
@@ -539,17 +581,18 @@ def _seq(ws: Sequence[str]) -> list[str]:
 def _admits(story: Story, kinds: tuple[str, ...], lo: str, hi: str, language: str) -> bool:
     if kinds and story.kind not in kinds:
         return False
-    if (lo or hi) and not story.date:
+    when = story.date or ""
+    if (lo or hi) and not when:
         return False
-    if lo and story.date < lo:
+    if lo and when < lo:
         return False
-    if hi and story.date > hi:
+    if hi and when > hi:
         return False
     return not language or story.language == language
 
 
 def _together(seq: Sequence[str], terms: Sequence[str]) -> bool:
-    """Do all `terms` occur within a window of len(terms) + WINDOW_SLACK words of `seq`, in any order?"""
+    """Whether all `terms` occur, in any order, within a window of len(terms) + WINDOW_SLACK words of `seq`."""
     need = set(terms)
     width = len(need) + WINDOW_SLACK
     return any(w in need and need <= set(seq[i : i + width]) for i, w in enumerate(seq))
@@ -571,14 +614,14 @@ def _sentence_holds(seq: Sequence[str], seg: Segment, level: int) -> bool:
 
 def _match(d: _Doc, segments: Sequence[Segment], levels: Sequence[int], any_of: bool = False) -> _Found | None:
     """The story as found (with the sentence to quote), or None when it misses a topic run (all of them, `any_of`)."""
-    held = [level < 3 and _holds(d, seg, level) for seg, level in zip(segments, levels)]
+    held = [level < 3 and _holds(d, seg, level) for seg, level in zip(segments, levels, strict=True)]
     if segments and not (any(held) if any_of else all(held)):
         return None
     if not segments:
         return _Found(d, _lead(d))
     best, best_score = None, 0
     for s in d.sentences:
-        score = sum(_sentence_holds(s.seq, seg, level) for seg, level in zip(segments, levels))
+        score = sum(_sentence_holds(s.seq, seg, level) for seg, level in zip(segments, levels, strict=True))
         if score > best_score:
             best, best_score = s, score
     return _Found(d, best or _lead(d), float(best_score))
@@ -649,12 +692,15 @@ def _best_figure(d: _Doc, weight: dict[str, float], head: set[str]) -> _Found | 
 def _figure_in(
     text: str, found: list[tuple[str, int, int]], weight: dict[str, float], head: set[str]
 ) -> tuple[bool, str]:
-    """The figure a sentence gives for the topic: one followed by the topic's head word ("200 projects"), else the
-    one nearest the topic's words (each word's weight divided by 1 + its distance in words)."""
+    """The figure a sentence gives for the topic.
+
+    One followed by the topic's head word ("200 projects"), else the one nearest the topic's words (each word's
+    weight divided by 1 + its distance in words).
+    """
     scored = []
     for fig, a, b in found:
         before, after = [stem(w) for w in words(text[:a])], [stem(w) for w in words(text[b:])]
-        following = next((t for t, w in zip(after, words(text[b:])) if w.lower() not in STOPWORDS), "")
+        following = next((t for t, w in zip(after, words(text[b:]), strict=True) if w.lower() not in STOPWORDS), "")
         nearness = 0.0
         for t, w in weight.items():
             distances = [len(before) - i for i, x in enumerate(before) if x == t] + [

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from .stories import Story
 
+# left to the hand (fmt: skip): a word list reads as a paragraph; one word a line would take 25 lines for nothing
 ABBREVIATIONS = {
     "mr", "ms", "mrs", "dr", "prof", "st", "no", "vs", "e.g", "i.e", "etc", "inc", "ltd",
     "jr", "sr", "h.e", "u.s", "u.k", "gen", "gov", "sen", "rep", "dept", "approx", "jsc",
@@ -27,6 +28,8 @@ TOKEN_ESTIMATE = re.compile(r"\w+|[^\w\s]")
 
 @dataclass(frozen=True)
 class Sentence:
+    """One sentence of a story, with its place in the story text."""
+
     start: int  # offsets in the story text
     end: int
     text: str
@@ -34,6 +37,8 @@ class Sentence:
 
 @dataclass(frozen=True)
 class Chunk:
+    """A passage of a story as indexed and retrieved: a run of whole sentences of at most CHUNK_TOKENS word pieces."""
+
     chunk_id: str
     story_id: str
     index: int

@@ -41,11 +41,12 @@ class CheckedReply:
 
     @property
     def changed(self) -> bool:
-        """Did the check drop or move any marker the model wrote?"""
+        """Whether the check dropped or moved any marker the model wrote."""
         return bool(self.dropped or self.moved)
 
 
 def sentences_of(text: str) -> list[str]:
+    """A reply's sentences, split at . ! ? and white space (a reply has no abbreviations to guard)."""
     return [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s]
 
 
@@ -122,6 +123,7 @@ def _attach(sentence: str, marks: list[str]) -> str:
     if not marks:
         return sentence
     m = re.match(r"^(.*?)([.!?]*)$", sentence, re.S)
+    assert m is not None  # both groups may be empty: every text matches
     return f"{m[1]} {''.join(marks)}{m[2]}"
 
 
@@ -147,5 +149,15 @@ def _quote_citation(n: int, claim: str, ev: Evidence) -> Citation:
     options = [s for s in story_sentences(story.story_id, story.text) if ev.chunk.start <= s.start < ev.chunk.end]
     best = max(options, key=lambda s: (len(mine & set(terms(s.text))), -s.start)) if options else None
     start, end = (best.start, best.end) if best else (ev.chunk.start, ev.chunk.end)
-    return Citation(n, story.story_id, story.title, story.date, story.kind, story.language, story.source,
-                    story.text[start:end], start, end)  # fmt: skip
+    return Citation(
+        n,
+        story.story_id,
+        story.title,
+        story.date,
+        story.kind,
+        story.language,
+        story.source,
+        story.text[start:end],
+        start,
+        end,
+    )

@@ -11,10 +11,11 @@ import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from dotenv import dotenv_values
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
 
 from .errors import AssistantError, ConfigError
 from .inputs import check_language, parse_date_bound
@@ -29,8 +30,12 @@ def env_field(env: str, default: Any, description: str, **kwargs: Any) -> Any:
 
 
 # where each data path goes under DATA_DIR when it is not set itself
-DATA_LAYOUT = {"index_dir": "index", "uploads_dir": "uploads", "eval_index_dir": "eval-index",
-               "feedback_file": "feedback.jsonl"}  # fmt: skip
+DATA_LAYOUT = {
+    "index_dir": "index",
+    "uploads_dir": "uploads",
+    "eval_index_dir": "eval-index",
+    "feedback_file": "feedback.jsonl",
+}
 
 
 class PathSettings(BaseModel):
@@ -219,11 +224,20 @@ class Settings(BaseModel):
 def iter_env_fields() -> list[tuple[str, str, str, Any]]:
     """(group, field, ENV_NAME, FieldInfo) for every setting, in declaration order."""
     rows = []
-    for group, group_info in Settings.model_fields.items():
-        model = group_info.annotation
-        for name, info in model.model_fields.items():
-            rows.append((group, name, info.json_schema_extra["env"], info))
+    for group in Settings.model_fields:
+        for name, info in _group_model(group).model_fields.items():
+            rows.append((group, name, _env_name(info), info))
     return rows
+
+
+def _group_model(group: str) -> type[BaseModel]:
+    """The settings model of one group (`Settings.paths` is a `PathSettings`, ...)."""
+    return cast(type[BaseModel], Settings.model_fields[group].annotation)
+
+
+def _env_name(info: FieldInfo) -> str:
+    """The environment variable an `env_field` is bound to."""
+    return cast(dict[str, str], info.json_schema_extra)["env"]
 
 
 def load_settings(env_file: str | Path | None = ".env", environ: Mapping[str, str] | None = None) -> Settings:
@@ -241,8 +255,8 @@ def load_settings(env_file: str | Path | None = ".env", environ: Mapping[str, st
         return Settings.model_validate(data)
     except ValidationError as err:
         first = err.errors()[0]
-        group, name = first["loc"][0], first["loc"][1]
-        env = Settings.model_fields[group].annotation.model_fields[name].json_schema_extra["env"]
+        group, name = str(first["loc"][0]), str(first["loc"][1])
+        env = _env_name(_group_model(group).model_fields[name])
         message = first["msg"].removeprefix("Value error, ").rstrip(".")
         raise ConfigError(f"Setting {env} is invalid: {message}. See .env.example.") from err
 

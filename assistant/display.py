@@ -1,11 +1,11 @@
-"""Text shown to people: safe for a terminal, and in plain words ("1 story", not "1 stories").
+r"""Text shown to people: safe for a terminal, and in plain words ("1 story", not "1 stories").
 
 Story text, titles and file names are untrusted. Printed raw, an escape sequence in a
 story could retitle the terminal (OSC ``ESC ] 0;`` … ``BEL``), move the cursor, or a
 right-to-left override could reorder the line it sits on. `terminal_safe` removes every
 escape sequence, every C0/C1 control except newline and tab, and the bidi embedding,
 override and isolate characters; `json_text` keeps the data exact but writes those
-characters as ``\\uXXXX`` escapes.
+characters as ``\uXXXX`` escapes.
 """
 
 from __future__ import annotations

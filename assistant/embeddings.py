@@ -18,12 +18,22 @@ from .config import Settings
 
 
 class Embedder(Protocol):
+    """What the index and the reader need of an embedding model: unit vectors of `dim` floats."""
+
     name: str
     dim: int
 
-    def passages(self, texts: Sequence[str]) -> np.ndarray: ...
-    def query(self, text: str) -> np.ndarray: ...
-    def count_tokens(self, text: str) -> int: ...
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        """One unit vector a passage, as rows (the model's passage side)."""
+        ...
+
+    def query(self, text: str) -> np.ndarray:
+        """The unit vector of a search query (the model's query side)."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """The model's token count of `text`, which sizes the chunks."""
+        ...
 
 
 class E5Embedder:
@@ -39,6 +49,7 @@ class E5Embedder:
         self._lock = threading.Lock()  # one C model handle; the web UI calls it from several threads
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Embedder.passages, one call to the model for the lot."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
@@ -46,10 +57,12 @@ class E5Embedder:
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
     def query(self, text: str) -> np.ndarray:
+        """Embedder.query."""
         with self._lock:
             return np.asarray(self._model.query(text), dtype=np.float32)
 
     def count_tokens(self, text: str) -> int:
+        """Embedder.count_tokens, by the model's own tokenizer."""
         with self._lock:
             return self._model.token_count(text)
 
@@ -66,6 +79,7 @@ class OpenAIEmbedder:
         self.dim = len(self.query("dimension probe"))
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Embedder.passages, 64 texts a request, normalised here (endpoints do not all return unit vectors)."""
         rows: list[list[float]] = []
         for i in range(0, len(texts), 64):
             reply = self._client.embeddings.create(model=self._model, input=list(texts[i : i + 64]))
@@ -73,10 +87,12 @@ class OpenAIEmbedder:
         return _normalize(np.asarray(rows, dtype=np.float32))
 
     def query(self, text: str) -> np.ndarray:
+        """Embedder.query: one request, normalised."""
         reply = self._client.embeddings.create(model=self._model, input=[text])
         return _normalize(np.asarray([reply.data[0].embedding], dtype=np.float32))[0]
 
     def count_tokens(self, text: str) -> int:
+        """An estimate: the endpoint's tokenizer is not available locally."""
         from .chunks import estimate_tokens
 
         return estimate_tokens(text)
@@ -88,6 +104,7 @@ def _normalize(m: np.ndarray) -> np.ndarray:
 
 
 def make_embedder(settings: Settings) -> Embedder:
+    """The embedder EMBEDDING_BACKEND names; the e5 model is shared by every caller in the process."""
     match settings.embedding.backend:
         case "e5":
             return _shared_e5()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 import httpx
 import openai
@@ -17,10 +17,17 @@ import openai
 from .config import LLMSettings
 from .errors import LLMError
 
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam
+
+# HTTPX_NOTE: openai 3 types its timeouts and clients as httpx2's, but takes httpx's too and converts them;
+# our timeouts and the tests' mock transports are httpx's, hence the arg-type ignores that point here.
 MAX_REPLY_TOKENS = 200  # three sentences need well under this; a small model that rambles is cut here
 
 
 class ChatModel(Protocol):
+    """What the pipeline needs of an LLM: a name for the answer's label and a streamed reply."""
+
     name: str
 
     def stream(self, messages: Sequence[dict]) -> Iterator[str]:
@@ -29,12 +36,13 @@ class ChatModel(Protocol):
 
 
 def make_openai_client(settings: LLMSettings, http_client: httpx.Client | None = None) -> openai.OpenAI:
+    """An openai client for the configured endpoint, with LLM_TIMEOUT (connecting takes at most 5 s of it)."""
     return openai.OpenAI(
         base_url=settings.base_url or None,
         api_key=settings.api_key.get_secret_value() or "not-needed",
-        timeout=httpx.Timeout(settings.timeout_s, connect=min(5.0, settings.timeout_s)),
+        timeout=httpx.Timeout(settings.timeout_s, connect=min(5.0, settings.timeout_s)),  # type: ignore[arg-type]  # HTTPX_NOTE
         max_retries=settings.max_retries,
-        http_client=http_client,
+        http_client=http_client,  # type: ignore[arg-type]  # HTTPX_NOTE
     )
 
 
@@ -52,6 +60,7 @@ class OpenAIChat:
         self._client = make_openai_client(settings, http_client).with_options(max_retries=0)
 
     def stream(self, messages: Sequence[dict]) -> Iterator[str]:
+        """ChatModel.stream, retrying what may be retried while the deadline allows."""
         deadline = time.monotonic() + self.settings.timeout_s
         attempt = 0
         while True:
@@ -82,10 +91,11 @@ class OpenAIChat:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise LLMError(f"the model took longer than {self.settings.timeout_s:g}s")
-        client = self._client.with_options(timeout=httpx.Timeout(remaining, connect=min(5.0, remaining)))
+        timeout = httpx.Timeout(remaining, connect=min(5.0, remaining))
+        client = self._client.with_options(timeout=timeout)  # type: ignore[arg-type]  # HTTPX_NOTE
         response = client.chat.completions.create(
             model=self.settings.model,
-            messages=list(messages),
+            messages=cast("list[ChatCompletionMessageParam]", list(messages)),
             temperature=self.settings.temperature,
             stream=True,
             max_tokens=MAX_REPLY_TOKENS,
@@ -133,9 +143,11 @@ class ScriptedChat:
         self.history: list[list[dict]] = []
 
     def queue(self, *replies: str | Exception) -> None:
+        """Add replies to give, in order, to the next calls of `stream`."""
         self.replies.extend(replies)
 
     def stream(self, messages: Sequence[dict]) -> Iterator[str]:
+        """Record the messages, then yield the next queued reply word by word (or raise it)."""
         self.history.append([dict(m) for m in messages])
         if not self.replies:
             raise LLMError("no scripted reply left")

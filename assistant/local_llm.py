@@ -60,9 +60,11 @@ class LocalServer:
 
     @property
     def base_url(self) -> str:
+        """The OpenAI-compatible API root to put in OPENAI_BASE_URL."""
         return f"http://{HOST}:{self.port}/v1"
 
     def stop(self) -> None:
+        """Terminate the server, and kill it if it has not exited within STOP_TIMEOUT_S."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -88,6 +90,7 @@ def find_gguf(package: str = MODEL_PACKAGE) -> Path:
 
 def server_command(model: Path, port: int, threads: int) -> list[str]:
     """The server's command line. Requests queue: by default a new one cuts off the answer being streamed."""
+    # left to the hand (fmt: skip): flag and value stay side by side
     return [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", MODEL_ALIAS,
             "--host", HOST, "--port", str(port), "--n_ctx", str(CONTEXT_TOKENS), "--n_threads", str(threads),
             "--n_threads_batch", str(threads), "--interrupt_requests", "False"]  # fmt: skip
@@ -106,10 +109,15 @@ def start_server(
         log.parent.mkdir(parents=True, exist_ok=True)
     out = log.open("ab") if log is not None else subprocess.DEVNULL
     try:
-        proc = subprocess.Popen(server_command(model, port, threads), stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=detach)  # fmt: skip
+        proc = subprocess.Popen(
+            server_command(model, port, threads),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=detach,
+        )
     finally:
-        if log is not None:
+        if not isinstance(out, int):  # our log file, not DEVNULL
             out.close()
     return LocalServer(proc, port, MODEL_ALIAS, log)
 
@@ -184,14 +192,34 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--port", type=int, default=DEFAULT_PORT, show_default=True,
-              help="Port on 127.0.0.1 (a free one is picked if it is taken).")  # fmt: skip
-@click.option("--threads", type=click.IntRange(min=1), default=max(1, (os.cpu_count() or 2) // 2), show_default=True,
-              help="CPU threads the model may use.")  # fmt: skip
-@click.option("--env-file", type=click.Path(path_type=Path, dir_okay=False), default=Path(".env"), show_default=True,
-              help="Settings file to point at the server (other lines are kept).")  # fmt: skip
-@click.option("--answerer", type=click.Choice(["offline", "llm", "auto"]), default="offline", show_default=True,
-              help="ANSWERER to write: offline keeps the offline reader the default and offers the LLM.")  # fmt: skip
+@click.option(
+    "--port",
+    type=int,
+    default=DEFAULT_PORT,
+    show_default=True,
+    help="Port on 127.0.0.1 (a free one is picked if it is taken).",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=max(1, (os.cpu_count() or 2) // 2),
+    show_default=True,
+    help="CPU threads the model may use.",
+)
+@click.option(
+    "--env-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path(".env"),
+    show_default=True,
+    help="Settings file to point at the server (other lines are kept).",
+)
+@click.option(
+    "--answerer",
+    type=click.Choice(["offline", "llm", "auto"]),
+    default="offline",
+    show_default=True,
+    help="ANSWERER to write: offline keeps the offline reader the default and offers the LLM.",
+)
 def start(port: int, threads: int, env_file: Path, answerer: str) -> None:
     """Start the server in the background, wait until /v1/models answers, and point ENV_FILE at it."""
     server = None
@@ -213,8 +241,12 @@ def start(port: int, threads: int, env_file: Path, answerer: str) -> None:
             models = wait_until_ready(server)
             click.echo(f"Ready in {time.monotonic() - began:.1f}s: /v1/models lists {', '.join(models)}.")
         url = f"http://{HOST}:{port}/v1"
-        values = {"OPENAI_BASE_URL": url, "OPENAI_MODEL": MODEL_ALIAS, "ANSWERER": answerer,
-                  "LLM_TIMEOUT": str(LLM_TIMEOUT_S)}  # fmt: skip
+        values = {
+            "OPENAI_BASE_URL": url,
+            "OPENAI_MODEL": MODEL_ALIAS,
+            "ANSWERER": answerer,
+            "LLM_TIMEOUT": str(LLM_TIMEOUT_S),
+        }
         point_env(env_file, values)
         click.echo(f"{env_file}: " + " ".join(f"{k}={v}" for k, v in values.items()))
         if answerer == "offline":

@@ -14,7 +14,7 @@ SDK points everything else printed at stderr while it serves.
 from __future__ import annotations
 
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field
 
@@ -22,6 +22,9 @@ from . import schemas
 from .config import Settings
 from .errors import AssistantError
 from .schemas import AskResult, SearchResult, ask_result, request_filters
+
+if TYPE_CHECKING:
+    from .pipeline import Assistant  # loaded on the first tool call: it imports the index
 
 __all__ = ["build_server", "run"]
 
@@ -43,7 +46,7 @@ class LazyAssistant:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._assistant = None
+        self._assistant: Assistant | None = None
         self._lock = threading.Lock()
 
     def get(self):
@@ -72,7 +75,7 @@ def build_server(settings: Settings):
     def ask(
         question: Annotated[
             str, Field(description="a question about the stories, e.g. 'Who launched the Central Asian Alliance?'")
-        ],  # fmt: skip
+        ],
         since: Since = "",
         until: Until = "",
         language: Language = "",

@@ -17,6 +17,7 @@ PROMPTS_DIR = prompts_dir()  # shipped in the package; `prompts/` in a source ch
 
 @cache
 def load(name: str, folder: Path = PROMPTS_DIR) -> str:
+    """The template `name`.txt, read once; a missing one is an error, never an empty prompt."""
     path = folder / f"{name}.txt"
     if not path.is_file():
         raise FileNotFoundError(f"prompt template {path} is missing")
@@ -29,6 +30,7 @@ def fields(name: str) -> set[str]:
 
 
 def render(name: str, **values: object) -> str:
+    """The template filled in; every placeholder must be given (a KeyError names the missing ones)."""
     missing = fields(name) - set(values)
     if missing:
         raise KeyError(f"prompt {name!r} needs {sorted(missing)}")
@@ -41,4 +43,5 @@ def fence(text: str) -> str:
 
 
 def names() -> list[str]:
+    """The names of the shipped templates."""
     return sorted(p.stem for p in PROMPTS_DIR.glob("*.txt"))

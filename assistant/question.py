@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from .stories import detect_language
 from .text import content_terms, terms, words
@@ -35,8 +36,10 @@ COUNT = re.compile(r"\bhow many\b|\bwhat number\b|сколько|қанша|не
 DATE = re.compile(
     r"\bwhen\b|\b(what|which|on what|in what) (date|day|year|month|century|decade)\b|когда|қашан|қай кезде"
 )
-PLACE = re.compile(r"\bwhere\b|\b(which|what) (city|cities|country|countries|region|regions|place|places|town|venue)\b"
-                   r"|где|қайда|қай қала")  # fmt: skip
+PLACE = re.compile(
+    r"\bwhere\b|\b(which|what) (city|cities|country|countries|region|regions|place|places|town|venue)\b"
+    r"|где|қайда|қай қала"
+)
 PERSON = re.compile(
     r"\bwho(m|se)?\b|\b(which|what) (\w+ )?(organi[sz]ations?|agency|agencies|company|companies|banks?|ministers?|"
     r"ministry|ministries|person|people|officials?|group|partners?|bod(y|ies)|entity|entities|funds?|office|"
@@ -56,6 +59,8 @@ class Part:
 
 @dataclass(frozen=True)
 class Profile:
+    """What a question asks: its kind of fact, terms, language, parts and the names it is about."""
+
     kind: str  # one of KINDS
     terms: tuple[str, ...]
     language: str
@@ -103,6 +108,7 @@ def named_things(question: str) -> tuple[str, ...]:
 
 
 def profile(question: str) -> Profile:
+    """Read a question once into its Profile; a question joining two asks ("who ... and when?") gets two parts."""
     kind = question_kind(question)
     all_terms = tuple(content_terms(question))
     explicit = focus_terms(question)
@@ -124,6 +130,6 @@ def profile(question: str) -> Profile:
     seq = terms(question)
     definition = DEFINITION.match(question.strip())
     defines = definition.group(1).lower() if definition and kind == "description" else ""
-    bigrams = frozenset(zip(seq, seq[1:], strict=False))
+    bigrams = frozenset(pairwise(seq))
     language = detect_language(question)
     return Profile(kind, all_terms, language, tuple(parts), wants_many, bigrams, named_things(question), defines)

@@ -64,14 +64,17 @@ class LinearModel:
     intercept: float
 
     def logits(self, x: np.ndarray) -> np.ndarray:
+        """The model's log-odds for each row of `x`."""
         return ((x - self.mean) / self.scale) @ self.coef + self.intercept
 
     @classmethod
     def from_dict(cls, d: dict) -> LinearModel:
+        """The model from its `as_dict` form (as stored in reader_model.json)."""
         arr = {k: np.asarray(d[k], dtype=np.float64) for k in ("mean", "scale", "coef")}
         return cls(tuple(d["names"]), arr["mean"], arr["scale"], arr["coef"], float(d["intercept"]))
 
     def as_dict(self) -> dict:
+        """Plain lists and numbers, for JSON."""
         return {
             "names": list(self.names),
             "mean": self.mean.tolist(),
@@ -96,6 +99,7 @@ class ReaderModel:
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> ReaderModel:
+        """Read the fitted model; one fitted on other features than today's is refused."""
         d = json.loads(path.read_text(encoding="utf-8"))
         sentence, answerable = LinearModel.from_dict(d["sentence"]), LinearModel.from_dict(d["answerable"])
         if sentence.names != FEATURE_NAMES or answerable.names != QUESTION_FEATURES:
@@ -114,10 +118,16 @@ class ReaderModel:
         return cls(zeros(FEATURE_NAMES), zeros(QUESTION_FEATURES), 0.5, 1.01, 1.01, 0.74, 0.08)
 
     def as_dict(self) -> dict:
-        decision = {k: getattr(self, k) for k in ("threshold", "second_ratio", "short_answer_min", "cross_floor",
-                                                   "cross_span")}  # fmt: skip
-        return {"provenance": self.provenance, "decision": decision, "sentence": self.sentence.as_dict(),
-                "answerable": self.answerable.as_dict()}  # fmt: skip
+        """The reader_model.json form: provenance, decision thresholds and the two models."""
+        decision = {
+            k: getattr(self, k) for k in ("threshold", "second_ratio", "short_answer_min", "cross_floor", "cross_span")
+        }
+        return {
+            "provenance": self.provenance,
+            "decision": decision,
+            "sentence": self.sentence.as_dict(),
+            "answerable": self.answerable.as_dict(),
+        }
 
 
 # -- analysis: everything the decision needs, computed once -------------------------------------
@@ -137,6 +147,8 @@ class PartReading:
 
 @dataclass
 class Analysis:
+    """Everything the decision reads about a question and its evidence: candidates scored for each part."""
+
     question: str
     profile: Profile
     cands: list[Candidate]
@@ -178,6 +190,8 @@ class Analysis:
 
 @dataclass
 class Reply:
+    """The reader's answer: text with [n] markers, its citations, or an abstention, with the confidence."""
+
     text: str
     citations: list[Citation]
     abstained: bool
@@ -218,6 +232,7 @@ class OfflineReader:
 
     # -- analysis -----------------------------------------------------------------------------
     def analyse(self, question: str, evidence: Sequence[Evidence], query_vector=None) -> Analysis:
+        """Score every candidate sentence of the evidence for each part of the question."""
         prof = profile(question)
         cands = candidates(evidence)
         if query_vector is None and self.embedder is not None and cands:
@@ -228,8 +243,16 @@ class OfflineReader:
             q = question_view(part.text, part, prof, self.idf, self.places, self.scale)
             x = feature_matrix(cands, q)
             parts.append(PartReading(q, cands, x, self.model.sentence.logits(x) if len(cands) else np.zeros(0)))
-        analysis = Analysis(question, prof, cands, parts, cross, self.unknown_share(question), self.unseen_terms(prof),
-                            query_vector=query_vector)  # fmt: skip
+        analysis = Analysis(
+            question,
+            prof,
+            cands,
+            parts,
+            cross,
+            self.unknown_share(question),
+            self.unseen_terms(prof),
+            query_vector=query_vector,
+        )
         if cross and cands:
             analysis.dense = self._dense(cands, question, query_vector)
         return analysis
@@ -255,9 +278,11 @@ class OfflineReader:
 
     # -- decision -----------------------------------------------------------------------------
     def read(self, question: str, evidence: Sequence[Evidence], query_vector=None) -> Reply:
+        """Answer `question` from `evidence` alone, or abstain."""
         return self.decide(self.analyse(question, evidence, query_vector))
 
     def decide(self, analysis: Analysis, model: ReaderModel | None = None) -> Reply:
+        """The reply an analysis calls for under `model`'s thresholds (training tries other models on one analysis)."""
         model = model or self.model
         if not analysis.cands:
             return Reply(ABSTAIN_TEXT, [], True, 0.0)
@@ -310,6 +335,7 @@ class OfflineReader:
         confidence = self.confidence(analysis, part, model)
         if confidence <= 0.0:
             return Reply(ABSTAIN_TEXT, [], True, confidence)
+        assert analysis.dense is not None  # analyse() embeds the candidates of every cross-language question
         best = int(np.argmax(analysis.dense))
         picks: list[Pick] = []
         _add(picks, analysis.cands[best], part, analysis, whole=True)

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import BaseModel, Field
 
@@ -97,22 +97,27 @@ class SearchHit(BaseModel):
 
 
 class SearchResult(BaseModel):
+    """The stories that best match a search query, best first."""
+
     query: str
     stories: list[SearchHit]
 
 
 def ask_result(answer: Answer, settings: Settings) -> AskResult:
+    """An answer in the API's shape, which is the CLI's `ask --json` shape."""
     from .cli import answer_json  # the one definition of the `ask --json` shape
 
     return AskResult.model_validate(answer_json(answer, settings))
 
 
 def story_out(story: Story, settings: Settings) -> StoryOut:
+    """A story's listing entry, with where it came from (corpus, upload or folder)."""
     fields = {k: v for k, v in story.as_dict().items() if k in StoryOut.model_fields}
-    return StoryOut(**fields, origin=origin_of(story.source, settings))
+    return StoryOut(**fields, origin=cast(Origin, origin_of(story.source, settings)))
 
 
 def story_text(story: Story, settings: Settings) -> StoryText:
+    """A story's listing entry with its whole text."""
     return StoryText(**story_out(story, settings).model_dump(), text=story.text)
 
 
@@ -139,7 +144,14 @@ def search_stories(assistant, query: str, filters: Filters, limit: int) -> Searc
         if s.story_id in hits or len(hits) == limit:
             continue
         hits[s.story_id] = SearchHit(
-            rank=len(hits) + 1, story_id=s.story_id, title=s.title, date=s.date, kind=s.kind, language=s.language,
-            origin=origin_of(s.source, settings), score=round(ev.score, 5), passage=ev.chunk.text,
-        )  # fmt: skip
+            rank=len(hits) + 1,
+            story_id=s.story_id,
+            title=s.title,
+            date=s.date,
+            kind=s.kind,
+            language=s.language,
+            origin=cast(Origin, origin_of(s.source, settings)),
+            score=round(ev.score, 5),
+            passage=ev.chunk.text,
+        )
     return SearchResult(query=query, stories=list(hits.values()))

@@ -163,7 +163,7 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
-ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 503)}
+ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorResponse} for status in (400, 401, 503)}
 
 
 # -- conversation and replies ---------------------------------------------------------------
@@ -253,7 +253,8 @@ def access_guard(api_key: str, login: tuple[str, str] | None) -> Callable[..., N
 
 
 # -- the app ------------------------------------------------------------------------------------
-def create_app(assistant: Assistant, login: tuple[str, str] | None = None, ui: bool = True) -> FastAPI:
+# C901 allowed: its complexity is the sum of the route handlers defined inside, which share the app's state
+def create_app(assistant: Assistant, login: tuple[str, str] | None = None, ui: bool = True) -> FastAPI:  # noqa: C901
     """The FastAPI app: `/v1`, `/api`, `/healthz`, `/docs`, and (with `ui`) the Gradio UI mounted at `/`."""
     settings = assistant.settings
     app = FastAPI(
@@ -294,8 +295,9 @@ def create_app(assistant: Assistant, login: tuple[str, str] | None = None, ui: b
         """The assistant as models: `kz-sdg-stories` (the LLM when configured, else offline), and `-offline`."""
         return ModelList(data=[ModelCard(id=MODEL_ID), ModelCard(id=OFFLINE_MODEL_ID)])
 
-    @app.post("/v1/chat/completions", response_model=ChatCompletion, responses=ERRORS, dependencies=guarded,
-              tags=["openai"])  # fmt: skip
+    @app.post(
+        "/v1/chat/completions", response_model=ChatCompletion, responses=ERRORS, dependencies=guarded, tags=["openai"]
+    )
     def chat_completions(request: ChatRequest):
         """OpenAI-compatible chat: the last user message is the question, earlier messages its context.
 
@@ -306,7 +308,11 @@ def create_app(assistant: Assistant, login: tuple[str, str] | None = None, ui: b
         answerer = "offline" if request.model == OFFLINE_MODEL_ID else None
         events = answer(question, history, request.since, request.until, request.language, answerer=answerer)
         first = next(events)  # a bad question or filter, or a missing index, fails here: a JSON error
-        head = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": request.model}
+        head: dict[str, Any] = {
+            "id": f"chatcmpl-{uuid.uuid4().hex}",
+            "created": int(time.time()),
+            "model": request.model,
+        }
         if not request.stream:
             result = ask_result(first[1] if first[0] == "answer" else final(events), settings)
             reply = Choice(message=ReplyMessage(content=with_sources(result)))
@@ -333,8 +339,15 @@ def create_app(assistant: Assistant, login: tuple[str, str] | None = None, ui: b
     def api_ask(request: AskRequest) -> AskResult:
         """One answer in the `assistant ask --json` shape; `history` makes it a follow-up."""
         history = [{"role": m.role, "content": without_sources(m.text())} for m in request.history]
-        events = answer(request.question, history, request.since, request.until, request.language,
-                        top_k=request.top_k, answerer="offline" if request.offline else None)  # fmt: skip
+        events = answer(
+            request.question,
+            history,
+            request.since,
+            request.until,
+            request.language,
+            top_k=request.top_k,
+            answerer="offline" if request.offline else None,
+        )
         return ask_result(final(events), settings)
 
     @app.get("/api/stories", response_model=list[StoryOut], responses=ERRORS, dependencies=guarded, tags=["api"])
@@ -344,8 +357,13 @@ def create_app(assistant: Assistant, login: tuple[str, str] | None = None, ui: b
         stories = sorted(assistant.snapshot.stories.values(), key=lambda s: s.date or "", reverse=True)
         return [story_out(s, settings) for s in stories if not needle or needle in f"{s.title} {s.text}".lower()]
 
-    @app.get("/api/stories/{story_id}", response_model=StoryText, responses=ERRORS | {404: {"model": ErrorResponse}},
-             dependencies=guarded, tags=["api"])  # fmt: skip
+    @app.get(
+        "/api/stories/{story_id}",
+        response_model=StoryText,
+        responses=ERRORS | {404: {"model": ErrorResponse}},
+        dependencies=guarded,
+        tags=["api"],
+    )
     def api_story(story_id: str) -> StoryText:
         """One whole story; a citation's `start`/`end` index into its `text`."""
         story = assistant.snapshot.stories.get(story_id)
@@ -367,13 +385,14 @@ def create_app(assistant: Assistant, login: tuple[str, str] | None = None, ui: b
 
         blocks = build_app(assistant)
         blocks.queue(default_concurrency_limit=UI_CONCURRENCY)
-        app = gr.mount_gradio_app(app, blocks, path="/", auth=login, show_error=False, css=CSS, js=COPY_JS,
-                                  theme=gr.themes.Soft())  # fmt: skip
+        app = gr.mount_gradio_app(
+            app, blocks, path="/", auth=login, show_error=False, css=CSS, js=COPY_JS, theme=gr.themes.Soft()
+        )
     return app
 
 
 def _stopping_ui_streams(app: FastAPI):
-    """uvicorn that, asked to stop, first ends the UI's open event streams (Gradio's session heartbeats).
+    """A uvicorn server that, asked to stop, first ends the UI's open event streams (Gradio's session heartbeats).
 
     Otherwise every open browser tab or `gradio_client` session holds the shutdown for the whole
     grace period and is then cancelled with a traceback each.

@@ -48,6 +48,7 @@ class Story:
     extra: dict = field(default_factory=dict, compare=False)
 
     def as_dict(self) -> dict:
+        """The story's fields as a plain dict."""
         return asdict(self)
 
 
@@ -63,6 +64,7 @@ class _Line:
 
 
 def split_lines(text: str) -> list[_Line]:
+    """The lines of `text` with their offsets, so a story's text can be cut from the file exactly."""
     lines, pos = [], 0
     for raw in text.splitlines(keepends=True):
         body = raw.rstrip("\r\n")
@@ -99,6 +101,7 @@ def _iso(y: int, m: int, d: int) -> str | None:
 
 
 def detect_language(text: str) -> str:
+    """'en' unless 30% of the letters are Cyrillic; then 'kk' if over 1% of those are Kazakh-only letters, else 'ru'."""
     letters = [c for c in text if c.isalpha()]
     if not letters:
         return "en"
@@ -150,8 +153,9 @@ def _kind_blocks(lines: list[_Line]) -> list[int]:
 
 
 def parse_listing(text: str, source: str, lines: list[_Line], starts: list[int]) -> list[Story]:
+    """The stories of a saved listing page: one a kind/date/title block at `starts`, then its undated sections."""
     stories: list[Story] = []
-    boundaries = starts + [len(lines)]
+    boundaries = [*starts, len(lines)]
     for i, begin in enumerate(starts):
         stop = boundaries[i + 1]
         for j in range(begin + 3, stop):
@@ -180,7 +184,18 @@ def _cut_at_section_header(body: list[_Line]) -> list[_Line]:
 
 def _page_sections(text: str, source: str, lines: list[_Line], starts: list[int]) -> list[Story]:
     """Undated page sections ("Latest" header, a heading, a paragraph) outside any story block."""
-    covered = set()
+    out = []
+    for sec in _sections(lines, _block_lines(lines, starts)):
+        if len(sec) >= 2 and len(sec[0].stripped) < 120 and any(len(ln.stripped) >= 150 for ln in sec[1:]):
+            story = _story(source, sec[0].stripped, None, "Page", sec[1:], text)
+            if story:
+                out.append(story)
+    return out
+
+
+def _block_lines(lines: list[_Line], starts: list[int]) -> set[int]:
+    """Indexes of the lines the story blocks at `starts` take, each up to its end marker or section header."""
+    covered: set[int] = set()
     for begin in starts:
         j = begin + 3
         while j < len(lines) and not END_MARKER.match(lines[j].text) and j not in starts:
@@ -188,7 +203,13 @@ def _page_sections(text: str, source: str, lines: list[_Line], starts: list[int]
                 break
             j += 1
         covered.update(range(begin, j + 1))
-    sections, current = [], []
+    return covered
+
+
+def _sections(lines: list[_Line], covered: set[int]) -> list[list[_Line]]:
+    """The runs of non-blank lines outside `covered`, split at navigation lines and end markers."""
+    sections: list[list[_Line]] = []
+    current: list[_Line] = []
     for i, ln in enumerate(lines):
         if i in covered or NAV_LINES.match(ln.text) or END_MARKER.match(ln.text):
             if current:
@@ -198,16 +219,11 @@ def _page_sections(text: str, source: str, lines: list[_Line], starts: list[int]
             current.append(ln)
     if current:
         sections.append(current)
-    out = []
-    for sec in sections:
-        if len(sec) >= 2 and len(sec[0].stripped) < 120 and any(len(ln.stripped) >= 150 for ln in sec[1:]):
-            story = _story(source, sec[0].stripped, None, "Page", sec[1:], text)
-            if story:
-                out.append(story)
-    return out
+    return sections
 
 
 def parse_single(text: str, source: str, lines: list[_Line]) -> list[Story]:
+    """A file holding one story: a `date` header line, a title over a date, a title alone, or bare text."""
     content = [i for i, ln in enumerate(lines) if ln.stripped]
     if not content:
         return []

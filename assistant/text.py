@@ -40,11 +40,13 @@ _STEMMING = threading.Lock()  # a Snowball stemmer keeps its word in itself: two
 
 
 def words(text: str) -> list[str]:
+    """The words of `text` as written, in order: runs of letters and digits, kept whole across an apostrophe."""
     return WORD.findall(text)
 
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
+    """A word's index form: Snowball for English and Russian; a Kazakh word (no Snowball) is cut to six letters."""
     w = word.lower().replace("’", "'")
     if w.endswith("'s"):
         w = w[:-2]

@@ -14,9 +14,10 @@ import html
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import quote as url_quote
 
 import gradio as gr
@@ -34,6 +35,9 @@ from .stories import Story
 from .uploads import Upload, check_upload, list_uploads, remove_upload, save_upload
 
 __all__ = ["check_upload", "save_upload"]  # re-exported: the upload checks live in uploads.py
+
+# gradio still takes api_name=False (an event with no public API endpoint) though its hints say str | None
+PRIVATE: Any = False
 
 EXAMPLES = [
     "Who launched the Central Asian Alliance?",
@@ -117,7 +121,7 @@ def isolated(html_text: str) -> str:
     return f"<bdi>{html_text}</bdi>"
 
 
-def message_markdown(answer: Answer, turn: int, uploaded: set[str] = frozenset(), origins=None) -> str:
+def message_markdown(answer: Answer, turn: int, uploaded: Set[str] = frozenset(), origins=None) -> str:
     """The assistant's chat message: the answer with [n] links, a compact line per source, who answered, tools.
 
     A source line gives its number, title, kind and date (the quote is in the sources panel);
@@ -143,8 +147,7 @@ def message_markdown(answer: Answer, turn: int, uploaded: set[str] = frozenset()
         if answer.citations:
             lines.append("")
     lines += [f"<sub>{markdown_safe(note)}</sub>" for note in notes]
-    who = "offline reader" if answer.backend == "offline" else "archive scan" if answer.backend == "archive" else (
-        f"LLM: {esc(answer.backend)}")  # fmt: skip
+    who = {"offline": "offline reader", "archive": "archive scan"}.get(answer.backend, f"LLM: {esc(answer.backend)}")
     searched = isolated(markdown_safe(answer.search_query))
     lines.append(f"<sub>searched for: {searched} · answered by {who} · {_tools(answer, origins)}</sub>")
     if answer.notice:
@@ -193,7 +196,7 @@ def paragraph_of(story: Story, start: int, end: int) -> tuple[int, int]:
 
 
 def sources_html(
-    question: str, citations: list[Citation], stories: dict[str, Story], uploaded: set[str] = frozenset()
+    question: str, citations: list[Citation], stories: dict[str, Story], uploaded: Set[str] = frozenset()
 ) -> str:
     """Each cited story's title, kind, date, language and file, and its quote, which opens in place into the story."""
     if not citations:
@@ -230,24 +233,25 @@ def story_html(story: Story, uploaded: bool = False) -> str:
 
 def timeline_html(stories: list[Story]) -> str:
     """Stories by year, newest first; each entry opens its story when clicked."""
-    dated = sorted((s for s in stories if s.date), key=lambda s: s.date, reverse=True)
+    dated = sorted(((s.date, s) for s in stories if s.date), key=lambda pair: pair[0], reverse=True)
     per_year: dict[str, int] = {}
-    for s in dated:
-        per_year[s.date[:4]] = per_year.get(s.date[:4], 0) + 1
+    for when, _ in dated:
+        per_year[when[:4]] = per_year.get(when[:4], 0) + 1
     rows, year = ['<ul class="timeline">'], None
-    for s in dated:
-        if s.date[:4] != year:
-            year = s.date[:4]
+    for when, s in dated:
+        if when[:4] != year:
+            year = when[:4]
             rows.append(f'<li class="year">{esc(year)} · {count(per_year[year], "story", "stories")}</li>')
         rows.append(
-            f'<li data-story="{esc(s.story_id)}" title="Open this story">{esc(s.date)} — {isolated(esc(s.title))} '
+            f'<li data-story="{esc(s.story_id)}" title="Open this story">{esc(when)} — {isolated(esc(s.title))} '
             f"<small>({esc(s.kind)}, {esc(s.language)})</small></li>"
         )
     undated = [s for s in stories if not s.date]
     if undated:
         rows.append(f'<li class="year">undated · {count(len(undated), "story", "stories")}</li>')
-        rows += [f'<li data-story="{esc(s.story_id)}" title="Open this story">{isolated(esc(s.title))}</li>'
-                 for s in undated]  # fmt: skip
+        rows += [
+            f'<li data-story="{esc(s.story_id)}" title="Open this story">{isolated(esc(s.title))}</li>' for s in undated
+        ]
     return "".join(rows) + "</ul>"
 
 
@@ -256,8 +260,7 @@ def story_for_row(stories: list[Story], row: list | None) -> Story | None:
     if not row or len(row) < 6:
         return None
     title, when, source = str(row[0]), str(row[1]), str(row[5])
-    return next((s for s in stories if s.title == title and (s.date or "undated") == when and s.source == source),
-                None)  # fmt: skip
+    return next((s for s in stories if s.title == title and (s.date or "undated") == when and s.source == source), None)
 
 
 def story_rows(stories: list[Story], query: str = "", origins: dict[str, str] | None = None) -> list[list[str]]:
@@ -356,7 +359,9 @@ class UIState:
             f.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
 
-def build_app(assistant: Assistant) -> gr.Blocks:
+# C901 allowed: its complexity is the sum of the small event handlers defined inside, which share the components
+def build_app(assistant: Assistant) -> gr.Blocks:  # noqa: C901
+    """The web UI: the Chat, Stories and Add stories tabs, wired to one assistant."""
     state = UIState(assistant)
     settings = assistant.settings
     answerers = ["offline"] + (["llm"] if assistant.chat is not None else [])
@@ -372,21 +377,31 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 chatbot = gr.Chatbot(elem_id="chat", height=520, label="Conversation", buttons=[])
                 with gr.Row():
                     question = gr.Textbox(
-                        elem_id="question", placeholder="Ask a question about the stories…", show_label=False,
-                        scale=5, max_lines=4,
-                    )  # fmt: skip
+                        elem_id="question",
+                        placeholder="Ask a question about the stories…",
+                        show_label=False,
+                        scale=5,
+                        max_lines=4,
+                    )
                     send = gr.Button("Ask", variant="primary", elem_id="send", scale=1)
                 gr.Examples(EXAMPLES, inputs=question, label="Try")
                 with gr.Accordion("Settings", open=False, elem_id="settings-panel"):
                     top_k = gr.Slider(1, 12, value=settings.retrieval.top_k, step=1, label="Passages")
                     with gr.Row():
-                        date_from = gr.Textbox(label="From date (2023-07-10, July 2023, 2023)", elem_id="date-from",
-                                               value=settings.retrieval.date_from)  # fmt: skip
-                        date_to = gr.Textbox(label="To date (2023-07-10, July 2023, 2023)", elem_id="date-to",
-                                             value=settings.retrieval.date_to)  # fmt: skip
+                        date_from = gr.Textbox(
+                            label="From date (2023-07-10, July 2023, 2023)",
+                            elem_id="date-from",
+                            value=settings.retrieval.date_from,
+                        )
+                        date_to = gr.Textbox(
+                            label="To date (2023-07-10, July 2023, 2023)",
+                            elem_id="date-to",
+                            value=settings.retrieval.date_to,
+                        )
                     date_note = gr.Markdown(elem_id="date-note")
-                    language = gr.Dropdown(["all", "en", "kk", "ru"], value=settings.retrieval.language or "all",
-                                           label="Language")  # fmt: skip
+                    language = gr.Dropdown(
+                        ["all", "en", "kk", "ru"], value=settings.retrieval.language or "all", label="Language"
+                    )
                     answerer = gr.Radio(answerers, value=assistant.default_answerer, label="Answerer")
             with gr.Column(scale=2):
                 sources = gr.HTML('<div class="status">Sources appear here.</div>', elem_id="sources")
@@ -419,8 +434,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             files = gr.File(file_count="multiple", file_types=[".txt", ".md"], elem_id="upload")
             add = gr.Button("Add to the index", variant="primary", elem_id="add")
             upload_result = gr.Markdown(elem_id="upload-result")
-            gr.Markdown("### Your uploads\nUploaded stories are marked *uploaded* wherever they are shown or cited. "
-                        "The bundled corpus cannot be changed from here.")  # fmt: skip
+            gr.Markdown(
+                "### Your uploads\nUploaded stories are marked *uploaded* wherever they are shown or cited. "
+                "The bundled corpus cannot be changed from here."
+            )
             uploads_list = gr.Markdown(lambda: uploads_markdown(state.uploads()), elem_id="uploads-list")
             with gr.Row():
                 upload_pick = gr.Dropdown(choices=[], label="Remove an upload", elem_id="upload-pick", scale=4)
@@ -445,18 +462,19 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             try:
                 filters = filters_of(d_from, d_to, lang)
                 partial = ""
-                answer = None
+                answer: Answer | None = None
                 for event, value in assistant.stream(message, prior, filters=filters, top_k=int(k), answerer=which):
                     if event == "delta":
-                        partial += value
+                        partial += cast(str, value)
                         history[-1] = {"role": "assistant", "content": markdown_safe(partial) + " ▌"}
                         yield history, records, gr.update(), "", note
                     else:
-                        answer = value
+                        answer = cast(Answer, value)
             except AssistantError as err:
                 history[-1] = {"role": "assistant", "content": f"⚠ {markdown_safe(str(err))}"}
                 yield history, records, gr.update(), "", note
                 return
+            assert answer is not None, "the stream ends with the answer"
             turn = len(records)
             origins = state.origins()
             uploaded = {src for src, origin in origins.items() if origin == "upload"}
@@ -467,10 +485,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
         chat_inputs = [question, chatbot, turns, top_k, date_from, date_to, language, answerer]
         chat_outputs = [chatbot, turns, sources, question, date_note]
-        date_from.change(date_note_of, [date_from, date_to], [date_note], api_name=False)
-        date_to.change(date_note_of, [date_from, date_to], [date_note], api_name=False)
+        date_from.change(date_note_of, [date_from, date_to], [date_note], api_name=PRIVATE)
+        date_to.change(date_note_of, [date_from, date_to], [date_note], api_name=PRIVATE)
         send.click(respond, chat_inputs, chat_outputs, api_name="ask")
-        question.submit(respond, chat_inputs, chat_outputs, api_name=False)
+        question.submit(respond, chat_inputs, chat_outputs, api_name=PRIVATE)
 
         def asked_in_link(request: gr.Request):
             """The question of a `?q=...` link, put in the question box."""
@@ -483,8 +501,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 return
             yield from respond(message, *rest)
 
-        app.load(asked_in_link, None, [question], api_name=False).then(
-            respond_to_link, chat_inputs, chat_outputs, api_name=False
+        app.load(asked_in_link, None, [question], api_name=PRIVATE).then(
+            respond_to_link, chat_inputs, chat_outputs, api_name=PRIVATE
         )
 
         def show_sources(records, evt: gr.SelectData):
@@ -504,12 +522,16 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             if not records or turn >= len(records):
                 return
             rec = records[turn]["answer"]
-            state.record_feedback({
-                "time": datetime.now(UTC).isoformat(timespec="seconds"),
-                "value": "up" if data.liked is True else "down" if data.liked is False else str(data.liked),
-                "question": rec["question"], "answer": rec["answer"], "citations": rec["citations"],
-                "backend": rec["backend"],
-            })  # fmt: skip
+            state.record_feedback(
+                {
+                    "time": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "value": "up" if data.liked is True else "down" if data.liked is False else str(data.liked),
+                    "question": rec["question"],
+                    "answer": rec["answer"],
+                    "citations": rec["citations"],
+                    "backend": rec["backend"],
+                }
+            )
             gr.Info("Thanks, your feedback was saved.")
 
         chatbot.like(feedback, [turns], None)
@@ -517,12 +539,19 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         # -- stories -----------------------------------------------------------------
         def refresh(query=""):
             stories = state.stories()
-            choices = [(f"{s.date or 'undated'} — {s.title}", s.story_id) for s in sorted(
-                stories, key=lambda s: s.date or "", reverse=True)]  # fmt: skip
+            choices = [
+                (f"{s.date or 'undated'} — {s.title}", s.story_id)
+                for s in sorted(stories, key=lambda s: s.date or "", reverse=True)
+            ]
             uploads = state.uploads()
-            return (story_rows(stories, query, state.origins(stories)), gr.update(choices=choices), state.status(),
-                    timeline_html(stories), uploads_markdown(uploads),
-                    gr.update(choices=[u.name for u in uploads], value=None))  # fmt: skip
+            return (
+                story_rows(stories, query, state.origins(stories)),
+                gr.update(choices=choices),
+                state.status(),
+                timeline_html(stories),
+                uploads_markdown(uploads),
+                gr.update(choices=[u.name for u in uploads], value=None),
+            )
 
         listing = [table, pick, status, timeline, uploads_list, upload_pick]
         search.change(lambda q: story_rows(state.stories(), q, state.origins()), [search], [table])
@@ -548,8 +577,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             """A click on a timeline entry opens that story."""
             return open_story((getattr(evt, "_data", None) or {}).get("story", ""))
 
-        table.select(open_row, None, [story_view], scroll_to_output=True, api_name=False)
-        timeline.click(open_from_timeline, None, [story_view], scroll_to_output=True, api_name=False)
+        table.select(open_row, None, [story_view], scroll_to_output=True, api_name=PRIVATE)
+        timeline.click(open_from_timeline, None, [story_view], scroll_to_output=True, api_name=PRIVATE)
 
         def do_reingest():
             """Re-ingest the bundled corpus in a thread; the status line shows its progress until it is done."""
@@ -583,8 +612,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         def upload(paths):
             if not paths:
                 return "Choose one or more `.txt` or `.md` files first.", *refresh(), None
-            messages = [upload_one(Path(getattr(item, "name", item)), getattr(item, "orig_name", None))
-                        for item in paths]  # fmt: skip
+            messages = [
+                upload_one(Path(getattr(item, "name", item)), getattr(item, "orig_name", None)) for item in paths
+            ]
             return "\n\n".join(messages), *refresh(), None  # the file box is emptied: its temp copies are gone
 
         def upload_one(path: Path, original: str | None) -> str:

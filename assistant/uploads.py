@@ -21,6 +21,8 @@ SAFE_NAME = re.compile(r"^[\w][\w.\- ]{0,120}\.(txt|md)$", re.UNICODE)
 
 @dataclass(frozen=True)
 class Upload:
+    """An uploaded file as the UI lists it."""
+
     name: str
     size: int
     stories: int  # stories of this file in the index

@@ -51,7 +51,7 @@ class OpenAIServer:
     default: Behaviour = field(default_factory=Behaviour)
     requests: list[dict] = field(default_factory=list)
 
-    def __post_init__(self) -> None:
+    def __post_init__(self) -> None:  # noqa: C901 -- the count is the request handler class defined inside
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -81,8 +81,16 @@ class OpenAIServer:
                 if body.get("stream"):
                     return self._stream(b)
                 message = {"role": "assistant", "content": b.reply}
-                self._json(200, {"id": "c1", "object": "chat.completion", "created": 0, "model": body.get("model"),
-                                 "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]})  # fmt: skip
+                self._json(
+                    200,
+                    {
+                        "id": "c1",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": body.get("model"),
+                        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                    },
+                )
 
             def _stream(self, b: Behaviour) -> None:
                 self.send_response(200)
@@ -96,12 +104,22 @@ class OpenAIServer:
                         self.wfile.flush()
                         self.close_connection = True
                         return
-                    event = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": "stub-model",
-                             "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}  # fmt: skip
+                    event = {
+                        "id": "c1",
+                        "object": "chat.completion.chunk",
+                        "created": 0,
+                        "model": "stub-model",
+                        "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+                    }
                     self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
                     self.wfile.flush()
-                final = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": "stub-model",
-                         "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}  # fmt: skip
+                final = {
+                    "id": "c1",
+                    "object": "chat.completion.chunk",
+                    "created": 0,
+                    "model": "stub-model",
+                    "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                }
                 self.wfile.write(f"data: {json.dumps(final)}\n\n".encode())
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()

@@ -21,5 +21,25 @@ def evidence(dense: float = 0.85) -> list[Evidence]:
     return [Evidence(StoredChunk(chunk, STORY), 0.03, dense=dense, bm25=5.0, rank=1)]
 
 
-IDF = {t: 2.0 for t in ("warsaw", "upris", "museum", "open", "wola", "district", "found", "citi", "council",
-                        "object", "visitor", "year", "director", "jan", "ołdakowski", "led", "2004")}  # fmt: skip
+IDF = {
+    t: 2.0
+    for t in (
+        "warsaw",
+        "upris",
+        "museum",
+        "open",
+        "wola",
+        "district",
+        "found",
+        "citi",
+        "council",
+        "object",
+        "visitor",
+        "year",
+        "director",
+        "jan",
+        "ołdakowski",
+        "led",
+        "2004",
+    )
+}

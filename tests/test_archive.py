@@ -11,28 +11,59 @@ from tests.openai_server import Behaviour, OpenAIServer
 from tests.test_pipeline_llm import llm_assistant
 
 
-def story(sid: str, title: str, when: str | None, text: str, kind: str = "Story", language: str = "en",
-          translation_of: str = "") -> Story:  # fmt: skip
+def story(
+    sid: str,
+    title: str,
+    when: str | None,
+    text: str,
+    kind: str = "Story",
+    language: str = "en",
+    translation_of: str = "",
+) -> Story:
     return Story(sid, title, when, kind, language, f"{sid}.txt", text, 0, len(text), "", translation_of)
 
 
 STORIES = {
     s.story_id: s
     for s in [
-        story("a", "Desert forests planted", "2021-03-02",
-              "Land degradation threatens the steppe. The ministry said 60 per cent of pastures are degraded. "
-              "The Ministry of Water Resources joined the project."),
-        story("b", "Water partnership launched", "2022-07-14",
-              "The Ministry of Water Resources and UNICEF signed an agreement. About 40% of the land is degraded, "
-              "an official said, and 12 districts will take part.", kind="Press Release"),
-        story("c", "Youth forum in Turkistan", "2023-01-20",
-              "UNICEF held a youth forum with 300 participants from 12 regions. Nothing was said about the land."),
-        story("c-kk", "Турк жастар форумы", "2023-01-20", "ЮНИСЕФ жастар форумын өткізді. UNICEF.", language="kk",
-              translation_of="c"),
-        story("d", "About the programme", None, "The programme has run since 2015 and mentions UNICEF once here.",
-              kind="Page"),
+        story(
+            "a",
+            "Desert forests planted",
+            "2021-03-02",
+            "Land degradation threatens the steppe. The ministry said 60 per cent of pastures are degraded. "
+            "The Ministry of Water Resources joined the project.",
+        ),
+        story(
+            "b",
+            "Water partnership launched",
+            "2022-07-14",
+            "The Ministry of Water Resources and UNICEF signed an agreement. About 40% of the land is degraded, "
+            "an official said, and 12 districts will take part.",
+            kind="Press Release",
+        ),
+        story(
+            "c",
+            "Youth forum in Turkistan",
+            "2023-01-20",
+            "UNICEF held a youth forum with 300 participants from 12 regions. Nothing was said about the land.",
+        ),
+        story(
+            "c-kk",
+            "Турк жастар форумы",
+            "2023-01-20",
+            "ЮНИСЕФ жастар форумын өткізді. UNICEF.",
+            language="kk",
+            translation_of="c",
+        ),
+        story(
+            "d",
+            "About the programme",
+            None,
+            "The programme has run since 2015 and mentions UNICEF once here.",
+            kind="Page",
+        ),
     ]
-}  # fmt: skip
+}
 
 
 SQUAD = EVAL_DIR / "squad"
@@ -69,8 +100,12 @@ def test_other_questions_go_to_the_reader():
     """Every other question of the stories' dev set and of SQuAD's train and dev articles falls through."""
     others = [c.question for c in load_cases(DEFAULT_QA) if "archive" not in c.tags]
     others += [c.question for split in ("train", "dev") for c in load_cases(SQUAD / f"{split}.yaml")]
-    others += ["What did Kazakhstan do in order to restore forests?", "How many people attended the forum?",
-               "Which regions did the FRIENDS team visit?", "What did Article 12 of the treaty require?"]  # fmt: skip
+    others += [
+        "What did Kazakhstan do in order to restore forests?",
+        "How many people attended the forum?",
+        "Which regions did the FRIENDS team visit?",
+        "What did Article 12 of the treaty require?",
+    ]
     assert len(others) > 2600
     assert [q for q in others if parse_archive_question(q)] == []
 
@@ -164,7 +199,9 @@ def test_the_pipeline_answers_archive_questions_itself_even_with_an_llm(corpus_i
     assert answer.backend == "archive" and server.requests == []
     assert answer.text.startswith("2 of the 17 stories mention “UNICEF”.")
     assert [c.title.split(":")[0][:30] for c in answer.citations] == [
-        "UNICEF and NINETY ONE urge Kaz", "UN experts agree that Kazakhst"]  # fmt: skip
+        "UNICEF and NINETY ONE urge Kaz",
+        "UN experts agree that Kazakhst",
+    ]
 
 
 def test_language_or_and_possessive_in_the_question(archive):

@@ -1,3 +1,5 @@
+from itertools import pairwise
+
 from assistant.chunks import chunk_story, embedding_text, estimate_tokens, split_sentences
 from assistant.embeddings import make_embedder
 from assistant.stories import parse_text
@@ -38,7 +40,7 @@ def test_chunks_fit_the_embedding_window_and_stay_in_their_story(tmp_path):
             assert embedder.count_tokens(c.text) <= 160 or len(split_sentences(c.text)) == 1
             assert embedder.count_tokens(embedding_text(story, c)) <= 512
         # consecutive chunks overlap or touch: only white space may lie between them
-        for a, b in zip(chunks, chunks[1:]):
+        for a, b in pairwise(chunks):
             assert b.start <= a.end or story.text[a.end : b.start].strip() == ""
 
 

@@ -35,8 +35,13 @@ def test_every_llm_fault_ends_in_the_offline_answer_with_a_notice(corpus_index, 
     server = OpenAIServer()
     server.script(*FAULTS[fault])
     try:
-        settings = make_settings(corpus_index, ANSWERER="llm", OPENAI_BASE_URL=server.base_url, LLM_TIMEOUT="2",
-                                 OPENAI_API_KEY="sk-fault-secret")  # fmt: skip
+        settings = make_settings(
+            corpus_index,
+            ANSWERER="llm",
+            OPENAI_BASE_URL=server.base_url,
+            LLM_TIMEOUT="2",
+            OPENAI_API_KEY="sk-fault-secret",
+        )
         began = time.monotonic()
         answer = Assistant.from_settings(settings).ask("Who launched the Central Asian Alliance?")
         assert time.monotonic() - began < 4, "nothing may hang past the configured limit"
@@ -77,8 +82,12 @@ def test_killed_ingest_resumes_to_the_same_index_as_a_clean_one(tmp_path, corpus
 
 
 def test_corrupt_index_via_cli_then_rebuild(tmp_path, small_corpus):
-    env = {"INDEX_DIR": str(tmp_path / "index"), "ANSWERER": "offline", "UPLOADS_DIR": str(tmp_path / "uploads"),
-           "CORPUS_DIR": str(small_corpus)}  # a rebuild re-ingests CORPUS_DIR and the uploads too  # fmt: skip
+    env = {
+        "INDEX_DIR": str(tmp_path / "index"),
+        "ANSWERER": "offline",
+        "UPLOADS_DIR": str(tmp_path / "uploads"),
+        "CORPUS_DIR": str(small_corpus),
+    }  # a rebuild re-ingests CORPUS_DIR and the uploads too
     runner = CliRunner()
     args = ["--env-file", str(tmp_path / "none.env")]
     assert runner.invoke(main, [*args, "ingest", str(small_corpus)], env=env).exit_code == 0
@@ -89,8 +98,19 @@ def test_corrupt_index_via_cli_then_rebuild(tmp_path, small_corpus):
     assert rebuilt.exit_code == 0 and "2 stories added" in rebuilt.output
 
 
-MARKERS = ["Story", "Press Release", "Publication", "Latest", "Learn more", "1 of 5", "12 June 2023",
-           "date 2024-01-02 Images | site.kz", "Photo: someone", "", "   "]  # fmt: skip
+MARKERS = [
+    "Story",
+    "Press Release",
+    "Publication",
+    "Latest",
+    "Learn more",
+    "1 of 5",
+    "12 June 2023",
+    "date 2024-01-02 Images | site.kz",
+    "Photo: someone",
+    "",
+    "   ",
+]
 lines = st.one_of(st.sampled_from(MARKERS), st.text(max_size=120))
 
 
@@ -120,8 +140,13 @@ def test_huge_file_parses(tmp_path):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.one_of(st.text(max_size=300), st.text(alphabet=st.characters(categories=["Cc", "Zs"]), max_size=50),
-                 st.just("?" * 20000)))  # fmt: skip
+@given(
+    st.one_of(
+        st.text(max_size=300),
+        st.text(alphabet=st.characters(categories=["Cc", "Zs"]), max_size=50),
+        st.just("?" * 20000),
+    )
+)
 @example("\x900")  # a C1 device-control string swallows the "0": refused, found by hypothesis in CI
 def test_any_question_gets_an_answer_or_a_clear_refusal(assistant, question):
     try:

@@ -15,9 +15,22 @@ from assistant.inputs import check_language, clean_question, parse_date_bound
 DAYS = st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31))
 
 
-@given(DAYS, st.sampled_from(["{y}-{m:02d}-{d:02d}", "{y}-{m}-{d}", "{y}/{m:02d}/{d:02d}", "{y}.{m}.{d}",
-                              "{d} {month} {y}", "{d} {mon} {y}", "{month} {d}, {y}", "{Month} {d} {y}",
-                              " {d}  {Month}   {y} "]))  # fmt: skip
+@given(
+    DAYS,
+    st.sampled_from(
+        [
+            "{y}-{m:02d}-{d:02d}",
+            "{y}-{m}-{d}",
+            "{y}/{m:02d}/{d:02d}",
+            "{y}.{m}.{d}",
+            "{d} {month} {y}",
+            "{d} {mon} {y}",
+            "{month} {d}, {y}",
+            "{Month} {d} {y}",
+            " {d}  {Month}   {y} ",
+        ]
+    ),
+)
 def test_every_accepted_day_form_reads_as_that_day(day, form):
     month = MONTH_NAMES[day.month - 1]
     text = form.format(y=day.year, m=day.month, d=day.day, month=month, Month=month.title(), mon=month[:3])
@@ -54,9 +67,9 @@ def test_ambiguous_or_impossible_dates_are_refused(text):
 def test_settings_store_dates_as_iso_and_refuse_the_rest():
     s = load_settings(env_file=None, environ={"DATE_FROM": "2023/07/01", "DATE_TO": "July 2023", "LANGUAGE": "KK"})
     assert (s.retrieval.date_from, s.retrieval.date_to, s.retrieval.language) == ("2023-07-01", "2023-07-31", "kk")
-    with pytest.raises(ConfigError, match="DATE_FROM is invalid: .*garbage.*YYYY-MM-DD"):
+    with pytest.raises(ConfigError, match=r"DATE_FROM is invalid: .*garbage.*YYYY-MM-DD"):
         load_settings(env_file=None, environ={"DATE_FROM": "garbage"})
-    with pytest.raises(ConfigError, match="LANGUAGE is invalid: .*en \\(English\\), kk \\(Kazakh\\), ru \\(Russian\\)"):
+    with pytest.raises(ConfigError, match=r"LANGUAGE is invalid: .*en \(English\), kk \(Kazakh\), ru \(Russian\)"):
         load_settings(env_file=None, environ={"LANGUAGE": "xx"})
 
 
@@ -77,9 +90,25 @@ def test_control_characters_leave_the_question():
 
 
 # -- terminal safety (item 6) ------------------------------------------------------------
-ESCAPES = st.sampled_from(["\x1b]0;PWNED\x07", "\x1b]8;;http://x\x1b\\", "\x1b[31m", "\x1b[2J", "\x9b31m",
-                           "\x9d0;t\x9c", "\x1bPq#0\x1b\\", "\x1b(0", "\x1bc", "\r", "\x08", "\u202e", "\u2067",
-                           "\x00", "\x7f"])  # fmt: skip
+ESCAPES = st.sampled_from(
+    [
+        "\x1b]0;PWNED\x07",
+        "\x1b]8;;http://x\x1b\\",
+        "\x1b[31m",
+        "\x1b[2J",
+        "\x9b31m",
+        "\x9d0;t\x9c",
+        "\x1bPq#0\x1b\\",
+        "\x1b(0",
+        "\x1bc",
+        "\r",
+        "\x08",
+        "\u202e",
+        "\u2067",
+        "\x00",
+        "\x7f",
+    ]
+)
 
 
 @given(st.lists(st.one_of(st.text(max_size=20), ESCAPES), max_size=12))
@@ -104,4 +133,7 @@ def test_json_keeps_the_text_exact_but_escapes_controls():
 
 def test_counts_are_in_plain_words():
     assert [count(1, "story", "stories"), count(2, "story", "stories"), count(1, "file")] == [
-        "1 story", "2 stories", "1 file"]  # fmt: skip
+        "1 story",
+        "2 stories",
+        "1 file",
+    ]

@@ -22,8 +22,10 @@ def server():
 
 
 def chat_for(base_url: str, **env) -> OpenAIChat:
-    settings = load_settings(env_file=None, environ={"OPENAI_BASE_URL": base_url, "OPENAI_MODEL": "stub-model",
-                                                      "OPENAI_API_KEY": "sk-test-secret", **env})  # fmt: skip
+    settings = load_settings(
+        env_file=None,
+        environ={"OPENAI_BASE_URL": base_url, "OPENAI_MODEL": "stub-model", "OPENAI_API_KEY": "sk-test-secret", **env},
+    )
     return OpenAIChat(settings.llm)
 
 

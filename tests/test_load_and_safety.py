@@ -21,12 +21,16 @@ pytestmark = pytest.mark.slow
 # Each session follows one conversation; the follow-up only makes sense with its own history.
 CONVERSATIONS = [
     [("Who launched the Central Asian Alliance?", "Spotlight"), ("When was it launched?", "27 June")],
-    [("Who did Prime Minister Olzhas Bektenov meet?", "Haoliang Xu"),
-     ("Where would the subregional office they discussed be established?", "Almaty")],
+    [
+        ("Who did Prime Minister Olzhas Bektenov meet?", "Haoliang Xu"),
+        ("Where would the subregional office they discussed be established?", "Almaty"),
+    ],
     [("What is the FRIENDS project?", "Forest Restoration"), ("Who undertook its mission to Kazakhstan?", "Bilgin")],
-    [("How many people attended the UNICEF Talks event?", "200"),
-     ("What was the slogan of the UNICEF Talks Youth Conference?", "Jastar")],
-]  # fmt: skip
+    [
+        ("How many people attended the UNICEF Talks event?", "200"),
+        ("What was the slogan of the UNICEF Talks Youth Conference?", "Jastar"),
+    ],
+]
 SESSIONS = 20
 ROUNDS = 2
 SECRET = "sk-load-test-secret-9876"
@@ -81,13 +85,21 @@ def test_twenty_concurrent_sessions_get_their_own_correct_answers(tmp_path, corp
     assert errors == []
     assert len(served) == SESSIONS * ROUNDS * 2
     p95 = statistics.quantiles(latencies, n=20)[-1]
-    print(f"\nload: {len(served)} requests from {SESSIONS} sessions in {elapsed:.1f}s, "
-          f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")  # fmt: skip
+    print(
+        f"\nload: {len(served)} requests from {SESSIONS} sessions in {elapsed:.1f}s, "
+        f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms"
+    )
 
 
 def test_password_protects_the_ui_and_the_api_key_never_leaks(tmp_path, corpus_index):
-    env = {"UI_USERNAME": "team", "UI_PASSWORD": "s3cret-pass", "ANSWERER": "llm",
-           "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": SECRET, "LLM_TIMEOUT": "2"}  # fmt: skip
+    env = {
+        "UI_USERNAME": "team",
+        "UI_PASSWORD": "s3cret-pass",
+        "ANSWERER": "llm",
+        "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+        "OPENAI_API_KEY": SECRET,
+        "LLM_TIMEOUT": "2",
+    }
     with running_ui(tmp_path, corpus_index, **env) as (url, proc):
         assert url.startswith("http://127.0.0.1:")
         with pytest.raises(AuthenticationError):
@@ -96,8 +108,9 @@ def test_password_protects_the_ui_and_the_api_key_never_leaks(tmp_path, corpus_i
             urllib.request.urlopen(f"{url}/config", timeout=10)
         assert denied.value.code in (401, 403)
         client = Client(url, auth=("team", "s3cret-pass"), verbose=False)
-        history, *_ = client.predict("Who launched the Central Asian Alliance?", [], 6, "", "", "all", "llm",
-                                     api_name="/ask")  # fmt: skip
+        history, *_ = client.predict(
+            "Who launched the Central Asian Alliance?", [], 6, "", "", "all", "llm", api_name="/ask"
+        )
         answer = text_of(history[-1])
         assert "Spotlight" in answer and "answered offline" not in answer
         assert "failed" in answer and "offline reader" in answer  # the dead LLM's notice
@@ -110,11 +123,27 @@ def test_password_protects_the_ui_and_the_api_key_never_leaks(tmp_path, corpus_i
 # -- issue 11, item 3: a login is both or neither; no open public bind by accident ------------
 def ui_exit(tmp_path, corpus_index, *args: str, **env: str) -> subprocess.CompletedProcess:
     """`assistant ui` that should refuse to start; a UI that starts instead fails by timing out."""
-    full_env = os.environ | {"INDEX_DIR": str(corpus_index / "index"), "ANSWERER": "offline", "UI_USERNAME": "",
-                             "UI_PASSWORD": "", "OPENAI_BASE_URL": "", "OPENAI_API_KEY": ""} | env  # fmt: skip
+    full_env = (
+        os.environ
+        | {
+            "INDEX_DIR": str(corpus_index / "index"),
+            "ANSWERER": "offline",
+            "UI_USERNAME": "",
+            "UI_PASSWORD": "",
+            "OPENAI_BASE_URL": "",
+            "OPENAI_API_KEY": "",
+        }
+        | env
+    )
     cli = [sys.executable, "-m", "assistant.cli", "--env-file", str(tmp_path / "none.env"), "ui", "--no-ingest"]
-    return subprocess.run([*cli, "--port", str(free_port()), *args], env=full_env, cwd=PROJECT_ROOT,
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    return subprocess.run(
+        [*cli, "--port", str(free_port()), *args],
+        env=full_env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_half_set_login_refuses_to_start(tmp_path, corpus_index):
@@ -143,8 +172,9 @@ def test_upload_refusals_name_the_file_and_leave_no_temp_files(tmp_path, corpus_
     temp = tmp_path / "gradio-temp"
     with running_ui(tmp_path, corpus_index, MAX_UPLOAD_BYTES="2000", GRADIO_TEMP_DIR=str(temp)) as (url, _):
         client = Client(url, verbose=False)
-        message, *_ = client.predict([handle_file(str(files / n)) for n in ("big.txt", "wide.txt", "good.txt")],
-                                     api_name="/upload")  # fmt: skip
+        message, *_ = client.predict(
+            [handle_file(str(files / n)) for n in ("big.txt", "wide.txt", "good.txt")], api_name="/upload"
+        )
         # (Gradio itself leaves one empty spool file per request; no uploaded bytes may stay.)
         left_behind = [p for p in temp.rglob("*") if p.is_file() and p.stat().st_size > 0]
     big, wide, good = message.replace("\\", "").split("\n\n")  # without markdown escapes
@@ -157,12 +187,25 @@ def test_upload_refusals_name_the_file_and_leave_no_temp_files(tmp_path, corpus_
 # -- issue 11, item 8: the first `assistant ui` says what it is doing while it ingests --------
 def test_first_ui_start_shows_ingest_progress_before_serving(tmp_path, small_corpus):
     port = free_port()
-    env = os.environ | {"INDEX_DIR": str(tmp_path / "index"), "UPLOADS_DIR": str(tmp_path / "uploads"),
-                        "CORPUS_DIR": str(small_corpus), "ANSWERER": "offline", "OPENAI_BASE_URL": "",
-                        "OPENAI_API_KEY": "", "UI_USERNAME": "", "UI_PASSWORD": ""}  # fmt: skip
+    env = os.environ | {
+        "INDEX_DIR": str(tmp_path / "index"),
+        "UPLOADS_DIR": str(tmp_path / "uploads"),
+        "CORPUS_DIR": str(small_corpus),
+        "ANSWERER": "offline",
+        "OPENAI_BASE_URL": "",
+        "OPENAI_API_KEY": "",
+        "UI_USERNAME": "",
+        "UI_PASSWORD": "",
+    }
     cli = [sys.executable, "-u", "-m", "assistant.cli", "--env-file", str(tmp_path / "none.env")]
-    proc = subprocess.Popen([*cli, "ui", "--port", str(port)], env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [*cli, "ui", "--port", str(port)],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         wait_for_port(port, proc, "assistant ui")
     finally:

@@ -25,8 +25,12 @@ def test_point_env_sets_the_endpoint_and_keeps_every_other_line(tmp_path):
     env.write_text("# mine\nOPENAI_API_KEY=sk-keep-me\nOPENAI_BASE_URL=http://old:1/v1\nTOP_K=4\n", encoding="utf-8")
     local_llm.point_env(env, {"OPENAI_BASE_URL": "http://127.0.0.1:8080/v1", "ANSWERER": "offline"})
     assert env.read_text(encoding="utf-8").splitlines() == [
-        "# mine", "OPENAI_API_KEY=sk-keep-me", "OPENAI_BASE_URL=http://127.0.0.1:8080/v1", "TOP_K=4", "ANSWERER=offline"
-    ]  # fmt: skip
+        "# mine",
+        "OPENAI_API_KEY=sk-keep-me",
+        "OPENAI_BASE_URL=http://127.0.0.1:8080/v1",
+        "TOP_K=4",
+        "ANSWERER=offline",
+    ]
     assert [p.name for p in tmp_path.iterdir()] == [".env"]
 
 
@@ -62,8 +66,13 @@ def server(tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.local_llm
 def test_the_real_model_answers_with_checked_citations(corpus_index, server):
-    settings = make_settings(corpus_index, ANSWERER="offline", OPENAI_BASE_URL=server.base_url,
-                             OPENAI_MODEL=local_llm.MODEL_ALIAS, LLM_TIMEOUT="300")  # fmt: skip
+    settings = make_settings(
+        corpus_index,
+        ANSWERER="offline",
+        OPENAI_BASE_URL=server.base_url,
+        OPENAI_MODEL=local_llm.MODEL_ALIAS,
+        LLM_TIMEOUT="300",
+    )
     assistant = Assistant.from_settings(settings)
     assert assistant.default_answerer == "offline"  # the figures keep the reader the default
     assert assistant.ask(QUESTION).backend == "offline"

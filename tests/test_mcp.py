@@ -17,8 +17,13 @@ pytestmark = pytest.mark.slow
 
 def server_params(root, corpus_index) -> StdioServerParameters:
     shutil.copytree(corpus_index / "index", root / "index")
-    env = os.environ | {"INDEX_DIR": str(root / "index"), "UPLOADS_DIR": str(root / "uploads"), "ANSWERER": "offline",
-                        "OPENAI_BASE_URL": "", "OPENAI_API_KEY": ""}  # fmt: skip
+    env = os.environ | {
+        "INDEX_DIR": str(root / "index"),
+        "UPLOADS_DIR": str(root / "uploads"),
+        "ANSWERER": "offline",
+        "OPENAI_BASE_URL": "",
+        "OPENAI_API_KEY": "",
+    }
     cli = ["-m", "assistant.cli", "--env-file", str(root / "none.env"), "mcp"]
     return StdioServerParameters(command=sys.executable, args=cli, env=env, cwd=str(PROJECT_ROOT))
 

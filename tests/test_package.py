@@ -54,8 +54,20 @@ def venv_with(wheel: Path, tmp: Path) -> Path:
     )
     outer = "".join(f"import site; site.addsitedir({p!r})\n" for p in site.getsitepackages())
     (own / "zz_test_dependencies.pth").write_text(outer)  # after the venv's own packages, so the wheel wins
-    run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--no-deps", "--no-index",
-         "-q", str(wheel)])  # fmt: skip
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(venv / "bin" / "python"),
+            "install",
+            "--no-deps",
+            "--no-index",
+            "-q",
+            str(wheel),
+        ]
+    )
     return venv
 
 
@@ -68,8 +80,13 @@ def test_wheel_installed_outside_the_repo_ingests_and_answers(tmp_path):
     elsewhere, xdg = tmp_path / "elsewhere", tmp_path / "xdg-data"
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH" and k not in PATH_SETTINGS}
-    env |= {"XDG_DATA_HOME": str(xdg), "HOME": str(tmp_path / "home"), "ANSWERER": "offline",
-            "OPENAI_BASE_URL": "", "OPENAI_API_KEY": ""}  # fmt: skip
+    env |= {
+        "XDG_DATA_HOME": str(xdg),
+        "HOME": str(tmp_path / "home"),
+        "ANSWERER": "offline",
+        "OPENAI_BASE_URL": "",
+        "OPENAI_API_KEY": "",
+    }
     here = {"cwd": elsewhere, "env": env}
 
     probe = "import assistant.prompts as p, assistant.config as c; print(p.__file__, p.PROMPTS_DIR, c.Settings().paths)"

@@ -37,8 +37,14 @@ def llm():
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, corpus_index, llm):
     root = tmp_path_factory.mktemp("serve")
-    env = {"UI_USERNAME": LOGIN[0], "UI_PASSWORD": LOGIN[1], "ASSISTANT_API_KEY": KEY, "ANSWERER": "auto",
-           "OPENAI_BASE_URL": llm.base_url, "OPENAI_MODEL": "stub-model"}  # fmt: skip
+    env = {
+        "UI_USERNAME": LOGIN[0],
+        "UI_PASSWORD": LOGIN[1],
+        "ASSISTANT_API_KEY": KEY,
+        "ANSWERER": "auto",
+        "OPENAI_BASE_URL": llm.base_url,
+        "OPENAI_MODEL": "stub-model",
+    }
     with running_ui(root, corpus_index, command="serve", **env) as (url, _):
         yield url
 
@@ -81,8 +87,12 @@ def test_streamed_reply_is_the_same_reply_in_chunks(served):
 
 
 def test_llm_reply_is_streamed_once_its_citations_are_checked(served, llm):
-    llm.script(Behaviour(reply="It was launched under the UN Spotlight Initiative, funded by the EU [1]. "
-                               "It also cured all diseases [7]."))  # fmt: skip
+    llm.script(
+        Behaviour(
+            reply="It was launched under the UN Spotlight Initiative, funded by the EU [1]. "
+            "It also cured all diseases [7]."
+        )
+    )
     chunks = list(chat(served, ALLIANCE, model=MODEL_ID, stream=True))
     answer = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices).split("\n\nSources:\n")[0]
     last = chunks[-1].model_extra
@@ -119,12 +129,24 @@ def test_bad_requests_are_json_errors_with_the_cli_exit_codes(served):
         chat(served, ALLIANCE, extra_body={"since": "yesterday"})
     with pytest.raises(openai.BadRequestError) as empty:
         chat(served, " \x1b[2J ", stream=True)  # refused before the stream starts: an HTTP error, not an event
-    assert no_question.value.body == {"message": 'The last message must be the question, with role "user".',
-                                      "type": "InvalidQuestionError", "code": 2}  # fmt: skip
+    assert no_question.value.body == {
+        "message": 'The last message must be the question, with role "user".',
+        "type": "InvalidQuestionError",
+        "code": 2,
+    }
     assert bad_date.value.body["code"] == 2 and "since date 'yesterday'" in bad_date.value.body["message"]
     assert empty.value.body["type"] == "InvalidQuestionError"
-    status, body = curl("-X", "POST", f"{served}/v1/chat/completions", "-H", f"Authorization: Bearer {KEY}",
-                        "-H", "Content-Type: application/json", "-d", '{"messages": []}')  # fmt: skip
+    status, body = curl(
+        "-X",
+        "POST",
+        f"{served}/v1/chat/completions",
+        "-H",
+        f"Authorization: Bearer {KEY}",
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        '{"messages": []}',
+    )
     assert status == 400 and json.loads(body)["error"]["code"] == 2 and "messages" in body
 
 
@@ -151,9 +173,18 @@ def test_login_or_api_key_is_required(served):
 
 def test_curl_json_api_and_its_openapi_page(served):
     auth = ("-H", f"Authorization: Bearer {KEY}")
-    status, body = curl(*auth, "-X", "POST", f"{served}/api/ask", "-H", "Content-Type: application/json",
-                        "-d", json.dumps({"question": "When was it launched?", "offline": True,
-                                          "history": [{"role": "user", "content": ALLIANCE}]}))  # fmt: skip
+    status, body = curl(
+        *auth,
+        "-X",
+        "POST",
+        f"{served}/api/ask",
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        json.dumps(
+            {"question": "When was it launched?", "offline": True, "history": [{"role": "user", "content": ALLIANCE}]}
+        ),
+    )
     answer = json.loads(body)
     assert status == 200 and set(answer) >= ASK_KEYS and "27 June" in answer["answer"]
     assert answer["search_query"] == "When was the Central Asian Alliance launched?"
@@ -161,10 +192,17 @@ def test_curl_json_api_and_its_openapi_page(served):
     assert status == 200 and [s["title"].startswith("Prime Minister") for s in json.loads(body)] == [True]
     status, body = curl(*auth, f"{served}/api/stories/no-such-story")
     assert status == 404 and json.loads(body)["error"]["type"] == "UnknownStoryError"
-    status, body = curl(*auth, "-N", "-X", "POST", f"{served}/v1/chat/completions", "-H",
-                        "Content-Type: application/json", "-d",
-                        json.dumps({"messages": [{"role": "user", "content": ALLIANCE}], "stream": True,
-                                    "model": OFFLINE_MODEL_ID}))  # fmt: skip
+    status, body = curl(
+        *auth,
+        "-N",
+        "-X",
+        "POST",
+        f"{served}/v1/chat/completions",
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        json.dumps({"messages": [{"role": "user", "content": ALLIANCE}], "stream": True, "model": OFFLINE_MODEL_ID}),
+    )
     events = [line for line in body.splitlines() if line]
     assert status == 200 and all(e.startswith("data: ") for e in events) and events[-1] == "data: [DONE]"
     status, body = curl(f"{served}/openapi.json")

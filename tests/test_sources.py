@@ -19,8 +19,13 @@ HUB_QUESTION = "Experts from which regional hub were invited to contribute insig
 
 
 def cli(root, *args, **env):
-    full = {"INDEX_DIR": str(root / "index"), "UPLOADS_DIR": str(root / "uploads"), "ANSWERER": "offline",
-            "OPENAI_BASE_URL": "", "OPENAI_API_KEY": ""} | env  # fmt: skip
+    full = {
+        "INDEX_DIR": str(root / "index"),
+        "UPLOADS_DIR": str(root / "uploads"),
+        "ANSWERER": "offline",
+        "OPENAI_BASE_URL": "",
+        "OPENAI_API_KEY": "",
+    } | env
     return CliRunner().invoke(main, ["--env-file", str(root / "none.env"), *args], env=full)
 
 
@@ -105,7 +110,11 @@ def test_rebuild_reingests_every_source_even_from_a_corrupt_index(tmp_path, smal
     assert rebuilt.exit_code == 0 and "4 stories added" in rebuilt.output, rebuilt.output
     fresh = Assistant.from_settings(make_settings(tmp_path, **env))
     assert {s.source.rsplit("/", 1)[-1] for s in fresh.snapshot.stories.values()} == {
-        "002_2beb8d086b7d9575.txt", "003_2c06ceceba27ef83.txt", "wheat.txt", BUNDLED.name}  # fmt: skip
+        "002_2beb8d086b7d9575.txt",
+        "003_2c06ceceba27ef83.txt",
+        "wheat.txt",
+        BUNDLED.name,
+    }
     assert "9 new wheat fields" in fresh.ask("How many wheat fields did Kostanay farmers sow?").text
 
 

@@ -62,8 +62,10 @@ def test_archive_message_lists_its_stories_once():
 
 
 def test_timeline_entries_name_their_story_and_years_are_counted_in_plain_words():
-    stories = [parse_text(f"T{i}\n{d}\nBody {i}.\n", f"{i}.txt")[0] for i, d in enumerate(["1 May 2023", "2 May 2023",
-                                                                                           "3 May 2016"])]  # fmt: skip
+    stories = [
+        parse_text(f"T{i}\n{d}\nBody {i}.\n", f"{i}.txt")[0]
+        for i, d in enumerate(["1 May 2023", "2 May 2023", "3 May 2016"])
+    ]
     page = timeline_html(stories)
     assert "2023 · 2 stories" in page and "2016 · 1 story" in page
     assert page.count("data-story=") == 3 and f'data-story="{stories[2].story_id}"' in page

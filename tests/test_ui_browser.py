@@ -17,8 +17,15 @@ from tests.conftest import PROJECT_ROOT, running_ui
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]  # fmt: skip
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -117,9 +124,12 @@ def test_alliance_question_follow_up_and_abstention(page, ui_url):
 
 def test_uploaded_story_with_script_renders_as_text(page, ui_url, tmp_path):
     evil = tmp_path / "evil-story.txt"
-    evil.write_text("<script>window.pwned = 1</script> Shymkent garden <b>news</b>\n12 May 2024\n"
-                    'A community garden with 40 plots opened. <img src=x onerror="window.pwned2=1"> '
-                    "<script>window.pwned3=1</script>\n", encoding="utf-8")  # fmt: skip
+    evil.write_text(
+        "<script>window.pwned = 1</script> Shymkent garden <b>news</b>\n12 May 2024\n"
+        'A community garden with 40 plots opened. <img src=x onerror="window.pwned2=1"> '
+        "<script>window.pwned3=1</script>\n",
+        encoding="utf-8",
+    )
     assert "✅" in upload(page, evil, "✅|❌")
     assert (ui_url[1] / "uploads" / "evil-story.txt").is_file()
 
@@ -177,9 +187,12 @@ def test_dates_are_read_leniently_and_a_bad_one_is_explained_next_to_the_field(p
     before = page.inner_text("#chat")
     page.fill("#question textarea", "When was the Central Asian Alliance launched?")
     page.click("#send")
-    page.wait_for_function("([n]) => document.querySelector('#chat').innerText.length > n && "
-                           "/From date .yesterday. is not a date/.test(document.querySelector('#chat').innerText)",
-                           arg=[len(before)], timeout=30000)  # fmt: skip
+    page.wait_for_function(
+        "([n]) => document.querySelector('#chat').innerText.length > n && "
+        "/From date .yesterday. is not a date/.test(document.querySelector('#chat').innerText)",
+        arg=[len(before)],
+        timeout=30000,
+    )
     page.wait_for_timeout(500)
     assert page.locator("#chat .error, #sources .error, #question .error").count() == 0
     assert page.is_visible("#question textarea") and "Sources for" in page.inner_text("#sources")
@@ -252,8 +265,11 @@ def test_reingest_shows_progress_in_the_stories_tab(page, corpus_index, small_co
         other.wait_for_selector("#question textarea", timeout=60000)
         other.get_by_role("tab", name="Stories", exact=True).click()
         other.click("#reingest")
-        other.wait_for_function("/Re-ingesting: \\d+\\/2 stories, \\d+\\/\\d+ chunks, [\\d.]+ chunks\\/s/"
-                                ".test(document.querySelector('#status').innerText)", timeout=60000)  # fmt: skip
+        other.wait_for_function(
+            "/Re-ingesting: \\d+\\/2 stories, \\d+\\/\\d+ chunks, [\\d.]+ chunks\\/s/"
+            ".test(document.querySelector('#status').innerText)",
+            timeout=60000,
+        )
         seen = other.inner_text("#status")
         other.screenshot(path=str(ARTIFACTS / "ui-reingest-progress.png"))
         other.wait_for_function("/Re-ingest: /.test(document.querySelector('#status').innerText)", timeout=120000)
@@ -268,12 +284,14 @@ FAO_COUNT = "How many press releases mention FAO?"
 
 def test_question_link_asks_it_and_the_copy_button_copies_markdown_with_sources(page, ui_url):
     """`?q=` opens the UI with the question asked; "Copy as Markdown" copies the answer and its sources."""
-    context = page.context.browser.new_context(viewport={"width": 1400, "height": 950},
-                                               permissions=["clipboard-read", "clipboard-write"])  # fmt: skip
+    context = page.context.browser.new_context(
+        viewport={"width": 1400, "height": 950}, permissions=["clipboard-read", "clipboard-write"]
+    )
     other = context.new_page()
     other.goto(f"{ui_url[0]}/?q=How%20many%20press%20releases%20mention%20FAO%3F")
-    other.wait_for_function("(document.querySelector('#chat')?.innerText.match(/answered by/g) || []).length > 0",
-                            timeout=60000)  # fmt: skip
+    other.wait_for_function(
+        "(document.querySelector('#chat')?.innerText.match(/answered by/g) || []).length > 0", timeout=60000
+    )
     chat = other.inner_text("#chat")
     assert (
         FAO_COUNT in chat and "3 of the 5 press releases mention “FAO”." in chat and "answered by archive scan" in chat
@@ -299,9 +317,12 @@ def test_citations_are_compact_with_the_quote_expandable_in_the_sources_panel(pa
     lines = page.eval_on_selector_all("#chat .cite-line", "els => els.slice(-2).map(e => e.innerText)")
     assert lines[-1].startswith("[2] Uniting for Progress") and lines[-1].endswith("· Story · 2023-07-03")
     assert last.count("was officially launched on 27 June") == 1  # said once, in the answer: not again as a quote
-    style = page.eval_on_selector_all("#chat a.cite", "els => { const s = getComputedStyle(els[els.length - 1]);"
-                                      " return [s.textDecorationLine, s.color, getComputedStyle(els[0].parentElement)"
-                                      ".color]; }")  # fmt: skip
+    style = page.eval_on_selector_all(
+        "#chat a.cite",
+        "els => { const s = getComputedStyle(els[els.length - 1]);"
+        " return [s.textDecorationLine, s.color, getComputedStyle(els[0].parentElement)"
+        ".color]; }",
+    )
     assert "underline" in style[0] and style[1] != style[2]  # [n] looks like a link, not like the words around it
     summary = page.locator("#sources .src").last.locator("details.quote > summary")
     assert "Central Asian Alliance" in summary.inner_text()
@@ -315,8 +336,9 @@ def test_citations_are_compact_with_the_quote_expandable_in_the_sources_panel(pa
 
 def test_story_rows_and_timeline_entries_open_the_story(page):
     page.get_by_role("tab", name="Stories", exact=True).click()
-    page.wait_for_function("document.querySelector('#story-table').innerText.includes('Six Transitions')",
-                           timeout=20000)  # fmt: skip
+    page.wait_for_function(
+        "document.querySelector('#story-table').innerText.includes('Six Transitions')", timeout=20000
+    )
     page.locator("#story-table [role=row]", has_text="Six Transitions").first.locator("[role=gridcell]").nth(1).click()
     page.wait_for_function("document.querySelector('#story-view').innerText.includes('Six Transitions')", timeout=20000)
     assert "Publication · 2023-09-28" in page.inner_text("#story-view")
