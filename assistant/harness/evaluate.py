@@ -15,10 +15,10 @@ import statistics
 import string
 import subprocess
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, overload
 
 import yaml
 
@@ -27,8 +27,12 @@ from ..errors import ConfigError
 from ..results import MAX_ANSWER_CHARS, Answer
 
 if TYPE_CHECKING:
+    from ..llm import ChatModel
     from ..pipeline import Assistant
+    from ..stories import Story
     from .naive import NaiveAssistant
+
+Stories = Mapping[str, "Story"]  # story_id -> story: what citations and retrieved ranks are checked against
 
 EVAL_DIR = PROJECT_ROOT / "eval"
 DEFAULT_QA = EVAL_DIR / "qa.yaml"
@@ -48,6 +52,13 @@ PUNCTUATION = frozenset(string.punctuation)
 
 @dataclass
 class Case:
+    """One Q&A case: the question (with any chat history) and what a passing answer must do.
+
+    `must_contain` holds groups of alternatives: every group needs one of its strings in the answer.
+    `sources` are title/file fragments a relevant story or citation matches; `abstain` marks a
+    question the stories do not answer. The last three fields are for questions about the archive.
+    """
+
     id: str
     question: str
     tags: list[str] = field(default_factory=list)
@@ -110,10 +121,12 @@ def _count_of(expect: dict, path: Path, case_id: object) -> int | None:
 
 
 def fold(text: str) -> str:
+    """`text` case-folded with runs of whitespace made single spaces: how answers and expectations compare."""
     return " ".join(text.casefold().split())
 
 
 def matches(text: str, needle: str) -> bool:
+    """Is `needle` in `text`, folded? A blank needle (" ") is matched as written, since folding would empty it."""
     return fold(needle) in fold(text) if needle.strip() else needle in text
 
 
@@ -124,7 +137,7 @@ def squad_normalize(text: str) -> str:
 
 
 def contains_answer(text: str, needle: str, match: str = "") -> bool:
-    """Does `text` hold `needle`, compared the way the case asks (SQuAD's normalisation or folded case)?"""
+    """Whether `text` holds `needle`, compared the way the case asks (SQuAD's normalisation or folded case)."""
     if match == "squad":
         n = squad_normalize(needle)
         return bool(n) and f" {n} " in f" {squad_normalize(text)} "
@@ -132,10 +145,11 @@ def contains_answer(text: str, needle: str, match: str = "") -> bool:
 
 
 def cites_source(citation: dict, sources: Sequence[str]) -> bool:
+    """Whether a citation points at one of the expected stories (by its title, its file or the quote itself)."""
     return any(matches(citation[key] or "", s) for s in sources for key in ("title", "source", "quote"))
 
 
-def grade(case: Case, answer: dict, stories: dict) -> dict:
+def grade(case: Case, answer: dict, stories: Stories) -> dict:
     """Pass/fail and the per-case numbers behind every aggregate."""
     failures = []
     text, cites = answer["answer"], answer["citations"]
@@ -157,17 +171,28 @@ def grade(case: Case, answer: dict, stories: dict) -> dict:
     support = [] if answer["abstained"] else claim_support(text, cites)
     if not all(verbatim):
         failures.append("a quote is not verbatim in its story")
-    row = {"passed": not failures, "failures": failures, "quotes_verbatim": verbatim,
-           "claims_supported": sum(support), "claims_judged": len(support)} | extra  # fmt: skip
+    row = {
+        "passed": not failures,
+        "failures": failures,
+        "quotes_verbatim": verbatim,
+        "claims_supported": sum(support),
+        "claims_judged": len(support),
+    } | extra
     if case.sources and not case.abstain:
-        good = [cites_source(c, case.sources) for c in cites]
-        row["citation_precision"] = sum(good) / len(good) if good else 0.0
-        row["citation_recall"] = 1.0 if any(good) else 0.0
-        ranks = [r["rank"] for r in answer["retrieved"] if _story_matches(stories.get(r["story_id"]), case.sources)]
-        first = min(ranks) if ranks else None
-        row["first_relevant_rank"] = first
-        row["ndcg5"] = _ndcg(ranks, 5)
+        row |= _grade_sources(case.sources, answer, stories)
     return row
+
+
+def _grade_sources(sources: Sequence[str], answer: dict, stories: Stories) -> dict:
+    """Citation precision/recall against the expected stories, and where retrieval first ranked one of them."""
+    good = [cites_source(c, sources) for c in answer["citations"]]
+    ranks = [r["rank"] for r in answer["retrieved"] if _story_matches(stories.get(r["story_id"]), sources)]
+    return {
+        "citation_precision": sum(good) / len(good) if good else 0.0,
+        "citation_recall": 1.0 if any(good) else 0.0,
+        "first_relevant_rank": min(ranks) if ranks else None,
+        "ndcg5": _ndcg(ranks, 5),
+    }
 
 
 FIRST_NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?![\d,])|(?<![\w.])\d+")
@@ -181,6 +206,10 @@ def stated_count(text: str) -> int | None:
 
 def _cited_titles(fragment: str, cites: Sequence[dict]) -> list[int]:
     return [i for i, c in enumerate(cites) if matches(c["title"] or "", fragment)]
+
+
+def _first_cited(fragment: str, cites: Sequence[dict]) -> int | None:
+    return next(iter(_cited_titles(fragment, cites)), None)
 
 
 def _grade_archive(case: Case, text: str, cites: Sequence[dict], failures: list[str]) -> dict:
@@ -200,9 +229,10 @@ def _grade_archive(case: Case, text: str, cites: Sequence[dict], failures: list[
         if outside:
             failures.append(f"cites stories outside the set: {outside}")
     if case.order:
-        firsts = [(_cited_titles(f, cites) or [None])[0] for f in case.order]
-        missing = [f for f, at in zip(case.order, firsts) if at is None]
-        out["in_order"] = not missing and firsts == sorted(firsts)
+        firsts = [_first_cited(f, cites) for f in case.order]
+        missing = [f for f, at in zip(case.order, firsts, strict=True) if at is None]
+        found = [at for at in firsts if at is not None]  # all of `firsts` when none is missing
+        out["in_order"] = not missing and found == sorted(found)
         if missing:
             failures.append(f"does not cite {missing}")
         elif not out["in_order"]:
@@ -210,15 +240,15 @@ def _grade_archive(case: Case, text: str, cites: Sequence[dict], failures: list[
     return out
 
 
-def _story_matches(story, sources: Sequence[str]) -> bool:
+def _story_matches(story: Story | None, sources: Sequence[str]) -> bool:
     if story is None:
         return False
     return any(matches(story.title, s) or matches(story.source, s) or matches(story.text, s) for s in sources)
 
 
-def _quote_ok(c: dict, stories: dict) -> bool:
+def _quote_ok(c: dict, stories: Stories) -> bool:
     story = stories.get(c["story_id"])
-    return bool(story) and story.text[c["start"] : c["end"]] == c["quote"] and c["quote"] != ""
+    return story is not None and story.text[c["start"] : c["end"]] == c["quote"] and c["quote"] != ""
 
 
 def _ndcg(ranks: list[int], k: int) -> float:
@@ -228,6 +258,11 @@ def _ndcg(ranks: list[int], k: int) -> float:
 
 
 def aggregate(rows: list[dict], cases: list[Case]) -> dict:
+    """Every summary figure of a run over `rows` (one per case of `cases`), as the report and the gate read them.
+
+    Retrieval and citation figures count only answerable cases with expected sources; citation
+    precision only those that cited anything.
+    """
     by_id = {c.id: c for c in cases}
     answerable = [r for r in rows if not by_id[r["id"]].abstain]
     unanswerable = [r for r in rows if by_id[r["id"]].abstain]
@@ -248,7 +283,7 @@ def aggregate(rows: list[dict], cases: list[Case]) -> dict:
         "hit_at_5": hit(5),
         "mrr": _mean(
             [1.0 / r["grade"]["first_relevant_rank"] if r["grade"]["first_relevant_rank"] else 0.0 for r in sourced]
-        ),  # fmt: skip
+        ),
         "ndcg_at_5": _mean([r["grade"]["ndcg5"] for r in sourced]),
         "citation_precision": _mean([r["grade"]["citation_precision"] for r in cited]),
         "citation_recall": _mean([r["grade"]["citation_recall"] for r in sourced]),
@@ -284,6 +319,7 @@ def percentile(values: Sequence[float], p: float) -> float:
 
 
 def by_tag(rows: list[dict], cases: list[Case]) -> dict:
+    """`aggregate` per tag (untagged cases under "untagged"), plus each kind of archive question on its own."""
     groups: dict[str, list[str]] = defaultdict(list)
     for c in cases:
         for t in c.tags or ["untagged"]:
@@ -298,7 +334,13 @@ def by_tag(rows: list[dict], cases: list[Case]) -> dict:
     return out
 
 
-def run_cases(ask: Callable[[Case], Answer], cases: list[Case], stories: dict, progress=None) -> list[dict]:
+def run_cases(
+    ask: Callable[[Case], Answer],
+    cases: list[Case],
+    stories: Stories,
+    progress: Callable[[Case, dict], None] | None = None,
+) -> list[dict]:
+    """Ask every case and grade its answer: one results row per case, with what was asked, answered and cited."""
     rows = []
     for case in cases:
         answer = ask(case).as_dict()
@@ -328,10 +370,12 @@ def run_cases(ask: Callable[[Case], Answer], cases: list[Case], stories: dict, p
 
 
 def file_hash(path: Path) -> str:
+    """A short content hash, so results and baselines name the exact Q&A file they were made from."""
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
 def git_commit() -> str:
+    """The commit the results were made on ("unknown" outside a git checkout or without git)."""
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=5)
         return out.stdout.strip() or "unknown"
@@ -340,6 +384,7 @@ def git_commit() -> str:
 
 
 def results_document(rows: list[dict], cases: list[Case], qa_path: Path, backend: str) -> dict:
+    """The results file: provenance (Q&A file hash, commit, backend), every aggregate and every case row."""
     return {
         "qa_file": qa_path.name,
         "qa_sha256": file_hash(qa_path),
@@ -366,11 +411,13 @@ def stable_view(doc: dict) -> dict:
 
 
 def dumps(doc: dict) -> str:
+    """JSON with sorted keys and real letters (not escapes), so equal results give equal bytes and readable diffs."""
     return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
 # -- gate -------------------------------------------------------------------------------
 def load_floors(path: Path = FLOORS) -> dict:
+    """The gate's limits: `min` (floors) and `max` (ceilings), each a mapping of aggregate name to limit."""
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
@@ -392,6 +439,7 @@ def check_gate(aggregates: dict, rows: list[dict], floors: dict, baseline: dict 
 
 
 def baseline_document(rows: list[dict], aggregates: dict, qa_path: Path) -> dict:
+    """What `--update-baseline` records: the stable aggregates and which cases passed, for the no-regression gate."""
     stable = {k: v for k, v in aggregates.items() if k not in TIMING_KEYS}
     return {"qa_sha256": file_hash(qa_path), "aggregates": stable, "passed": {r["id"]: r["passed"] for r in rows}}
 
@@ -412,6 +460,7 @@ SUMMARY_KEYS = (
 
 
 def summary_line(agg: dict, backend: str) -> str:
+    """The one-line summary `assistant eval` prints last (`eval[backend]: ...`), the line runs are compared by."""
     return (
         f"eval[{backend}]: {agg['cases']} cases | answer {agg['answer_pass_rate']:.3f} | "
         f"citation R {agg['citation_recall']:.3f} P {agg['citation_precision']:.3f} | "
@@ -424,6 +473,7 @@ def summary_line(agg: dict, backend: str) -> str:
 
 
 def table(doc: dict) -> str:
+    """The SUMMARY_KEYS figures as a fixed-width text table: all cases first, then one row per tag."""
     head = f"{'tag':<18}{'n':>4} " + " ".join(f"{label:>10}" for label, _ in SUMMARY_KEYS)
     lines = [head, "-" * len(head)]
     for tag, agg in [("ALL", doc["aggregates"]), *doc["by_tag"].items()]:
@@ -435,6 +485,7 @@ def table(doc: dict) -> str:
 
 
 def markdown_report(doc: dict, cases: list[Case]) -> str:
+    """The `--report` file: summary, per-tag table, abstention trade-off, then each failing case with what it got."""
     by_id = {c.id: c for c in cases}
     lines = [
         f"# Eval report ({doc['backend']})",
@@ -501,7 +552,7 @@ def corpus_hash(folder: Path, settings: Settings) -> str:
     return digest.hexdigest()[:16]
 
 
-def corpus_assistant(settings: Settings, folder: Path, echo: Callable[[str], None] = lambda _: None):
+def corpus_assistant(settings: Settings, folder: Path, echo: Callable[[str], None] = lambda _: None) -> Assistant:
     """An `Assistant` over `folder` alone, in a throwaway index kept per content hash.
 
     The user's own index, uploads and feedback are never touched; a second run on the
@@ -513,10 +564,14 @@ def corpus_assistant(settings: Settings, folder: Path, echo: Callable[[str], Non
         raise ConfigError(f"--corpus {folder} is not a folder: give a folder of .txt/.md story files.")
     root = settings.paths.eval_index_dir / corpus_hash(folder, settings)
     private = settings.with_changes(
-        paths={"corpus_dir": folder, "index_dir": root / "index", "uploads_dir": root / "uploads",
-               "feedback_file": root / "feedback.jsonl"},
+        paths={
+            "corpus_dir": folder,
+            "index_dir": root / "index",
+            "uploads_dir": root / "uploads",
+            "feedback_file": root / "feedback.jsonl",
+        },
         store={"chroma_host": ""},
-    )  # fmt: skip
+    )
     assistant = Assistant.from_settings(private)
     report = assistant.ingest([folder], progress=lambda m: echo(f"  {m}"))
     echo(f"Corpus {folder} -> {root}: {report.summary()}")
@@ -581,8 +636,13 @@ def plot_curve(curve: list[dict], threshold: float, title: str, path: Path) -> N
     fig, ax = plt.subplots(figsize=(5.5, 4.2))
     ax.plot([p["false_abstain"] for p in curve], [p["abstain_unanswerable"] for p in curve], marker=".")
     at = min(curve, key=lambda p: abs(p["threshold"] - threshold))
-    ax.scatter([at["false_abstain"]], [at["abstain_unanswerable"]], color="red", zorder=3,
-               label=f"reader threshold {threshold}")  # fmt: skip
+    ax.scatter(
+        [at["false_abstain"]],
+        [at["abstain_unanswerable"]],
+        color="red",
+        zorder=3,
+        label=f"reader threshold {threshold}",
+    )
     ax.set_xlabel("false abstention (answerable questions abstained)")
     ax.set_ylabel("abstention on unanswerable questions")
     ax.set_xlim(0, 1)
@@ -599,6 +659,22 @@ def plot_curve(curve: list[dict], threshold: float, title: str, path: Path) -> N
 BACKENDS = ("offline", "llm", "naive")
 
 
+# a backend named literally gives its own class, so the benchmark can reach what only that one has
+@overload
+def backend_assistant(
+    settings: Settings,
+    backend: Literal["offline", "llm"],
+    corpus: Path | None = None,
+    echo: Callable[[str], None] = ...,
+) -> tuple[Assistant, str]: ...
+@overload
+def backend_assistant(
+    settings: Settings, backend: Literal["naive"], corpus: Path | None = None, echo: Callable[[str], None] = ...
+) -> tuple[NaiveAssistant, str]: ...
+@overload
+def backend_assistant(
+    settings: Settings, backend: str, corpus: Path | None = None, echo: Callable[[str], None] = ...
+) -> tuple[Assistant | NaiveAssistant, str]: ...
 def backend_assistant(
     settings: Settings, backend: str, corpus: Path | None = None, echo: Callable[[str], None] = lambda _: None
 ) -> tuple[Assistant | NaiveAssistant, str]:
@@ -637,6 +713,10 @@ def run_cli(
     every: int = 1,
     plot: Path | None = None,
 ) -> int:
+    """`assistant eval`: run the cases on one backend, print the table and summary, write the files asked for.
+
+    Returns the exit code: 1 when `gate` is set and a floor, ceiling or baseline case fails, else 0.
+    """
     qa_path = qa_file or DEFAULT_QA
     baseline_path = baseline or BASELINE
     cases = load_cases(qa_path)[:: max(every, 1)]
@@ -668,7 +748,7 @@ def run_cli(
     return 0
 
 
-def judge_faithfulness(chat, rows: list[dict], cache_dir: Path) -> dict:
+def judge_faithfulness(chat: ChatModel, rows: list[dict], cache_dir: Path) -> dict:
     """LLM-judged share of answers supported by their quotes. Cached on disk; reported, never gating.
 
     Not run by `assistant eval`: a judge must be a stronger model than the one judged, and
@@ -701,7 +781,11 @@ def judge_faithfulness(chat, rows: list[dict], cache_dir: Path) -> dict:
     return {"judged": len(verdicts), "faithfulness": _mean([1.0 if v else 0.0 for v in verdicts])}
 
 
-def evaluate(assistant, cases: list[Case], qa_path: Path, backend: str, stories: dict) -> dict:
+def evaluate(
+    assistant: Assistant | NaiveAssistant, cases: list[Case], qa_path: Path, backend: str, stories: Stories
+) -> dict:
+    """The results document for `cases` asked of `assistant`, after one untimed warm-up question."""
+
     def ask(case: Case) -> Answer:
         return assistant.ask(case.question, history=case.history)
 
@@ -712,7 +796,7 @@ def evaluate(assistant, cases: list[Case], qa_path: Path, backend: str, stories:
 
 # -- what the LLM did ---------------------------------------------------------------------
 def claim_support(text: str, citations: Sequence[dict]) -> list[bool]:
-    """For each judgeable sentence of an answer: do the quotes it cites hold its terms (`citations.supported`)?"""
+    """For each judgeable sentence of an answer, whether the quotes it cites hold its terms (`citations.supported`)."""
     from ..citations import claims, supported
 
     quotes = {c["n"]: c["quote"] for c in citations}
@@ -754,6 +838,8 @@ def generation_aggregates(rows: list[dict]) -> dict:
 
 
 def generation_line(agg: dict) -> str:
+    """The `generation_aggregates` figures on one line, printed under the summary when an LLM answered."""
+
     def show(key: str) -> str:
         return "n/a" if agg.get(key) is None else f"{agg[key]:.3f}"
 
