@@ -28,7 +28,7 @@ from ..config import PROJECT_ROOT, Settings
 from ..netutil import free_port, wait_for_port
 from ..store import find_files, read_story_file
 from ..stories import Story, parse_text
-from .evaluate import DEFAULT_QA, backend_assistant, evaluate, load_cases, percentile
+from .evaluate import DEFAULT_QA, Case, backend_assistant, evaluate, load_cases, percentile
 
 if TYPE_CHECKING:
     from ..pipeline import Assistant
@@ -50,6 +50,7 @@ SAMPLE = 1000  # chunks timed for the embedder-alone ceiling
 
 # -- the scale corpus -------------------------------------------------------------------
 def bundled_stories(corpus_dir: Path) -> list[Story]:
+    """Every story in the corpus folder, parsed as ingest parses it: the material the synthetic copies reuse."""
     stories = []
     for path in find_files([corpus_dir]):
         stories += parse_text(read_story_file(path), path.name)
@@ -62,8 +63,13 @@ def write_scale_corpus(corpus_dir: Path, scale: int, out: Path, seed: int = 7) -
     for path in find_files([corpus_dir]):
         shutil.copy(path, out / path.name)
     stories = bundled_stories(corpus_dir)
-    pool = [s.text for story in stories if story.language == "en" for s in split_sentences(story.text)
-            if len(s.text.split()) >= 6]  # fmt: skip
+    pool = [
+        s.text
+        for story in stories
+        if story.language == "en"
+        for s in split_sentences(story.text)
+        if len(s.text.split()) >= 6
+    ]
     rng = random.Random(seed)
     for copy in range(1, scale):
         for i, story in enumerate(stories):
@@ -82,6 +88,11 @@ def write_scale_corpus(corpus_dir: Path, scale: int, out: Path, seed: int = 7) -
 # -- measuring --------------------------------------------------------------------------
 @dataclass
 class Row:
+    """One measured configuration (a scale in one mode: embedded, server, naive or llm) and its raw timings.
+
+    A figure left at its zero default was not measured in that mode; the report shows it as "—".
+    """
+
     scale: int
     mode: str
     stories: int = 0
@@ -102,18 +113,27 @@ class Row:
 
     @property
     def ingest_chunks_s(self) -> float:
+        """Ingest throughput in chunks per second (0 when ingest was not timed)."""
         return self.chunks / self.ingest_s if self.ingest_s else 0.0
 
 
 def folder_mb(path: Path) -> float:
+    """The size on disk of every file under `path`, in MB: an index's footprint."""
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
 
 
 def start_chroma(data: Path) -> tuple[subprocess.Popen, int]:
+    """A `chroma run` server on a free loopback port, storing in `data`, once it listens; the caller stops it.
+
+    The venv's own `chroma` is preferred, so the server matches the client library's version.
+    """
     chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or "chroma"
     port = free_port()
-    proc = subprocess.Popen([chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(data)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        [chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(data)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     if wait_for_port(port, 60, proc):
         return proc, port
     proc.kill()
@@ -140,6 +160,7 @@ def embed_throughput(assistant: Assistant, corpus: Path, sample: int = SAMPLE) -
 
 
 def time_queries(assistant: Assistant) -> tuple[list[float], list[float]]:
+    """Milliseconds for retrieval alone and for a whole answer, per fixed question, three rounds after a warm-up."""
     assistant.ask("warm-up question")
     retrieval, answers = [], []
     for _ in range(3):
@@ -196,6 +217,11 @@ def ui_rss(env: dict) -> float:
 
 
 def measure(settings: Settings, corpus: Path, scale: int, mode: str, env: dict, with_processes: bool) -> Row:
+    """The product over `corpus`: ingest, no-change re-ingest, embedder ceiling, query latencies.
+
+    `with_processes` adds the separate-process figures (cold start and RSS of `ask`, RSS of the UI),
+    which read the index through `env`.
+    """
     row = Row(scale, mode)
     assistant, _ = backend_assistant(settings, "offline")
     report = assistant.ingest([corpus])
@@ -211,7 +237,8 @@ def measure(settings: Settings, corpus: Path, scale: int, mode: str, env: dict, 
     return row
 
 
-def measure_naive(settings: Settings, corpus: Path, scale: int, eval_cases) -> Row:
+def measure_naive(settings: Settings, corpus: Path, scale: int, eval_cases: list[Case] | None) -> Row:
+    """The naive peer over `corpus`: build time, answer latency, and its eval answer rate when given cases."""
     row = Row(scale, "naive")
     began = time.perf_counter()
     naive, _ = backend_assistant(settings, "naive", corpus)
@@ -251,25 +278,37 @@ def measure_llm(settings: Settings, scale: int) -> Row:
     return row
 
 
-def eval_score(settings: Settings, eval_cases) -> float:
+def eval_score(settings: Settings, eval_cases: list[Case]) -> float:
+    """The offline answer pass rate on `eval_cases` over the settings' index: quality kept as the corpus grows."""
     assistant, _ = backend_assistant(settings, "offline")
     doc = evaluate(assistant, eval_cases, DEFAULT_QA, "offline", assistant.snapshot.stories)
     return doc["aggregates"]["answer_pass_rate"]
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())  # fmt: skip
-    mem = next(
-        line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+    """Cores, CPU model, memory and Python version of the machine measured on (Linux), for the report's header."""
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), platform.processor()
     )
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    mem = next(line.split()[1] for line in meminfo if line.startswith("MemTotal"))
     return f"{os.cpu_count()} cores ({cpu}), {int(mem) / 1024 / 1024:.0f} GiB RAM, Python {platform.python_version()}"
 
 
 # -- the run ----------------------------------------------------------------------------
-def run(settings: Settings, scales: list[int], out: Path, echo: Callable[[str], None], naive: bool = True,
-        server: bool = True, with_processes: bool = True, eval_naive_at: int = 1,
-        server_up_to: int = 0, llm: bool = False) -> list[Row]:  # fmt: skip
+def run(
+    settings: Settings,
+    scales: list[int],
+    out: Path,
+    echo: Callable[[str], None],
+    naive: bool = True,
+    server: bool = True,
+    with_processes: bool = True,
+    eval_naive_at: int = 1,
+    server_up_to: int = 0,
+    llm: bool = False,
+) -> list[Row]:
     """Measure every scale; server mode only up to `server_up_to` (0: every scale); `llm` also times the LLM."""
     cases = load_cases(DEFAULT_QA)
     rows: list[Row] = []
@@ -279,10 +318,16 @@ def run(settings: Settings, scales: list[int], out: Path, echo: Callable[[str], 
             corpus = write_scale_corpus(settings.paths.corpus_dir, scale, work / f"corpus-{scale}")
             echo(f"scale {scale}: {len(find_files([corpus]))} files")
             index = work / f"index-{scale}"
-            env = os.environ | {"INDEX_DIR": str(index), "ANSWERER": "offline", "OPENAI_BASE_URL": "",
-                                "OPENAI_API_KEY": "", "CHROMA_HOST": ""}  # fmt: skip
-            embedded = settings.with_changes(paths={"index_dir": index}, llm={"answerer": "offline"},
-                                             store={"chroma_host": ""})  # fmt: skip
+            env = os.environ | {
+                "INDEX_DIR": str(index),
+                "ANSWERER": "offline",
+                "OPENAI_BASE_URL": "",
+                "OPENAI_API_KEY": "",
+                "CHROMA_HOST": "",
+            }
+            embedded = settings.with_changes(
+                paths={"index_dir": index}, llm={"answerer": "offline"}, store={"chroma_host": ""}
+            )
             row = measure(embedded, corpus, scale, "embedded", env, with_processes)
             row.index_mb = folder_mb(index)
             row.eval_answer = eval_score(embedded, cases)
@@ -290,16 +335,17 @@ def run(settings: Settings, scales: list[int], out: Path, echo: Callable[[str], 
             echo(summary(row))
             write_report(rows, out)  # after every row, so a long run leaves what it measured
             if llm:
-                rows.append(measure_llm(settings.with_changes(paths={"index_dir": index}, store={"chroma_host": ""}),
-                                        scale))  # fmt: skip
+                on_index = settings.with_changes(paths={"index_dir": index}, store={"chroma_host": ""})
+                rows.append(measure_llm(on_index, scale))
                 echo(summary(rows[-1]))
                 write_report(rows, out)
             if server and (not server_up_to or scale <= server_up_to):
                 data = work / f"server-{scale}"
                 proc, port = start_chroma(data)
                 try:
-                    remote = embedded.with_changes(store={"chroma_host": "127.0.0.1", "chroma_port": port,
-                                                          "collection": f"bench{scale}"})  # fmt: skip
+                    remote = embedded.with_changes(
+                        store={"chroma_host": "127.0.0.1", "chroma_port": port, "collection": f"bench{scale}"}
+                    )
                     srow = measure(remote, corpus, scale, "server", env, False)
                     srow.index_mb = folder_mb(data)
                     rows.append(srow)
@@ -328,13 +374,20 @@ def write_report(rows: list[Row], out: Path) -> None:
 
 
 def summary(r: Row) -> str:
+    """One row as a progress line, echoed as soon as it is measured."""
     latency = f"answer p50 {percentile(r.answer_ms, 50):.0f} ms p95 {percentile(r.answer_ms, 95):.0f} ms"
-    return (f"  {r.mode:<8} scale {r.scale}: {r.stories} stories, {r.chunks} chunks, ingest {r.ingest_s:.1f}s "
-            f"({r.ingest_chunks_s:.1f} chunks/s; embedder alone {r.embed_only_chunks_s:.1f}), re-ingest "
-            f"{r.reingest_s:.2f}s, {latency}")  # fmt: skip
+    return (
+        f"  {r.mode:<8} scale {r.scale}: {r.stories} stories, {r.chunks} chunks, ingest {r.ingest_s:.1f}s "
+        f"({r.ingest_chunks_s:.1f} chunks/s; embedder alone {r.embed_only_chunks_s:.1f}), re-ingest "
+        f"{r.reingest_s:.2f}s, {latency}"
+    )
 
 
 def report(rows: list[Row], out: Path) -> str:
+    """The benchmark markdown: how it was measured, one table row per `Row`, the LLM figures and the targets.
+
+    Also draws the plot beside `out` (when matplotlib is installed) and links it.
+    """
     lines = [
         "# Benchmarks",
         "",
@@ -355,8 +408,11 @@ def report(rows: list[Row], out: Path) -> str:
             f"{latency(r.retrieval_ms)} | {latency(r.answer_ms)} | {cell(r.cold_start_s, '.1f')} | "
             f"{cell(r.ask_rss_mb, '.0f')} | {cell(r.ui_rss_mb, '.0f')} | {cell(r.eval_answer, '.3f')} |"
         )
-    lines += ["", "— : not measured in that mode (the naive peer has no incremental re-ingest and keeps its",
-              "index in memory; cold start and RSS are measured once per scale, on the embedded index)."]  # fmt: skip
+    lines += [
+        "",
+        "— : not measured in that mode (the naive peer has no incremental re-ingest and keeps its",
+        "index in memory; cold start and RSS are measured once per scale, on the embedded index).",
+    ]
     lines += llm_section(rows)
     lines += ["", "## Against the targets", "", *targets(rows)]
     png = plot(rows, out.with_suffix(".png"))
@@ -370,22 +426,31 @@ def llm_section(rows: list[Row]) -> list[str]:
     llm = [r for r in rows if r.mode == "llm"]
     if not llm:
         return []
-    lines = ["", "## The LLM answerer", "",
-             f"The configured LLM answering the {len(QUESTIONS)} fixed questions once each (`--llm`); its answer",
-             "latency includes retrieval and the offline reader, which runs first and decides whether to ask it.", "",
-             "| scale | answer p50/p95 ms | first token p50 ms | tokens/s | fell back to offline |",
-             "|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        "",
+        "## The LLM answerer",
+        "",
+        f"The configured LLM answering the {len(QUESTIONS)} fixed questions once each (`--llm`); its answer",
+        "latency includes retrieval and the offline reader, which runs first and decides whether to ask it.",
+        "",
+        "| scale | answer p50/p95 ms | first token p50 ms | tokens/s | fell back to offline |",
+        "|---|---|---|---|---|",
+    ]
     for r in llm:
-        lines.append(f"| {r.scale} | {latency(r.answer_ms)} | {percentile(r.first_token_ms, 50):.0f} | "
-                     f"{r.tokens_per_s:.1f} | {r.fallbacks} of {len(r.answer_ms)} |")  # fmt: skip
+        lines.append(
+            f"| {r.scale} | {latency(r.answer_ms)} | {percentile(r.first_token_ms, 50):.0f} | "
+            f"{r.tokens_per_s:.1f} | {r.fallbacks} of {len(r.answer_ms)} |"
+        )
     return lines
 
 
 def cell(value: float | None, fmt: str) -> str:
+    """A table cell: `value` formatted, or "—" when it was not measured (None or zero)."""
     return "—" if not value else format(value, fmt)
 
 
 def latency(ms: list[float]) -> str:
+    """The "p50 / p95" cell for a list of timings, or "—" when there are none."""
     return f"{percentile(ms, 50):.0f} / {percentile(ms, 95):.0f}" if ms else "—"
 
 
@@ -396,8 +461,8 @@ def targets(rows: list[Row]) -> list[str]:
     def check(label: str, value: float, limit: float, unit: str, higher_is_better: bool = False) -> None:
         met = value >= limit if higher_is_better else value <= limit
         sign = ">=" if higher_is_better else "<="
-        out.append(f"- {label}: {value:.{0 if unit == 'ms' else 2}f} {unit} (target {sign} {limit:g}) "
-                   f"{'met' if met else '**missed**'}")  # fmt: skip
+        verdict = "met" if met else "**missed**"
+        out.append(f"- {label}: {value:.{0 if unit == 'ms' else 2}f} {unit} (target {sign} {limit:g}) {verdict}")
 
     ours = {r.scale: r for r in rows if r.mode == "embedded"}
     naive = {r.scale: r for r in rows if r.mode == "naive"}
@@ -426,6 +491,7 @@ def targets(rows: list[Row]) -> list[str]:
 
 
 def plot(rows: list[Row], path: Path) -> Path | None:
+    """Answer latency and ingest time against scale per mode, on log axes, saved to `path`; None without matplotlib."""
     try:
         import matplotlib
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -51,9 +52,15 @@ class LlamaIndexEmbedding(BaseEmbedding):
 
 
 class NaiveAssistant:
+    """The naive pipeline over `corpus_dir` (default: the configured corpus folder), built in memory when created.
+
+    It answers through the same `ask` -> `Answer` interface as `Assistant`, and keeps a `snapshot`
+    of whole files as stories, so the eval grades its citations exactly as it grades the product's.
+    """
+
     name = "naive"
 
-    def __init__(self, settings: Settings, corpus_dir=None) -> None:
+    def __init__(self, settings: Settings, corpus_dir: Path | None = None) -> None:
         import chromadb
 
         self.embedder = make_embedder(settings)
@@ -77,6 +84,10 @@ class NaiveAssistant:
         self.snapshot = Snapshot(stories, [], "")
 
     def ask(self, question: str, history: Sequence[dict] = ()) -> Answer:
+        """The retrieved sentence most similar to `question`, cited to its file; "No answer." when there is none.
+
+        `history` is accepted for the eval's sake and ignored: the naive pipeline has no follow-up questions.
+        """
         began = time.perf_counter()
         nodes = self.retriever.retrieve(question)
         best = None
@@ -98,7 +109,14 @@ class NaiveAssistant:
             _, name, start, end, quote = best
             citations = [Citation(1, name, name, None, "File", "en", name, quote, start, end)]
             text = f"{quote} [1]"
-        retrieved = [{"rank": i + 1, "story_id": n.node.metadata["file_name"], "title": n.node.metadata["file_name"],
-                      "score": round(float(n.score or 0), 5)} for i, n in enumerate(nodes)]  # fmt: skip
-        return Answer(question, question, text, False, citations, "naive", (time.perf_counter() - began) * 1000,
-                      retrieved=retrieved)  # fmt: skip
+        retrieved = [
+            {
+                "rank": i + 1,
+                "story_id": n.node.metadata["file_name"],
+                "title": n.node.metadata["file_name"],
+                "score": round(float(n.score or 0), 5),
+            }
+            for i, n in enumerate(nodes)
+        ]
+        latency_ms = (time.perf_counter() - began) * 1000
+        return Answer(question, question, text, False, citations, "naive", latency_ms, retrieved=retrieved)
