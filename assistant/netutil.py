@@ -34,7 +34,7 @@ def port_is_free(port: int, host: str = LOOPBACK) -> bool:
 
 
 def listening(port: int, host: str = LOOPBACK) -> bool:
-    """Does something accept connections on `port`?"""
+    """Whether something accepts connections on `port` now (one attempt, at most a second)."""
     try:
         socket.create_connection((host, port), timeout=1).close()
     except OSError:

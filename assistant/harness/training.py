@@ -78,7 +78,7 @@ class Sample:
 
 
 def holds_answer(text: str, case: Case) -> bool:
-    """Does a sentence hold one of the case's gold answers (any alternative of any group)?"""
+    """Whether a sentence holds one of the case's gold answers (any alternative of any group): a candidate's label."""
     return any(contains_answer(text, alt, case.match) for group in case.must_contain for alt in group)
 
 
@@ -90,6 +90,10 @@ def passes(text: str, case: Case) -> bool:
 
 
 def collect(settings: Settings, split: Split, echo: Callable[[str], None]) -> list[Sample]:
+    """Every reader-answered question of a split, retrieved and analysed as `assistant ask` would, and labelled.
+
+    The reader is untrained (all weights zero): the sentence features do not depend on the weights being fitted.
+    """
     assistant = corpus_assistant(settings, split.corpus, echo)
     retriever = assistant.retriever
     texts = [s.text for s in assistant.snapshot.stories.values()]
@@ -202,16 +206,23 @@ def dev_abstention(dev: list[Sample], reader: OfflineReader, model: ReaderModel)
     """Per dev corpus: abstention on unanswerable and on answerable questions at the chosen threshold."""
     out: dict[str, dict[str, float]] = {}
     for name in sorted({s.split.name for s in dev}):
-        rows = [(s.case.abstain, reader.confidence(s.analysis, s.analysis.parts[0], model) < model.threshold)
-                for s in dev if s.split.name == name]  # fmt: skip
+        rows = [
+            (s.case.abstain, reader.confidence(s.analysis, s.analysis.parts[0], model) < model.threshold)
+            for s in dev
+            if s.split.name == name
+        ]
         unanswerable = [abstained for wanted, abstained in rows if wanted]
         answerable = [abstained for wanted, abstained in rows if not wanted]
-        out[name] = {"abstain_unanswerable": round(float(np.mean(unanswerable or [0])), 4),
-                     "false_abstain": round(float(np.mean(answerable or [0])), 4)}  # fmt: skip
+        out[name] = {"abstain_unanswerable": _rate(unanswerable), "false_abstain": _rate(answerable)}
     return out
 
 
+def _rate(flags: list[bool]) -> float:
+    return round(float(np.mean(flags)), 4) if flags else 0.0
+
+
 def dev_pass_rate(dev: list[Sample], reader: OfflineReader, model: ReaderModel) -> float:
+    """The share of answerable dev questions whose answer under `model` passes as `assistant eval` grades it."""
     answerable = [s for s in dev if not s.case.abstain]
     return float(np.mean([passes(reader.decide(s.analysis, model).text, s.case) for s in answerable]))
 
@@ -234,6 +245,11 @@ def choose_short_answer_min(dev: list[Sample], reader: OfflineReader, model: Rea
 
 
 def train(settings: Settings, echo: Callable[[str], None]) -> ReaderModel:
+    """Fit the reader from TRAIN and set its thresholds on DEV (see the module's docstring), with provenance.
+
+    Steps: the sentence scorer; out-of-fold sentence scores for the abstention model; the abstention
+    threshold; the ratio at which a runner-up sentence joins the answer; the short-answer confidence.
+    """
     import sklearn
 
     train_samples = [s for split in TRAIN for s in collect(settings, split, echo)]
@@ -259,7 +275,7 @@ def train(settings: Settings, echo: Callable[[str], None]) -> ReaderModel:
         "train": [f"{s.name}: {s.qa.relative_to(PROJECT_ROOT)} (weight {s.weight})" for s in TRAIN],
         "dev": [f"{s.name}: {s.qa.relative_to(PROJECT_ROOT)}" for s in DEV],
         "questions": len(usable),
-        "candidate_rows": int(len(y)),
+        "candidate_rows": len(y),
         "positive_rows": int(y.sum()),
         "threshold_answerable_questions": {name: len(c) for name, c in confidences.items()},
         "false_abstain_target": FALSE_ABSTAIN_TARGET,
@@ -280,10 +296,15 @@ def _scoring_reader(model: ReaderModel) -> OfflineReader:
 
 
 def dumps(model: ReaderModel) -> str:
+    """The model as `reader_model.json` holds it: sorted keys, so a refit on the same data gives the same bytes."""
     return json.dumps(model.as_dict(), indent=1, sort_keys=True) + "\n"
 
 
 def run_cli(settings: Settings, out: Path | None, check: bool, echo: Callable[[str], None]) -> int:
+    """`assistant train-reader`: fit and write the model, or with `check` only compare the refit with the file.
+
+    Returns the exit code: 1 when `check` finds the file differs from the refit, else 0.
+    """
     model = train(settings, echo)
     text = dumps(model)
     target = out or MODEL_FILE
