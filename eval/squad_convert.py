@@ -38,12 +38,17 @@ HEADER = (
 
 
 def story_file(article: dict) -> str:
+    """An article as a plain story file: its title, a blank line, then each paragraph with whitespace collapsed."""
     title = article["title"].replace("_", " ")
     paragraphs = [" ".join(p["context"].split()) for p in article["paragraphs"]]
     return title + "\n\n" + "\n\n".join(paragraphs) + "\n"
 
 
 def cases(article: dict) -> list[dict]:
+    """The article's questions as Q&A cases (see the module docstring for answerable and unanswerable ones).
+
+    Gold answers are deduplicated in their first order, so equal alternatives are listed once.
+    """
     title = article["title"].replace("_", " ")
     out = []
     for paragraph in article["paragraphs"]:
@@ -60,6 +65,7 @@ def cases(article: dict) -> list[dict]:
 
 
 def convert(source: Path, out: Path = OUT) -> dict[str, int]:
+    """Write each split's story files (replacing old ones) and Q&A file under `out`; questions per split."""
     articles = {a["title"]: a for a in json.loads(source.read_text(encoding="utf-8"))["data"]}
     counts = {}
     for split, names in SPLITS.items():
