@@ -47,8 +47,12 @@ def test_loader_rejects_malformed_files(tmp_path):
 
 def test_grading_rules():
     case = Case(id="x", question="q", must_contain=[["Spotlight"], ["European Union", "EU "]], sources=["Alliance"])
-    answer = {"answer": "Launched by the  SPOTLIGHT initiative and the EU [1].", "abstained": False, "citations": [],
-              "retrieved": []}  # fmt: skip
+    answer = {
+        "answer": "Launched by the  SPOTLIGHT initiative and the EU [1].",
+        "abstained": False,
+        "citations": [],
+        "retrieved": [],
+    }
     assert grade(case, answer, {})["passed"]
     answer["answer"] = "x" * 601 + " Spotlight EU "
     assert not grade(case, answer, {})["passed"]
@@ -75,9 +79,11 @@ def test_offline_eval_passes_the_gate_and_is_deterministic(assistant):
     problems = check_gate(first["aggregates"], first["cases"], load_floors(), baseline)
     assert problems == [], "\n".join(problems)
     agg = first["aggregates"]
-    print(f"\neval: answer {agg['answer_pass_rate']} citation recall {agg['citation_recall']} "
-          f"abstain {agg['correct_abstain_rate']} false-abstain {agg['false_abstain_rate']} "
-          f"p50 {agg['latency_p50_ms']} ms")  # fmt: skip
+    print(
+        f"\neval: answer {agg['answer_pass_rate']} citation recall {agg['citation_recall']} "
+        f"abstain {agg['correct_abstain_rate']} false-abstain {agg['false_abstain_rate']} "
+        f"p50 {agg['latency_p50_ms']} ms"
+    )
 
 
 def test_archive_cases_are_graded_by_count_set_and_order(tmp_path):
@@ -93,8 +99,10 @@ def test_archive_cases_are_graded_by_count_set_and_order(tmp_path):
     stories = {"s": type("Story", (), {"text": "A quoted sentence."})()}
 
     def answer(text, *titles):
-        cites = [{"n": n, "title": t, "story_id": "s", "start": 0, "end": 18, "quote": "A quoted sentence."}
-                 for n, t in enumerate(titles, 1)]  # fmt: skip
+        cites = [
+            {"n": n, "title": t, "story_id": "s", "start": 0, "end": 18, "quote": "A quoted sentence."}
+            for n, t in enumerate(titles, 1)
+        ]
         return {"answer": text, "abstained": False, "citations": cites, "retrieved": []}
 
     long = "x" * 700  # a list of stories may run past the one-fact length limit
@@ -120,12 +128,24 @@ def test_llm_figures_are_counted_over_the_answers_it_was_asked_for():
 
     def gen(**kw):
         counts = dict.fromkeys(("markers_written", "markers_valid", "dropped", "moved", "uncited"), 0)
-        base = {"failed": "", "abstained": False, "tokens": 11, "first_token_ms": 500.0, "last_token_ms": 1500.0,
-                "attached": 1, **counts}  # fmt: skip
+        base = {
+            "failed": "",
+            "abstained": False,
+            "tokens": 11,
+            "first_token_ms": 500.0,
+            "last_token_ms": 1500.0,
+            "attached": 1,
+            **counts,
+        }
         return {"generation": base | kw}
 
-    rows = [gen(), gen(markers_written=2, markers_valid=1, dropped=1), gen(failed="timed out", tokens=0),
-            gen(abstained=True, tokens=5), {"generation": None}]  # fmt: skip
+    rows = [
+        gen(),
+        gen(markers_written=2, markers_valid=1, dropped=1),
+        gen(failed="timed out", tokens=0),
+        gen(abstained=True, tokens=5),
+        {"generation": None},
+    ]
     agg = generation_aggregates(rows)
     assert agg["llm_asked"] == 4 and agg["fallback_rate"] == 0.25 and agg["llm_abstain_rate"] == 0.25
     assert agg["markers_written"] == 2 and agg["citation_validity"] == 0.5 and agg["check_changed_rate"] == 0.5

@@ -16,15 +16,17 @@ from assistant.config import PROJECT_ROOT
 
 EVAL = PROJECT_ROOT / "eval"
 CORPUS = PROJECT_ROOT / "data" / "corpus"
+SQUAD = EVAL / "squad"
 pytestmark = pytest.mark.slow
 
 
 def run_eval(tmp_path, *args: str) -> tuple[int, dict, str]:
     out = tmp_path / "results.json"
     result = CliRunner().invoke(
-        main, ["--env-file", str(tmp_path / "none.env"), "eval", "--out", str(out), "--gate", *args],
+        main,
+        ["--env-file", str(tmp_path / "none.env"), "eval", "--out", str(out), "--gate", *args],
         env={"ANSWERER": "offline", "OPENAI_BASE_URL": "", "OPENAI_API_KEY": ""},
-    )  # fmt: skip
+    )
     doc = json.loads(out.read_text(encoding="utf-8")) if out.is_file() else {}
     return result.exit_code, doc, result.output
 
@@ -33,13 +35,12 @@ def run_eval(tmp_path, *args: str) -> tuple[int, dict, str]:
     ("corpus", "qa", "floors", "baseline"),
     [
         (CORPUS, EVAL / "test.yaml", EVAL / "floors-test.yaml", None),
-        (EVAL / "squad/test/corpus", EVAL / "squad/test.yaml", EVAL / "floors-squad-test.yaml", None),
-        (EVAL / "squad/dev/corpus", EVAL / "squad/dev.yaml", EVAL / "floors-squad-dev.yaml",
-         EVAL / "baseline-squad-dev.json"),
+        (SQUAD / "test/corpus", SQUAD / "test.yaml", EVAL / "floors-squad-test.yaml", None),
+        (SQUAD / "dev/corpus", SQUAD / "dev.yaml", EVAL / "floors-squad-dev.yaml", EVAL / "baseline-squad-dev.json"),
         (CORPUS, EVAL / "dev2.yaml", EVAL / "floors-dev2.yaml", EVAL / "baseline-dev2.json"),
     ],
     ids=["stories-test", "squad-test", "squad-dev", "stories-dev2"],
-)  # fmt: skip
+)
 def test_corpus_gate(tmp_path, corpus, qa, floors, baseline):
     extra = ["--baseline", str(baseline)] if baseline else []
     code, doc, output = run_eval(tmp_path, "--corpus", str(corpus), "--qa", str(qa), "--floors", str(floors), *extra)
@@ -50,11 +51,12 @@ def test_corpus_gate(tmp_path, corpus, qa, floors, baseline):
 
 def test_eval_corpus_leaves_the_users_index_alone(tmp_path):
     user_index = tmp_path / "user-index"
+    args = ["--corpus", str(SQUAD / "dev/corpus"), "--qa", str(SQUAD / "dev.yaml"), "--every", "50"]
     result = CliRunner().invoke(
-        main, ["--env-file", str(tmp_path / "none.env"), "eval", "--corpus", str(EVAL / "squad/dev/corpus"),
-               "--qa", str(EVAL / "squad/dev.yaml"), "--every", "50"],
+        main,
+        ["--env-file", str(tmp_path / "none.env"), "eval", *args],
         env={"INDEX_DIR": str(user_index), "ANSWERER": "offline"},
-    )  # fmt: skip
+    )
     assert result.exit_code == 0, result.output
     assert not user_index.exists()
 
