@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .stories import Story
+from .types import Chunk, Story
 
 ABBREVIATIONS = {
     "mr", "ms", "mrs", "dr", "prof", "st", "no", "vs", "e.g", "i.e", "etc", "inc", "ltd",
@@ -27,16 +27,6 @@ TOKEN_ESTIMATE = re.compile(r"\w+|[^\w\s]")
 
 @dataclass(frozen=True)
 class Sentence:
-    start: int  # offsets in the story text
-    end: int
-    text: str
-
-
-@dataclass(frozen=True)
-class Chunk:
-    chunk_id: str
-    story_id: str
-    index: int
     start: int  # offsets in the story text
     end: int
     text: str

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from typing import Protocol
-
-import httpx
-import openai
+from typing import TYPE_CHECKING, Protocol
 
 from .config import LLMSettings
 from .errors import LLMError
+
+if TYPE_CHECKING:  # openai and httpx are imported where a client is made (0.5 s): the offline path never pays
+    import httpx
+    import openai
 
 MAX_REPLY_TOKENS = 200  # three sentences need well under this; a small model that rambles is cut here
 
@@ -29,6 +30,9 @@ class ChatModel(Protocol):
 
 
 def make_openai_client(settings: LLMSettings, http_client: httpx.Client | None = None) -> openai.OpenAI:
+    import httpx
+    import openai
+
     return openai.OpenAI(
         base_url=settings.base_url or None,
         api_key=settings.api_key.get_secret_value() or "not-needed",
@@ -52,6 +56,9 @@ class OpenAIChat:
         self._client = make_openai_client(settings, http_client).with_options(max_retries=0)
 
     def stream(self, messages: Sequence[dict]) -> Iterator[str]:
+        import httpx
+        import openai
+
         deadline = time.monotonic() + self.settings.timeout_s
         attempt = 0
         while True:
@@ -79,6 +86,8 @@ class OpenAIChat:
                 raise LLMError(f"the endpoint sent a reply that cannot be read ({type(err).__name__})") from err
 
     def _attempt(self, messages: Sequence[dict], deadline: float) -> Iterator[str]:
+        import httpx
+
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise LLMError(f"the model took longer than {self.settings.timeout_s:g}s")
@@ -116,6 +125,8 @@ def _retry_after(err: Exception) -> float:
 
 
 def _describe(err: Exception) -> str:
+    import openai
+
     if isinstance(err, openai.APIConnectionError):
         return "the endpoint cannot be reached"
     return f"the endpoint answered HTTP {getattr(err, 'status_code', '?')}"

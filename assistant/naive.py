@@ -19,7 +19,8 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from .chunks import split_sentences
 from .config import Settings
-from .embeddings import LlamaIndexEmbedding, make_embedder
+from .embeddings import make_embedder
+from .llama_adapters import LlamaIndexEmbedding
 from .results import Answer, Citation
 from .store import Snapshot
 from .stories import Story
