@@ -34,7 +34,7 @@ from .config import Settings
 from .display import count
 from .embeddings import Embedder
 from .errors import AssistantError, IndexCorruptError, IndexMissingError, StoreUnavailableError, UnreadableFileError
-from .sources import find_files, origin_of, read_story_file, scan_files, source_name, source_path
+from .sources import SUFFIXES, find_files, origin_of, read_story_file, scan_files, source_name, source_path
 from .stories import link_translations, parse_text
 from .types import Chunk, Filters, Snapshot, StoredChunk, Story, date_int
 
@@ -57,6 +57,7 @@ __all__ = [
     "connect",
     "date_int",
     # re-exported from `sources`, where story files are read
+    "SUFFIXES",
     "find_files",
     "origin_of",
     "read_story_file",
