@@ -24,8 +24,13 @@ if TYPE_CHECKING:
 
 __all__ = ["Answer", "Assistant", "Citation", "Settings", "load_settings"]
 
-_HOMES = {"Answer": ".types", "Citation": ".types", "Settings": ".config", "load_settings": ".config",
-          "Assistant": ".pipeline"}  # fmt: skip
+_HOMES = {
+    "Answer": ".types",
+    "Citation": ".types",
+    "Settings": ".config",
+    "load_settings": ".config",
+    "Assistant": ".pipeline",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -53,9 +53,12 @@ class LlamaIndexRetriever(BaseRetriever):
         result = self.retriever.search(query_bundle.query_str)
         return [
             NodeWithScore(
-                node=TextNode(id_=ev.chunk.chunk_id, text=ev.chunk.text,
-                              metadata={"story_id": ev.story.story_id, "title": ev.story.title}),
+                node=TextNode(
+                    id_=ev.chunk.chunk_id,
+                    text=ev.chunk.text,
+                    metadata={"story_id": ev.story.story_id, "title": ev.story.title},
+                ),
                 score=ev.score,
             )
             for ev in result.evidence
-        ]  # fmt: skip
+        ]

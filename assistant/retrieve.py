@@ -309,8 +309,15 @@ def _write_cache(folder: Path, path: Path, index: RetrievalIndex) -> None:
 class HybridRetriever:
     """BM25 + vectors fused by reciprocal rank. `as_llama_index()` plugs it into llama-index query engines."""
 
-    def __init__(self, index: RetrievalIndex, embedder: Embedder, dense: DenseSearch, top_k: int = 6,
-                 max_per_story: int = 3, candidates: int = 30) -> None:  # fmt: skip
+    def __init__(
+        self,
+        index: RetrievalIndex,
+        embedder: Embedder,
+        dense: DenseSearch,
+        top_k: int = 6,
+        max_per_story: int = 3,
+        candidates: int = 30,
+    ) -> None:
         self.index, self.snapshot, self.embedder, self.dense = index, index.snapshot, embedder, dense
         self.top_k, self.max_per_story, self.candidates = top_k, max_per_story, candidates
         self.items = self.snapshot.chunks
@@ -331,8 +338,9 @@ class HybridRetriever:
 
         return LlamaIndexRetriever(self)
 
-    def search(self, query: str, filters: Filters = Filters(), top_k: int | None = None,
-               hint: DateHint | None = None) -> Retrieval:  # fmt: skip
+    def search(
+        self, query: str, filters: Filters = Filters(), top_k: int | None = None, hint: DateHint | None = None
+    ) -> Retrieval:
         top_k = top_k or self.top_k
         hint = hint if hint is not None else date_hint(query)
         vector = self.embedder.query(query)

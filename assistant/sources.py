@@ -92,8 +92,12 @@ def read_story_file(path: Path, max_bytes: int = MAX_FILE_BYTES, shown_as: str |
     return decode_story_bytes(data, shown)
 
 
-BOMS = [(b"\xff\xfe\x00\x00", "UTF-32 (little-endian)"), (b"\x00\x00\xfe\xff", "UTF-32 (big-endian)"),
-        (b"\xff\xfe", "UTF-16 (little-endian)"), (b"\xfe\xff", "UTF-16 (big-endian)")]  # fmt: skip
+BOMS = [
+    (b"\xff\xfe\x00\x00", "UTF-32 (little-endian)"),
+    (b"\x00\x00\xfe\xff", "UTF-32 (big-endian)"),
+    (b"\xff\xfe", "UTF-16 (little-endian)"),
+    (b"\xfe\xff", "UTF-16 (big-endian)"),
+]
 
 
 def decode_story_bytes(data: bytes, shown: str) -> str:
@@ -119,8 +123,10 @@ def wide_encoding(data: bytes) -> str:
             return name
     if b"\x00" not in data or len(data) < 4:
         return ""
-    for codec, name in (("utf-16-le", "UTF-16 (little-endian, no byte-order mark)"),
-                        ("utf-16-be", "UTF-16 (big-endian, no byte-order mark)")):  # fmt: skip
+    for codec, name in (
+        ("utf-16-le", "UTF-16 (little-endian, no byte-order mark)"),
+        ("utf-16-be", "UTF-16 (big-endian, no byte-order mark)"),
+    ):
         try:
             text = data[: len(data) // 2 * 2].decode(codec)
         except UnicodeDecodeError:
@@ -142,8 +148,13 @@ def legacy_encoding(data: bytes) -> str:
 
 
 def file_kind(mode: int) -> str:
-    kinds = [(stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
-             (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a folder")]  # fmt: skip
+    kinds = [
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISDIR, "a folder"),
+    ]
     return next((name for test, name in kinds if test(mode)), "a special file")
 
 
