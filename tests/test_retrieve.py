@@ -99,3 +99,11 @@ def test_retrieval_index_loads_from_cache_without_opening_chroma(corpus_index):
     )
     out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout
     assert out.strip() == "[]"
+
+
+def test_llama_index_adapter_returns_the_same_evidence(assistant):
+    question = "Who launched the Central Asian Alliance?"
+    nodes = assistant.retriever.as_llama_index().retrieve(question)
+    evidence = assistant.retriever.search(question).evidence
+    assert [n.node.node_id for n in nodes] == [ev.chunk.chunk_id for ev in evidence]
+    assert nodes[0].node.metadata["title"] == evidence[0].story.title
