@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .stories import Story
+from .types import Chunk, Story
 
 # left to the hand (fmt: skip): a word list reads as a paragraph; one word a line would take 25 lines for nothing
 ABBREVIATIONS = {
@@ -30,18 +30,6 @@ TOKEN_ESTIMATE = re.compile(r"\w+|[^\w\s]")
 class Sentence:
     """One sentence of a story, with its place in the story text."""
 
-    start: int  # offsets in the story text
-    end: int
-    text: str
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """A passage of a story as indexed and retrieved: a run of whole sentences of at most CHUNK_TOKENS word pieces."""
-
-    chunk_id: str
-    story_id: str
-    index: int
     start: int  # offsets in the story text
     end: int
     text: str

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from .features import story_sentences
 from .results import Citation
-from .retrieve import Evidence
 from .text import terms
+from .types import Evidence
 
 __all__ = ["CheckedReply", "check_citations", "check_llm_citations", "claims", "sentences_of", "supported"]
 

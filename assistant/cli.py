@@ -1,4 +1,11 @@
-"""The `assistant` command."""
+"""The `assistant` command.
+
+Start-up time is part of the interface: `assistant --help` must answer in a blink, and
+`assistant ask` should pay only for what answering needs. So this module imports click
+and light modules only (no pydantic settings, numpy, llama-index, Chroma, Gradio, FastAPI);
+each command imports what it uses when it runs. `tests/test_cli.py` checks the imports,
+`python -m assistant.harness.startup` measures the wall times.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +15,19 @@ import textwrap
 import time
 from functools import wraps
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from .config import Settings, load_settings
 from .display import count, json_text, shorten, terminal_safe
 from .errors import AssistantError
 from .inputs import check_language, parse_date_bound
-from .results import Answer
-from .retrieve import Filters
-from .store import origin_of
+from .sources import origin_of
+from .types import Answer, Filters
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .pipeline import Assistant
 
 
 def say(text: str = "", err: bool = False) -> None:
@@ -58,7 +68,7 @@ def handles_errors(fn):
     return wrapper
 
 
-def make_assistant(settings: Settings):
+def make_assistant(settings: Settings) -> Assistant:
     from .pipeline import Assistant
 
     return Assistant.from_settings(settings)
@@ -73,6 +83,8 @@ def main(ctx: click.Context, env_file: str) -> None:
 
 
 def settings_of(ctx: click.Context) -> Settings:
+    from .config import load_settings
+
     return load_settings(ctx.obj)
 
 
@@ -116,11 +128,11 @@ def answerer_of(offline: bool, llm: bool) -> str | None:
 
 def filters_from(settings: Settings, since: str, until: str, language: str) -> Filters:
     """The filters of the command line over those of the settings; unreadable ones exit 2 with the accepted forms."""
-    r = settings.retrieval
-    return Filters(
-        parse_date_bound(since, end=False, label="--since date") or r.date_from,
-        parse_date_bound(until, end=True, label="--until date") or r.date_to,
-        check_language(language, label="--language") or r.language,
+    return Filters.from_settings(
+        settings,
+        parse_date_bound(since, end=False, label="--since date"),
+        parse_date_bound(until, end=True, label="--until date"),
+        check_language(language, label="--language"),
     )
 
 
@@ -206,7 +218,7 @@ def chat(ctx, since, until, language, top_k, offline, llm) -> None:
         if question.lower() in ("", "exit", "quit"):
             break
         try:
-            answer = assistant.ask(question, history, filters=filters, top_k=top_k, answerer=which)
+            answer = assistant.ask(question, history=history, filters=filters, top_k=top_k, answerer=which)
         except AssistantError as err:
             say(f"Error: {err}")
             continue

@@ -21,8 +21,8 @@ import numpy as np
 from .chunks import Sentence, split_sentences
 from .dates import MONTH_PATTERN
 from .question import KINDS, Part, Profile
-from .retrieve import Evidence
 from .text import STOPWORDS, stem, terms, words
+from .types import Evidence
 
 __all__ = ["FEATURES", "QUESTION_FEATURES", "Candidate", "Question", "candidates", "entities", "feature_matrix"]
 

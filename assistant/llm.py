@@ -11,17 +11,17 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol, cast
 
-import httpx
-import openai
-
 from .config import LLMSettings
 from .errors import LLMError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # openai and httpx are imported where a client is made (0.5 s): the offline path never pays
+    import httpx
+    import openai
     from openai.types.chat import ChatCompletionMessageParam
 
 # HTTPX_NOTE: openai 3 types its timeouts and clients as httpx2's, but takes httpx's too and converts them;
 # our timeouts and the tests' mock transports are httpx's, hence the arg-type ignores that point here.
+
 MAX_REPLY_TOKENS = 200  # three sentences need well under this; a small model that rambles is cut here
 
 
@@ -37,6 +37,9 @@ class ChatModel(Protocol):
 
 def make_openai_client(settings: LLMSettings, http_client: httpx.Client | None = None) -> openai.OpenAI:
     """An openai client for the configured endpoint, with LLM_TIMEOUT (connecting takes at most 5 s of it)."""
+    import httpx
+    import openai
+
     return openai.OpenAI(
         base_url=settings.base_url or None,
         api_key=settings.api_key.get_secret_value() or "not-needed",
@@ -61,6 +64,9 @@ class OpenAIChat:
 
     def stream(self, messages: Sequence[dict]) -> Iterator[str]:
         """ChatModel.stream, retrying what may be retried while the deadline allows."""
+        import httpx
+        import openai
+
         deadline = time.monotonic() + self.settings.timeout_s
         attempt = 0
         while True:
@@ -88,6 +94,8 @@ class OpenAIChat:
                 raise LLMError(f"the endpoint sent a reply that cannot be read ({type(err).__name__})") from err
 
     def _attempt(self, messages: Sequence[dict], deadline: float) -> Iterator[str]:
+        import httpx
+
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise LLMError(f"the model took longer than {self.settings.timeout_s:g}s")
@@ -126,6 +134,8 @@ def _retry_after(err: Exception) -> float:
 
 
 def _describe(err: Exception) -> str:
+    import openai
+
     if isinstance(err, openai.APIConnectionError):
         return "the endpoint cannot be reached"
     return f"the endpoint answered HTTP {getattr(err, 'status_code', '?')}"

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import pickle
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import prompts
 from .archive import Archive, ArchiveReply
@@ -23,11 +22,15 @@ from .config import Settings, load_settings
 from .embeddings import Embedder, make_embedder
 from .errors import IndexMissingError, LLMError
 from .inputs import checked_filters, clean_question
-from .llm import ChatModel, make_chat_model
 from .reader import OfflineReader
-from .results import ABSTAIN_TEXT, Answer, Generation
-from .retrieve import BM25, Evidence, Filters, HybridRetriever, bm25_index, condense
-from .store import IngestReport, Snapshot, StoryStore
+from .retrieve import HybridRetriever, condense, load_index
+from .store import IngestReport, StoryStore
+from .types import ABSTAIN_TEXT, Answer, Delta, Event, Evidence, Filters, Final, Generation, Snapshot
+
+if TYPE_CHECKING:
+    from .llm import ChatModel
+
+__all__ = ["NO_ANSWER_MARK", "Assistant"]
 
 NO_ANSWER_MARK = "stories don't say"
 log = logging.getLogger(__name__)
@@ -52,6 +55,13 @@ class Assistant:
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, chat: ChatModel | None = None) -> Assistant:
+        """The assistant the settings describe; `chat`, when given, answers instead of the configured LLM.
+
+        The LLM client (the openai package, 0.5 s of imports) is loaded only when one is
+        configured or handed in.
+        """
+        from .llm import make_chat_model
+
         settings = settings or load_settings()
         embedder = make_embedder(settings)
         store = StoryStore(settings, embedder)
@@ -81,46 +91,12 @@ class Assistant:
             self._retriever = None
 
     def _load(self) -> None:
-        r = self.settings.retrieval
         self._generation = self.store.generation()
-        snapshot, bm25 = self._snapshot_and_bm25()
-        self._retriever = HybridRetriever(self.store, snapshot, self.embedder, r.top_k, r.max_per_story, r.candidates,
-                                          bm25)  # fmt: skip
-        texts = [s.text for s in snapshot.stories.values()]
-        self._reader = OfflineReader(self.embedder, self._retriever.bm25.idf, texts)
-        self._archive = Archive(snapshot.stories)
-
-    def _snapshot_and_bm25(self) -> tuple[Snapshot, BM25]:
-        """What retrieval needs, from a local cache keyed by the store's fingerprint when it still matches.
-
-        Measured at 100x the bundled corpus (17,194 chunks): reading every chunk record from
-        Chroma takes 3.6 s and tokenising and indexing them for BM25 5 s; the cache loads in
-        a fraction of that. It is a derived file: deleted, stale or unreadable, it is rebuilt.
-        """
-        key = self.store.fingerprint(self.settings.embedding.chunk_tokens)
-        folder = self.settings.paths.index_dir.parent / f"{self.settings.paths.index_dir.name}-cache"
-        path = folder / f"retrieval-{key}.pickle"
-        try:
-            with path.open("rb") as f:
-                snapshot, bm25 = pickle.load(f)
-            snapshot.last_ingest = self.store.last_ingest()
-            return snapshot, bm25
-        except FileNotFoundError:
-            pass
-        except Exception as err:  # a torn or foreign file: rebuild it
-            log.warning("ignoring unreadable retrieval cache %s: %s", path, err)
-        snapshot = self.store.snapshot()
-        bm25 = bm25_index(snapshot)
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            for old in folder.glob("retrieval-*.pickle"):
-                old.unlink(missing_ok=True)
-            partial = path.with_suffix(f".{os.getpid()}.tmp")
-            partial.write_bytes(pickle.dumps((snapshot, bm25), protocol=pickle.HIGHEST_PROTOCOL))
-            partial.replace(path)
-        except OSError as err:
-            log.warning("could not write the retrieval cache %s: %s", path, err)
-        return snapshot, bm25
+        index = load_index(self.store, self.settings)
+        self._retriever = HybridRetriever.over(index, self.store, self.settings)
+        texts = [s.text for s in index.snapshot.stories.values()]
+        self._reader = OfflineReader(self.embedder, index.idf, texts)
+        self._archive = Archive(index.snapshot.stories)
 
     @property
     def snapshot(self) -> Snapshot:
@@ -138,31 +114,43 @@ class Assistant:
         return report
 
     # -- asking -----------------------------------------------------------------------
-    def ask(self, question: str, history: Sequence[dict] = (), **options) -> Answer:
-        answer = None
-        for event, value in self.stream(question, history, **options):
-            if event == "answer":
-                answer = value
-        return answer
-
-    def stream(
+    def ask(
         self,
         question: str,
+        *,
         history: Sequence[dict] = (),
         filters: Filters | None = None,
         top_k: int | None = None,
         answerer: str | None = None,
-    ) -> Iterator[tuple[str, object]]:
-        """Yields ("delta", text) while an LLM writes, then ("answer", Answer) once."""
+    ) -> Answer:
+        """The checked answer to `question` (see `stream` for the options)."""
+        events = self.stream(question, history=history, filters=filters, top_k=top_k, answerer=answerer)
+        return next(event.answer for event in events if isinstance(event, Final))
+
+    def stream(
+        self,
+        question: str,
+        *,
+        history: Sequence[dict] = (),
+        filters: Filters | None = None,
+        top_k: int | None = None,
+        answerer: str | None = None,
+    ) -> Iterator[Event]:
+        """`Delta`s while an LLM writes, then one `Final` with the checked answer.
+
+        `history`: earlier turns ({"role", "content"}) a follow-up leans on; `filters`: hard
+        limits (default: the settings'); `top_k`: passages given to the answerer;
+        `answerer`: "offline" or "llm" (default: the assistant's `default_answerer`).
+        """
         began = time.perf_counter()
         question, notice = self._validated(question)
-        filters = checked_filters(filters or self._default_filters())
+        filters = checked_filters(filters or Filters.from_settings(self.settings))
         retriever = self.retriever
         chat = self._chat_for(answerer)
         search_query = self._condense(question, history, chat)
         archived = self._archive.answer(search_query, filters.date_from, filters.date_to, filters.language)
         if archived is not None:  # a question about the whole archive: answered from every story, never by the LLM
-            yield "answer", _archive_answer(question, search_query, archived, notice, began)
+            yield Final(_archive_answer(question, search_query, archived, notice, began))
             return
         retrieval = retriever.search(search_query, filters, top_k)
         reply = self._reader.read(search_query, retrieval.evidence, retrieval.query_vector)
@@ -178,7 +166,7 @@ class Assistant:
                     generation.last_token_ms = (time.perf_counter() - asked) * 1000
                     generation.first_token_ms = generation.first_token_ms or generation.last_token_ms
                     pieces.append(piece)
-                    yield "delta", piece
+                    yield Delta(piece)
                 generation.tokens = len(pieces)
                 generated = "".join(pieces).strip()
                 if NO_ANSWER_MARK in generated.lower() or not generated:
@@ -207,7 +195,7 @@ class Assistant:
             short_answer=short,
             generation=generation,
         )
-        yield "answer", answer
+        yield Final(answer)
 
     def _validated(self, question: str) -> tuple[str, str]:
         return clean_question(question, self.settings.retrieval.max_question_chars)
@@ -216,10 +204,6 @@ class Assistant:
         if (answerer or self.default_answerer) == "offline":
             return None
         return self.chat
-
-    def _default_filters(self) -> Filters:
-        r = self.settings.retrieval
-        return Filters(r.date_from, r.date_to, r.language)
 
     def _condense(self, question: str, history: Sequence[dict], chat: ChatModel | None) -> str:
         if not history:

@@ -41,8 +41,8 @@ from .features import (
 )
 from .question import Profile, profile
 from .results import ABSTAIN_TEXT, MAX_ANSWER_CHARS, Citation
-from .retrieve import Evidence
 from .text import STOPWORDS, stem, terms, words
+from .types import Evidence
 
 __all__ = ["MODEL_FILE", "Analysis", "LinearModel", "OfflineReader", "ReaderModel", "Reply"]
 

@@ -123,12 +123,12 @@ def story_text(story: Story, settings: Settings) -> StoryText:
 
 def request_filters(settings: Settings, since: str = "", until: str = "", language: str = "") -> Filters:
     """A request's filters over the settings' own; unreadable ones raise `InvalidFilterError` naming the field."""
-    r = settings.retrieval
     return checked_filters(
-        Filters(
-            parse_date_bound(since or "", end=False, label="since date") or r.date_from,
-            parse_date_bound(until or "", end=True, label="until date") or r.date_to,
-            check_language(language or "", label="language") or r.language,
+        Filters.from_settings(
+            settings,
+            parse_date_bound(since or "", end=False, label="since date"),
+            parse_date_bound(until or "", end=True, label="until date"),
+            check_language(language or "", label="language"),
         )
     )
 

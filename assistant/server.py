@@ -47,6 +47,7 @@ from .pipeline import Assistant
 from .resources import APP_NAME
 from .results import Answer
 from .schemas import AskResult, CitationOut, StoryOut, StoryText, ask_result, request_filters, story_out, story_text
+from .types import Event, Final
 
 __all__ = ["MODEL_ID", "OFFLINE_MODEL_ID", "create_app", "run", "with_sources"]
 
@@ -285,10 +286,10 @@ def create_app(assistant: Assistant, login: tuple[str, str] | None = None, ui: b
 
     def answer(question: str, history: list[dict], since: str, until: str, language: str, **options) -> Iterator:
         filters = request_filters(settings, since, until, language)
-        return assistant.stream(question, history, filters=filters, **options)
+        return assistant.stream(question, history=history, filters=filters, **options)
 
-    def final(events: Iterator) -> Answer:
-        return next(value for event, value in events if event == "answer")
+    def final(events: Iterator[Event]) -> Answer:
+        return next(event.answer for event in events if isinstance(event, Final))
 
     @app.get("/v1/models", response_model=ModelList, dependencies=guarded, tags=["openai"])
     def models() -> ModelList:
@@ -314,7 +315,7 @@ def create_app(assistant: Assistant, login: tuple[str, str] | None = None, ui: b
             "model": request.model,
         }
         if not request.stream:
-            result = ask_result(first[1] if first[0] == "answer" else final(events), settings)
+            result = ask_result(first.answer if isinstance(first, Final) else final(events), settings)
             reply = Choice(message=ReplyMessage(content=with_sources(result)))
             return ChatCompletion(**head, choices=[reply], **answer_extras(result))
 
@@ -322,7 +323,7 @@ def create_app(assistant: Assistant, login: tuple[str, str] | None = None, ui: b
             chunk = head | {"object": "chat.completion.chunk"}
             yield sse(chunk | {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]})
             try:
-                result = ask_result(first[1] if first[0] == "answer" else final(events), settings)
+                result = ask_result(first.answer if isinstance(first, Final) else final(events), settings)
             except AssistantError as err:
                 yield sse(error_body(err))
                 yield sse("[DONE]")

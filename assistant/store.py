@@ -18,37 +18,56 @@ import hashlib
 import json
 import logging
 import os
-import stat
+import shutil
 import time
-import unicodedata
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
-from llama_index.core.vector_stores.types import (
-    FilterOperator,
-    MetadataFilter,
-    MetadataFilters,
-    VectorStoreQuery,
-)
-from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from .chunks import Chunk, chunk_story, embedding_text
-from .config import PROJECT_ROOT, Settings
+from .chunks import chunk_story, embedding_text
+from .config import Settings
 from .display import count
 from .embeddings import Embedder
-from .errors import IndexCorruptError, IndexMissingError, StoreUnavailableError, UnreadableFileError
-from .stories import Story, link_translations, parse_text
+from .errors import AssistantError, IndexCorruptError, IndexMissingError, StoreUnavailableError, UnreadableFileError
+from .sources import SUFFIXES, find_files, origin_of, read_story_file, scan_files, source_name, source_path
+from .stories import link_translations, parse_text
+from .types import Chunk, Filters, Snapshot, StoredChunk, Story, date_int
+
+if TYPE_CHECKING:
+    from llama_index.core.schema import TextNode
+    from llama_index.core.vector_stores.types import MetadataFilters
+
+__all__ = [
+    "MARKS_FILE",
+    "SCHEMA_VERSION",
+    "ChromaServer",
+    "EmbeddedChroma",
+    "IngestProgress",
+    "IngestReport",
+    "Snapshot",
+    "StoredChunk",
+    "StoryStore",
+    "build_filters",
+    "chroma_filters",
+    "connect",
+    "date_int",
+    # re-exported from `sources`, where story files are read
+    "SUFFIXES",
+    "find_files",
+    "origin_of",
+    "read_story_file",
+    "source_name",
+]
 
 log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
-SUFFIXES = (".txt", ".md")
-MAX_FILE_BYTES = 20_000_000
 MARKS_FILE = "assistant-index.json"  # beside Chroma's files: generation and recorded sources
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 @dataclass
@@ -70,24 +89,6 @@ class IngestReport:
         for path, reason in self.skipped:
             text += f"\n  skipped {path}: {reason}"
         return text
-
-
-@dataclass(frozen=True)
-class StoredChunk:
-    chunk: Chunk
-    story: Story
-
-
-@dataclass
-class Snapshot:
-    """Everything retrieval needs, read once from the store."""
-
-    stories: dict[str, Story]
-    chunks: list[StoredChunk]
-    last_ingest: str
-
-    def chunk_by_id(self) -> dict[str, StoredChunk]:
-        return {c.chunk.chunk_id: c for c in self.chunks}
 
 
 @dataclass
@@ -143,226 +144,174 @@ def _duration(seconds: float) -> str:
     return f"{seconds} s" if seconds < 90 else f"{seconds // 60} min {seconds % 60:02d} s"
 
 
-def source_path(src: str) -> Path:
-    """The file or folder a stored source name stands for."""
-    return Path(src) if Path(src).is_absolute() else PROJECT_ROOT / src
+class Chroma(Protocol):
+    """Where the index lives: an embedded Chroma folder or a Chroma server, chosen once by `connect`."""
+
+    where: str  # how messages name it
+    local: bool  # True when this process reads the index files itself (its vectors may be searched in memory)
+
+    def client(self, create: bool) -> Any:
+        """The chromadb client; `create=False` on a missing embedded index raises `IndexMissingError`."""
+        ...
+
+    def failure(self, err: Exception) -> AssistantError:
+        """The error a failed Chroma call means here: a broken index, or a server that is away."""
+        ...
+
+    def drop(self, names: Sequence[str]) -> None:
+        """Remove both collections (`ingest --rebuild`), even from an index too broken to open."""
+        ...
+
+    def read_marks(self, stories_collection: str) -> dict:
+        """The marks `write_marks` left ({} when none): one small file read, or a metadata call."""
+        ...
+
+    def write_marks(self, marks: dict) -> None: ...
+
+    def stamp(self, generation: str) -> str:
+        """`generation` when it alone tells whether a copy of the index is current (no Chroma call); else ''."""
+        ...
+
+    def forget(self) -> None:
+        """Let the next client see another process's writes (Chroma caches one client per folder)."""
+        ...
 
 
-def origin_of(src: str, settings: Settings) -> str:
-    """'upload' (added through the web UI), 'corpus' (the bundled stories) or 'folder' (added with `ingest PATH`)."""
-    path = source_path(src).resolve()
-    for origin, root in (("upload", settings.paths.uploads_dir), ("corpus", settings.paths.corpus_dir)):
-        r = root.resolve()
-        if path == r or r in path.parents:
-            return origin
-    return "folder"
+def _chroma_settings() -> Any:
+    import chromadb
+
+    return chromadb.Settings(anonymized_telemetry=False)
 
 
-def source_name(path: Path) -> str:
-    """Paths inside the project are stored relative to it, so every clone agrees on them."""
-    resolved = path.resolve()
-    try:
-        return resolved.relative_to(PROJECT_ROOT).as_posix()
-    except ValueError:
-        return resolved.as_posix()
+class EmbeddedChroma:
+    """A `PersistentClient` on INDEX_DIR, opened on first use: reading a missing index must not create it.
 
-
-def read_story_file(path: Path, max_bytes: int = MAX_FILE_BYTES, shown_as: str | None = None) -> str:
-    """The text of a story file, or an `UnreadableFileError` that says why not (naming it `shown_as`).
-
-    Opened without blocking and checked to be a regular file on the open descriptor, so a
-    FIFO or device is refused instead of hanging the ingest, even if it replaced a file
-    after the folder was listed.
+    Its marks (generation, sources, last ingest) are also kept in MARKS_FILE beside
+    Chroma's files, so a running UI notices another process's ingest by reading one small
+    file, the retrieval cache is found without opening Chroma at all, and a rebuild can
+    still read the sources when Chroma's own files are too damaged to open.
     """
-    path = Path(path)
-    shown = shown_as or str(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError as err:
-        raise UnreadableFileError(f"{shown}: cannot be read ({err.strerror or err})") from err
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise UnreadableFileError(f"{shown}: is {file_kind(info.st_mode)}, not a regular file")
-        if info.st_size > max_bytes:
-            raise UnreadableFileError(f"{shown}: {info.st_size:,} bytes is over the {max_bytes:,}-byte limit")
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.where = str(path)
+        self.local = True
+        self._client: Any = None
+
+    def client(self, create: bool) -> Any:
+        if self._client is None:
+            import chromadb
+
+            if not create and not (self.path / "chroma.sqlite3").exists():
+                raise IndexMissingError(self.where)
+            self.path.mkdir(parents=True, exist_ok=True)
+            try:
+                self._client = chromadb.PersistentClient(path=str(self.path), settings=_chroma_settings())
+            except Exception as err:
+                _forget_embedded_client(self.path)
+                raise IndexCorruptError(self.where, f"Chroma cannot open it: {err}") from err
+        return self._client
+
+    def failure(self, err: Exception) -> AssistantError:
+        return IndexCorruptError(self.where, str(err))
+
+    def drop(self, names: Sequence[str]) -> None:
+        _forget_embedded_client(self.path)
+        shutil.rmtree(self.path, ignore_errors=True)
+        self._client = None
+
+    def read_marks(self, stories_collection: str) -> dict:
         try:
-            data = f.read(max_bytes + 1)
-        except OSError as err:
-            raise UnreadableFileError(f"{shown}: cannot be read ({err.strerror or err})") from err
-    if len(data) > max_bytes:
-        raise UnreadableFileError(f"{shown}: is over the {max_bytes:,}-byte limit")
-    return decode_story_bytes(data, shown)
+            return json.loads((self.path / MARKS_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def write_marks(self, marks: dict) -> None:
+        path = self.path / MARKS_FILE
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(marks), encoding="utf-8")
+        partial.replace(path)
+
+    def stamp(self, generation: str) -> str:
+        """The generation, while Chroma's database file still starts like one (else '': open it and see)."""
+        try:
+            with (self.path / "chroma.sqlite3").open("rb") as f:
+                sound = f.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+        except OSError:
+            return ""
+        return generation if sound else ""
+
+    def forget(self) -> None:
+        _forget_embedded_client(self.path, stop=False)
 
 
-BOMS = [(b"\xff\xfe\x00\x00", "UTF-32 (little-endian)"), (b"\x00\x00\xfe\xff", "UTF-32 (big-endian)"),
-        (b"\xff\xfe", "UTF-16 (little-endian)"), (b"\xfe\xff", "UTF-16 (big-endian)")]  # fmt: skip
+class ChromaServer:
+    """An `HttpClient` on CHROMA_HOST:CHROMA_PORT, connected at once; marks live in the collection metadata."""
 
+    def __init__(self, host: str, port: int) -> None:
+        import chromadb
 
-def decode_story_bytes(data: bytes, shown: str) -> str:
-    """UTF-8 text, or an error naming the encoding the bytes look like and asking for UTF-8."""
-    wide = wide_encoding(data)
-    if wide:
-        raise UnreadableFileError(f"{shown}: is {wide} text; stories must be UTF-8. Re-save it as UTF-8")
-    if b"\x00" in data:
-        raise UnreadableFileError(f"{shown}: looks binary (contains NUL bytes), not a text story")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise UnreadableFileError(
-            f"{shown}: is not UTF-8 text (byte {err.start:,} is not UTF-8; {legacy_encoding(data)}). "
-            "Re-save it as UTF-8"
-        ) from err
+        self.where = f"Chroma server {host}:{port}"
+        self.local = False
+        try:
+            self._client = chromadb.HttpClient(host=host, port=port, settings=_chroma_settings())
+        except Exception as err:  # chromadb raises plain ValueError/ConnectionError here
+            raise StoreUnavailableError(
+                f"Cannot reach the {self.where} ({err}). Start it with "
+                f"`chroma run --host {host} --port {port}` or unset CHROMA_HOST."
+            ) from err
 
+    def client(self, create: bool) -> Any:
+        return self._client
 
-def wide_encoding(data: bytes) -> str:
-    """'UTF-16 (little-endian)' and the like when `data` is UTF-16/32 text, by its BOM or its zero bytes; else ''."""
-    for bom, name in BOMS:
-        if data.startswith(bom):
-            return name
-    if b"\x00" not in data or len(data) < 4:
+    def failure(self, err: Exception) -> AssistantError:
+        return StoreUnavailableError(f"The {self.where} failed: {err}")
+
+    def drop(self, names: Sequence[str]) -> None:
+        for name in names:
+            with contextlib.suppress(Exception):  # absent already
+                self._client.delete_collection(name)
+
+    def read_marks(self, stories_collection: str) -> dict:
+        try:
+            meta = self._client.get_collection(stories_collection).metadata or {}
+        except Exception:  # no collection yet, or the server is away: nothing recorded
+            return {}
+        marks = {k: meta[k] for k in ("generation", "last_ingest") if k in meta}
+        return marks | {"sources": json.loads(meta.get("sources") or "[]")}
+
+    def write_marks(self, marks: dict) -> None:
+        """Nothing beyond the collection metadata `_stamp_ingest` has written."""
+
+    def stamp(self, generation: str) -> str:
+        """'': other clients of the server may change it, so only its story records can tell."""
         return ""
-    for codec, name in (("utf-16-le", "UTF-16 (little-endian, no byte-order mark)"),
-                        ("utf-16-be", "UTF-16 (big-endian, no byte-order mark)")):  # fmt: skip
-        try:
-            text = data[: len(data) // 2 * 2].decode(codec)
-        except UnicodeDecodeError:
-            continue
-        plain = sum(1 for ch in text if ch in "\n\r\t" or (ch.isprintable() and ord(ch) < 0x0530))
-        if plain >= 0.9 * len(text):
-            return name
-    return ""
+
+    def forget(self) -> None:
+        """Nothing: a server client sees every write."""
 
 
-def legacy_encoding(data: bytes) -> str:
-    """A guess at the 8-bit encoding of text that is not UTF-8, in words."""
-    text = data.decode("cp1251", errors="replace")
-    letters = [ch for ch in text if ch.isalpha()]
-    cyrillic = sum("CYRILLIC" in unicodedata.name(ch, "") for ch in letters)
-    if letters and cyrillic >= 0.5 * len(letters):
-        return "it looks like Windows-1251 (Cyrillic)"
-    return "it may be Windows-1252 or Latin-1"
-
-
-def file_kind(mode: int) -> str:
-    kinds = [(stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
-             (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a folder")]  # fmt: skip
-    return next((name for test, name in kinds if test(mode)), "a special file")
-
-
-def find_files(paths: Iterable[Path]) -> list[Path]:
-    return scan_files(paths)[0]
-
-
-def scan_files(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """The story files in `paths`, and (name, reason) for each one passed over.
-
-    Inside a folder, a link is followed only when it stays inside that folder (a link to
-    /etc/passwd is reported and skipped), and only regular files are read. A file named
-    on the command line is taken as named.
-    """
-    found: list[Path] = []
-    skipped: list[tuple[str, str]] = []
-    for p in paths:
-        if p.is_dir():
-            files, passed_over = _scan_folder(p)
-            found += files
-            skipped += passed_over
-        elif p.exists() and not p.is_file():
-            skipped.append((_shown_name(p), f"is {file_kind(p.stat().st_mode)}, not a regular file"))
-        else:
-            found.append(p)
-    return found, skipped
-
-
-def _scan_folder(folder: Path) -> tuple[list[Path], list[tuple[str, str]]]:
-    root = folder.resolve()
-    found, skipped = [], []
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
-        here = Path(dirpath)
-        dirnames.sort()
-        for name in [d for d in dirnames if (here / d).is_symlink()]:
-            if not _inside(here / name, root):
-                skipped.append(
-                    (_shown_name(here / name), f"links to a folder outside {_shown_name(folder)}; not followed")
-                )
-        for name in sorted(filenames):
-            path = here / name
-            if path.suffix.lower() not in SUFFIXES:
-                continue
-            reason = _why_not_a_story_file(path, root, folder)
-            if reason:
-                skipped.append((_shown_name(path), reason))
-            else:
-                found.append(path)
-    return found, skipped
-
-
-def _why_not_a_story_file(path: Path, root: Path, folder: Path) -> str:
-    """'' for a regular file inside `root` (itself or through a link that stays inside); else the reason."""
-    if path.is_symlink() and not _inside(path, root):
-        return f"links outside {_shown_name(folder)} (to {path.resolve()}); not followed"
-    try:
-        mode = path.stat().st_mode
-    except OSError as err:
-        return f"cannot be read ({err.strerror or err})"
-    return "" if stat.S_ISREG(mode) else f"is {file_kind(mode)}, not a regular file"
-
-
-def _inside(path: Path, root: Path) -> bool:
-    target = path.resolve()
-    return target == root or root in target.parents
-
-
-def _shown_name(path: Path) -> str:
-    """A path as the report shows it: relative to the project when inside it, links not resolved."""
-    return f"{source_name(path.parent)}/{path.name}"
+def connect(settings: Settings) -> Chroma:
+    """The one place the embedded-or-server choice is made."""
+    match settings.store.chroma_host:
+        case "":
+            return EmbeddedChroma(settings.paths.index_dir)
+        case host:
+            return ChromaServer(host, settings.store.chroma_port)
 
 
 class StoryStore:
+    """The stories and chunks in Chroma: ingest writes them, `snapshot` and `dense_search` read them."""
+
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
         self.settings = settings
         self.embedder = embedder
-        self.where = self._describe()
-        self._client = self._connect()
-        self._chunks = None
-        self._stories = None
+        self.chroma = connect(settings)
+        self.where = self.chroma.where
+        self._chunks: Any = None
+        self._stories: Any = None
 
     # -- connection -------------------------------------------------------------------
-    def _describe(self) -> str:
-        st = self.settings.store
-        if st.chroma_host:
-            return f"Chroma server {st.chroma_host}:{st.chroma_port}"
-        return str(self.settings.paths.index_dir)
-
-    def _connect(self):
-        import chromadb
-
-        st = self.settings.store
-        chroma_settings = chromadb.Settings(anonymized_telemetry=False)
-        if st.chroma_host:
-            try:
-                return chromadb.HttpClient(host=st.chroma_host, port=st.chroma_port, settings=chroma_settings)
-            except Exception as err:  # chromadb raises plain ValueError/ConnectionError here
-                raise StoreUnavailableError(
-                    f"Cannot reach the {self.where} ({err}). Start it with "
-                    f"`chroma run --host {st.chroma_host} --port {st.chroma_port}` or unset CHROMA_HOST."
-                ) from err
-        return None  # embedded client is opened lazily: reading a missing index must not create it
-
-    def _embedded_client(self, create: bool):
-        import chromadb
-
-        path = self.settings.paths.index_dir
-        if not create and not (path / "chroma.sqlite3").exists():
-            raise IndexMissingError(str(path))
-        path.mkdir(parents=True, exist_ok=True)
-        try:
-            return chromadb.PersistentClient(path=str(path), settings=chromadb.Settings(anonymized_telemetry=False))
-        except Exception as err:
-            _forget_embedded_client(path)
-            raise IndexCorruptError(str(path), f"Chroma cannot open it: {err}") from err
-
     def _names(self) -> tuple[str, str]:
         prefix = self.settings.store.collection
         return f"{prefix}_chunks", f"{prefix}_stories"
@@ -373,8 +322,7 @@ class StoryStore:
     def _open(self, create: bool) -> None:
         if self._chunks is not None:
             return
-        client = self._client or self._embedded_client(create)
-        self._client = client
+        client = self.chroma.client(create)
         chunk_name, story_name = self._names()
         try:
             if create:
@@ -391,11 +339,11 @@ class StoryStore:
         except (IndexMissingError, IndexCorruptError):
             raise
         except Exception as err:
-            if self.settings.store.chroma_host:
-                raise StoreUnavailableError(f"The {self.where} failed: {err}") from err
-            raise IndexCorruptError(self.where, str(err)) from err
+            raise self.chroma.failure(err) from err
         self._check_version(chunks.metadata or {})
         self._chunks, self._stories = chunks, stories
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
         self.vector_store = ChromaVectorStore(chroma_collection=chunks)
 
     def _check_version(self, meta: dict) -> None:
@@ -411,16 +359,7 @@ class StoryStore:
     def reset(self) -> None:
         """Drop both collections (`ingest --rebuild`). Works on an index too broken to open."""
         self._chunks = self._stories = None
-        if not self.settings.store.chroma_host:
-            import shutil
-
-            _forget_embedded_client(self.settings.paths.index_dir)
-            shutil.rmtree(self.settings.paths.index_dir, ignore_errors=True)
-            self._client = None
-            return
-        for name in self._names():
-            with contextlib.suppress(Exception):  # absent already
-                self._client.delete_collection(name)
+        self.chroma.drop(self._names())
 
     # -- ingest -----------------------------------------------------------------------
     def ingest(
@@ -545,7 +484,7 @@ class StoryStore:
 
     @staticmethod
     def _is_under(src: str, roots: Sequence[Path]) -> bool:
-        path = Path(src) if Path(src).is_absolute() else PROJECT_ROOT / src
+        path = source_path(src)
         for root in roots:
             r = root.resolve()
             if path == r or (r.is_dir() and r in path.parents):
@@ -587,6 +526,8 @@ class StoryStore:
 
     @staticmethod
     def _node(story: Story, chunk: Chunk, vector: np.ndarray) -> TextNode:
+        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
         meta = _story_metadata(story) | {"story_id": story.story_id, "chunk_index": chunk.index}
         meta |= {"start": chunk.start, "end": chunk.end}
         node = TextNode(
@@ -615,9 +556,7 @@ class StoryStore:
         """Record when, which sources the index holds, and (when stories changed) a new generation.
 
         Kept in the stories collection's metadata and, for an embedded index, in a small
-        file beside Chroma's (MARKS_FILE): a running UI reads that file before each answer
-        to notice another process's ingest, and a rebuild can still read the sources when
-        Chroma's own files are too damaged to open.
+        file beside Chroma's (MARKS_FILE; see `EmbeddedChroma`).
         """
         marks = self.marks()
         recorded = [s for s in marks["sources"] if s not in forget]
@@ -633,11 +572,7 @@ class StoryStore:
             "sources": json.dumps(recorded),
         }
         self._stories.modify(metadata=meta)
-        if not self.settings.store.chroma_host:
-            path = self.settings.paths.index_dir / MARKS_FILE
-            partial = path.with_suffix(f".{os.getpid()}.tmp")
-            partial.write_text(json.dumps(marks), encoding="utf-8")
-            partial.replace(path)
+        self.chroma.write_marks(marks)
 
     def marks(self) -> dict:
         """{'generation': '3-1a2b3c4d', 'sources': [...], 'last_ingest': ...}; empty values when unknown.
@@ -646,21 +581,20 @@ class StoryStore:
         Server: the collection's metadata, fetched fresh.
         """
         empty = {"generation": "", "sources": [], "last_ingest": ""}
-        if not self.settings.store.chroma_host:
-            try:
-                return empty | json.loads((self.settings.paths.index_dir / MARKS_FILE).read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                return empty
-        try:
-            meta = self._client.get_collection(self._names()[1]).metadata or {}
-            return empty | {k: meta[k] for k in ("generation", "last_ingest") if k in meta} | {
-                "sources": json.loads(meta.get("sources") or "[]")}  # fmt: skip
-        except Exception:  # no collection yet, or the server is away: nothing recorded
-            return empty
+        return empty | self.chroma.read_marks(self._names()[1])
 
     def generation(self) -> str:
         """Changes whenever an ingest or a removal changes the stories, in this process or another."""
         return self.marks()["generation"]
+
+    def cheap_stamp(self) -> str:
+        """What identifies the stories' state without opening Chroma (the generation), or '' when nothing can."""
+        return self.chroma.stamp(self.generation())
+
+    @property
+    def searches_locally(self) -> bool:
+        """True for an embedded index: its vectors may be copied and searched in memory."""
+        return self.chroma.local
 
     def recorded_sources(self) -> list[str]:
         """Every folder or file ever ingested into this index (as `source_name`), uploads folder included."""
@@ -672,8 +606,7 @@ class StoryStore:
         The old client is left to finish in-flight queries on other threads and is then
         garbage-collected; only the registry entry is dropped so the next client is new.
         """
-        if not self.settings.store.chroma_host:
-            _forget_embedded_client(self.settings.paths.index_dir, stop=False)
+        self.chroma.forget()
         return StoryStore(self.settings, self.embedder)
 
     # -- reading ----------------------------------------------------------------------
@@ -694,6 +627,10 @@ class StoryStore:
         return hashlib.sha256(f"{head}|{body}".encode()).hexdigest()[:32]
 
     def last_ingest(self) -> str:
+        """When an ingest last stamped the index: from its marks, else (an index older than them) from Chroma."""
+        stamped = self.marks()["last_ingest"]
+        if stamped:
+            return stamped
         self._open(create=False)
         return (self._stories.metadata or {}).get("last_ingest", "")
 
@@ -720,13 +657,27 @@ class StoryStore:
         chunks.sort(key=lambda c: (c.story.source, c.story.start, c.chunk.index))
         return Snapshot(stories, chunks, self.last_ingest())
 
-    def dense_search(self, vector: np.ndarray, k: int, filters: MetadataFilters | None) -> list[tuple[str, float]]:
+    def chunk_vectors(self, chunk_ids: Sequence[str]) -> np.ndarray:
+        """The stored vectors of these chunks, one row each in the order given (float32)."""
+        self._open(create=False)
+        try:
+            got = self._chunks.get(ids=list(chunk_ids), include=["embeddings"])
+        except Exception as err:
+            raise IndexCorruptError(self.where, f"reading failed: {err}") from err
+        rows = dict(zip(got["ids"], got["embeddings"], strict=True))
+        return np.asarray([rows[cid] for cid in chunk_ids], dtype=np.float32).reshape(len(chunk_ids), -1)
+
+    def dense_search(self, vector: np.ndarray, k: int, filters: Filters = Filters()) -> list[tuple[str, float]]:
         """(chunk_id, cosine similarity) best first, through llama-index's Chroma vector store."""
+        from llama_index.core.vector_stores.types import VectorStoreQuery
+
         self._open(create=False)
         count = self._chunks.count()
         if count == 0:
             return []
-        query = VectorStoreQuery(query_embedding=vector.tolist(), similarity_top_k=min(k, count), filters=filters)
+        query = VectorStoreQuery(
+            query_embedding=vector.tolist(), similarity_top_k=min(k, count), filters=chroma_filters(filters)
+        )
         result = self.vector_store.query(query)
         # ChromaVectorStore reports exp(-distance); with cosine space, distance = 1 - cos.
         return [(nid, 1.0 + float(np.log(max(sim, 1e-12)))) for nid, sim in zip(result.ids, result.similarities)]
@@ -745,10 +696,19 @@ def _forget_embedded_client(path: Path, stop: bool = True) -> None:
         SharedSystemClient._identifier_to_refcount.pop(key, None)
 
 
+def chroma_filters(filters: Filters) -> MetadataFilters | None:
+    """`filters` as Chroma-side metadata filters (what `Filters.admits` checks in memory)."""
+    return build_filters(
+        date_int(filters.date_from) or None, date_int(filters.date_to) or None, filters.language, filters.story_ids
+    )
+
+
 def build_filters(
     date_from: int | None = None, date_to: int | None = None, language: str = "", story_ids: Sequence[str] = ()
 ) -> MetadataFilters | None:
     """Chroma-side metadata filters; dates are YYYYMMDD integers (0 = undated)."""
+    from llama_index.core.vector_stores.types import FilterOperator, MetadataFilter, MetadataFilters
+
     items: list[MetadataFilter] = []
     if date_from:
         items.append(MetadataFilter(key="date_int", value=date_from, operator=FilterOperator.GTE))
@@ -760,10 +720,6 @@ def build_filters(
     if story_ids:
         items.append(MetadataFilter(key="story_id", value=list(story_ids), operator=FilterOperator.IN))
     return MetadataFilters(filters=items) if items else None
-
-
-def date_int(iso: str | None) -> int:
-    return int(iso.replace("-", "")) if iso else 0
 
 
 def _story_metadata(story: Story) -> dict:

@@ -16,40 +16,19 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from .dates import MONTH_STEMS
 from .display import shorten
+from .types import Story
 
 KINDS = ("Story", "Press Release", "Publication")
 END_MARKER = re.compile(r"^\s*\d+\s+of\s+\d+\s*$")
 NAV_LINES = re.compile(r"^\s*(Latest|Latest Resources|Learn more|\d+\s*/\s*\d+)\s*$")
 HEADER_LINE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b(.*?)(?:\|\s*(\S+))?\s*$")
 KAZAKH_LETTERS = set("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
-
-
-@dataclass(frozen=True)
-class Story:
-    """One story and where it came from."""
-
-    story_id: str
-    title: str
-    date: str | None  # ISO YYYY-MM-DD; None when the source gives none
-    kind: str
-    language: str  # "en", "kk", "ru"
-    source: str  # file name as given to the parser
-    text: str  # the body, verbatim
-    start: int  # offset of `text` in the source file
-    end: int
-    site: str = ""
-    translation_of: str = ""  # story_id of the story this one translates
-    extra: dict = field(default_factory=dict, compare=False)
-
-    def as_dict(self) -> dict:
-        """The story's fields as a plain dict."""
-        return asdict(self)
 
 
 @dataclass

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterator, Set
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote as url_quote
 
 import gradio as gr
@@ -32,6 +32,7 @@ from .results import Answer, Citation
 from .retrieve import Filters
 from .store import IngestProgress, origin_of
 from .stories import Story
+from .types import Delta
 from .uploads import Upload, check_upload, list_uploads, remove_upload, save_upload
 
 __all__ = ["check_upload", "save_upload"]  # re-exported: the upload checks live in uploads.py
@@ -463,13 +464,14 @@ def build_app(assistant: Assistant) -> gr.Blocks:  # noqa: C901
                 filters = filters_of(d_from, d_to, lang)
                 partial = ""
                 answer: Answer | None = None
-                for event, value in assistant.stream(message, prior, filters=filters, top_k=int(k), answerer=which):
-                    if event == "delta":
-                        partial += cast(str, value)
+                events = assistant.stream(message, history=prior, filters=filters, top_k=int(k), answerer=which)
+                for event in events:
+                    if isinstance(event, Delta):
+                        partial += event.text
                         history[-1] = {"role": "assistant", "content": markdown_safe(partial) + " ▌"}
                         yield history, records, gr.update(), "", note
                     else:
-                        answer = cast(Answer, value)
+                        answer = event.answer
             except AssistantError as err:
                 history[-1] = {"role": "assistant", "content": f"⚠ {markdown_safe(str(err))}"}
                 yield history, records, gr.update(), "", note

@@ -151,3 +151,30 @@ def test_markdown_never_turns_story_text_into_links_or_markup(tmp_path):
     assert "](" not in out.replace("\\](", "") and "<img" not in out.replace("\\<img", "")
     assert "\\[click me\\](javascript:alert(1)) \\<img src=x onerror=alert(2)\\> \\*wells\\*" in out
     assert "1 of the 1 story mentions “Aktobe”" in out and "- [1] *Aktobe \\[click me\\]" in out
+
+
+HEAVY = ("llama_index", "chromadb", "gradio", "numpy", "openai", "fastapi")
+
+
+def modules_loaded_by(code: str) -> set[str]:
+    """The top-level packages a fresh interpreter holds after running `code`."""
+    import subprocess
+    import sys
+
+    probe = f"{code}\nimport sys\nprint(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout
+    return set(out.split())
+
+
+def test_help_imports_nothing_heavy():
+    loaded = modules_loaded_by(
+        "import contextlib\nfrom assistant.cli import main\n"
+        "with contextlib.suppress(SystemExit):\n    main(['--help'], standalone_mode=True)"
+    )
+    assert not loaded & set(HEAVY), loaded & set(HEAVY)
+    assert "pydantic" not in loaded  # settings are validated only when a command runs
+
+
+def test_answer_type_is_cheap_to_import():
+    loaded = modules_loaded_by("from assistant import Answer, Citation\nfrom assistant.types import Final, Story")
+    assert not loaded & set(HEAVY), loaded & set(HEAVY)

@@ -3,6 +3,7 @@ import pytest
 from assistant import Answer, Assistant, Citation, Settings
 from assistant.errors import InvalidQuestionError
 from assistant.llm import ScriptedChat
+from assistant.types import Delta, Final
 from tests.conftest import make_settings
 
 
@@ -52,6 +53,16 @@ def test_llm_backend_through_the_interface(corpus_index):
     sent = chat.history[0]
     assert sent[0]["role"] == "system" and "quoted data" in sent[0]["content"]
     assert "Central Asian Alliance" in sent[1]["content"]
+
+
+def test_stream_yields_the_llm_pieces_then_one_final_answer(corpus_index):
+    reply = "The Alliance was launched as part of the Spotlight Initiative [1]."
+    a = Assistant(make_settings(corpus_index), *_parts(corpus_index), chat=ScriptedChat([reply], name="scripted-llm"))
+    *pieces, last = a.stream("Who launched the Central Asian Alliance?")
+    assert pieces and all(isinstance(e, Delta) for e in pieces) and isinstance(last, Final)
+    assert "".join(e.text for e in pieces).strip() == reply and last.answer.backend == "scripted-llm"
+    offline = list(a.stream("Who launched the Central Asian Alliance?", answerer="offline"))
+    assert [type(e) for e in offline] == [Final] and offline[0].answer.backend == "offline"
 
 
 def test_abstention_is_decided_before_the_llm_is_called(corpus_index):

@@ -63,3 +63,47 @@ def test_year_in_question_prefers_stories_of_that_year(assistant):
 def test_cross_language_question_finds_english_story(assistant):
     r = assistant.retriever.search("Кто запустил Центральноазиатский альянс?")
     assert "Central Asian Alliance" in r.evidence[0].story.title
+
+
+DENSE_QUESTIONS = [
+    "Who launched the Central Asian Alliance?",
+    "Қазақстандағы БҰҰ өкілі кім?",
+    "What did the Prime Minister discuss with UNDP?",
+    "Сколько пациентов получили помощь?",
+    "climate change adaptation in agriculture",
+]
+
+
+def test_in_memory_dense_search_matches_chroma(assistant):
+    """The cached index searches its vectors in numpy: the same chunks, order and cosines as Chroma's HNSW."""
+    index, store = assistant.retriever.index, assistant.store
+    assert index.vectors is not None and index.vectors.shape[0] == len(index.snapshot.chunks)
+    for filters in (Filters(), Filters(language="kk"), Filters(date_from="2023-07-01", date_to="2023-12-31")):
+        for q in DENSE_QUESTIONS:
+            vector = assistant.embedder.query(q)
+            ours, chroma = index.dense_search(vector, 30, filters), store.dense_search(vector, 30, filters)
+            assert [cid for cid, _ in ours] == [cid for cid, _ in chroma], (q, filters)
+            assert all(abs(a - b) < 1e-5 for (_, a), (_, b) in zip(ours, chroma, strict=True))
+
+
+def test_retrieval_index_loads_from_cache_without_opening_chroma(corpus_index):
+    """A warm start reads the marks file and the cache: no Chroma client, no llama-index."""
+    import subprocess
+    import sys
+
+    environ = {"INDEX_DIR": str(corpus_index / "index"), "ANSWERER": "offline"}
+    probe = (
+        "import sys\nfrom assistant.config import load_settings\nfrom assistant.pipeline import Assistant\n"
+        f"Assistant.from_settings(load_settings(env_file=None, environ={environ!r})).retriever\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'chromadb', 'llama_index'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_llama_index_adapter_returns_the_same_evidence(assistant):
+    question = "Who launched the Central Asian Alliance?"
+    nodes = assistant.retriever.as_llama_index().retrieve(question)
+    evidence = assistant.retriever.search(question).evidence
+    assert [n.node.node_id for n in nodes] == [ev.chunk.chunk_id for ev in evidence]
+    assert nodes[0].node.metadata["title"] == evidence[0].story.title

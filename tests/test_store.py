@@ -90,6 +90,8 @@ def test_index_built_with_other_embeddings_is_refused(tmp_path, small_corpus):
     a = build(tmp_path)
     a.ingest([small_corpus])
     a.store._chunks.modify(metadata={"schema_version": 1, "embedding": "some-other-model"})
+    # the retrieval cache is keyed by the settings' embedder, so only Chroma's own record can disagree: drop it
+    shutil.rmtree(tmp_path / "index-cache")
     with pytest.raises(IndexCorruptError, match="some-other-model"):
         build(tmp_path).ask("Who did the Prime Minister meet?")
 

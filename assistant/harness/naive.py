@@ -12,43 +12,19 @@ import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from llama_index.core import SimpleDirectoryReader, StorageContext, VectorStoreIndex
-from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.node_parser import SentenceSplitter
 from llama_index.vector_stores.chroma import ChromaVectorStore
-from pydantic import PrivateAttr
 
 from ..chunks import split_sentences
 from ..config import Settings
-from ..embeddings import Embedder, make_embedder
+from ..embeddings import make_embedder
+from ..llama_adapters import LlamaIndexEmbedding
 from ..results import Answer, Citation
 from ..store import Snapshot
 from ..stories import Story
-
-
-class LlamaIndexEmbedding(BaseEmbedding):
-    """Adapts an `Embedder` to llama-index, so its retrievers and indexes can use it."""
-
-    _embedder: Any = PrivateAttr()
-
-    def __init__(self, embedder: Embedder, **kwargs: Any) -> None:
-        super().__init__(model_name=embedder.name, embed_batch_size=32, **kwargs)
-        self._embedder = embedder
-
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self._embedder.query(query).tolist()
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self._embedder.passages([text])[0].tolist()
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self._embedder.passages(texts).tolist()
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
 
 
 class NaiveAssistant:
