@@ -21,6 +21,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,9 +83,9 @@ class BM25:
         self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.idf: dict[str, float] = {}  # also the offline reader's measure of a word's rarity
         for t, (ids, tfs) in collected.items():
-            i, tf = np.asarray(ids, dtype=np.int64), np.asarray(tfs, dtype=np.float64)
+            rows, freq = np.asarray(ids, dtype=np.int64), np.asarray(tfs, dtype=np.float64)
             idf = self.idf[t] = math.log(1 + (self.n - len(ids) + 0.5) / (len(ids) + 0.5))
-            self.postings[t] = (i, idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length[i] / avg)))
+            self.postings[t] = (rows, idf * freq * (k1 + 1) / (freq + k1 * (1 - b + b * length[rows] / avg)))
 
     def score_array(self, query_terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Scores of every document, and which documents hold any query term."""
@@ -97,6 +98,7 @@ class BM25:
         return scores, hit
 
     def scores(self, query_terms: Sequence[str]) -> dict[int, float]:
+        """{document: score} for the documents that hold a query term; the others score nothing."""
         scores, hit = self.score_array(query_terms)
         return {int(i): float(scores[i]) for i in np.flatnonzero(hit)}
 
@@ -123,7 +125,7 @@ def bm25_index(snapshot: Snapshot) -> BM25:
 
 def with_phrases(seq: list[str]) -> list[str]:
     """Terms plus adjacent-term pairs, so "resident representative" outranks the two words apart."""
-    return seq + [f"{a}_{b}" for a, b in zip(seq, seq[1:])]
+    return seq + [f"{a}_{b}" for a, b in pairwise(seq)]
 
 
 def date_hint(question: str, today: date | None = None) -> DateHint:
@@ -173,7 +175,8 @@ NAME_JOINERS = frozenset({"of", "for", "and", "to", "the", "on"})  # small words
 
 def topic_of(text: str) -> str:
     """The longest run of capitalised words (a name) in a question, without a leading article."""
-    runs, current = [], []
+    runs: list[list[str]] = []
+    current: list[str] = []
     tokens = words(text)
     for i, w in enumerate(tokens):
         capital = w[:1].isupper() and (i > 0 or w.lower() not in STOPWORDS)
@@ -338,6 +341,11 @@ class HybridRetriever:
     def search(
         self, query: str, filters: Filters = Filters(), top_k: int | None = None, hint: DateHint | None = None
     ) -> Retrieval:
+        """The evidence for `query`: BM25 and dense candidates fused, re-ranked by the date hint, capped per story.
+
+        `hint` defaults to the one the query itself gives; `top_k` to the retriever's. The best
+        story's lead passage may join as one more piece (see `_with_lead`).
+        """
         top_k = top_k or self.top_k
         hint = hint if hint is not None else date_hint(query)
         vector = self.embedder.query(query)
@@ -348,10 +356,10 @@ class HybridRetriever:
             ev = fused.setdefault(item.chunk.chunk_id, Evidence(item, 0.0))
             ev.bm25, ev.score = s, ev.score + 1.0 / (RRF_K + rank + 1)
         for rank, (cid, cos) in enumerate(self.dense(vector, self.candidates, filters)):
-            item = self.by_id.get(cid)
-            if item is None or not filters.admits(item):
+            found = self.by_id.get(cid)
+            if found is None or not filters.admits(found):
                 continue
-            ev = fused.setdefault(cid, Evidence(item, 0.0))
+            ev = fused.setdefault(cid, Evidence(found, 0.0))
             ev.dense, ev.score = cos, ev.score + 1.0 / (RRF_K + rank + 1)
         ranked = self._apply_dates(list(fused.values()), hint)
         picked = self._with_lead(self._cap_per_story(ranked, top_k), filters)
@@ -387,7 +395,7 @@ class HybridRetriever:
         lead = self.leads.get(top)
         if lead is None or not filters.admits(lead):
             return picked
-        return picked + [Evidence(lead, 0.0)]
+        return [*picked, Evidence(lead, 0.0)]
 
     def _cap_per_story(self, ranked: list[Evidence], top_k: int) -> list[Evidence]:
         per_story: Counter[str] = Counter()
