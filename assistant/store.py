@@ -39,12 +39,14 @@ from .stories import link_translations, parse_text
 from .types import Chunk, Filters, Snapshot, StoredChunk, Story, date_int
 
 if TYPE_CHECKING:
-    from llama_index.core.schema import TextNode
+    from llama_index.core.schema import BaseNode, TextNode
     from llama_index.core.vector_stores.types import MetadataFilters
 
+# SUFFIXES, find_files, origin_of, read_story_file and source_name are re-exported from `sources`
 __all__ = [
     "MARKS_FILE",
     "SCHEMA_VERSION",
+    "SUFFIXES",
     "ChromaServer",
     "EmbeddedChroma",
     "IngestProgress",
@@ -56,8 +58,6 @@ __all__ = [
     "chroma_filters",
     "connect",
     "date_int",
-    # re-exported from `sources`, where story files are read
-    "SUFFIXES",
     "find_files",
     "origin_of",
     "read_story_file",
@@ -72,6 +72,8 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 
 @dataclass
 class IngestReport:
+    """What one ingest did: files seen and left as they were, stories added and removed, files skipped and why."""
+
     files_seen: int = 0
     files_unchanged: int = 0
     stories_added: int = 0
@@ -81,6 +83,7 @@ class IngestReport:
     seconds: float = 0.0
 
     def summary(self) -> str:
+        """The report for a person: one line of counts and time, then a line per skipped file with its reason."""
         text = (
             f"{count(self.files_seen, 'file')}: {self.files_unchanged} unchanged, "
             f"{count(self.stories_added, 'story', 'stories')} added ({count(self.chunks_added, 'chunk')}), "
@@ -101,6 +104,7 @@ class FilePlan:
 
     @property
     def chunk_count(self) -> int:
+        """The chunks this file's stories will add, for the progress line's total."""
         return sum(len(chunks) for _, chunks in self.stories)
 
 
@@ -116,6 +120,7 @@ class IngestProgress:
     started: float = field(default_factory=time.perf_counter)
 
     def advance(self, source: str, chunks: int) -> None:
+        """Count one more story embedded, with its chunks, from `source`."""
         self.stories_done += 1
         self.chunks_done += chunks
         self.current = source
@@ -128,9 +133,11 @@ class IngestProgress:
 
     @property
     def seconds_left(self) -> float:
+        """Seconds the chunks still to embed will take at the rate so far; 0 before the first is done."""
         return (self.chunks_total - self.chunks_done) / self.rate if self.rate else 0.0
 
     def __str__(self) -> str:
+        """The progress line: stories and chunks done of planned, the rate, and the time left or 'done'."""
         done = self.stories_done == self.stories_total
         left = "done" if done else f"about {_duration(self.seconds_left)} left"
         return (
@@ -166,7 +173,9 @@ class Chroma(Protocol):
         """The marks `write_marks` left ({} when none): one small file read, or a metadata call."""
         ...
 
-    def write_marks(self, marks: dict) -> None: ...
+    def write_marks(self, marks: dict) -> None:
+        """Keep `marks` where `read_marks` finds them without opening Chroma, when there is such a place."""
+        ...
 
     def stamp(self, generation: str) -> str:
         """`generation` when it alone tells whether a copy of the index is current (no Chroma call); else ''."""
@@ -199,6 +208,7 @@ class EmbeddedChroma:
         self._client: Any = None
 
     def client(self, create: bool) -> Any:
+        """The `PersistentClient`, opened once; an unopenable folder is an `IndexCorruptError`."""
         if self._client is None:
             import chromadb
 
@@ -213,20 +223,24 @@ class EmbeddedChroma:
         return self._client
 
     def failure(self, err: Exception) -> AssistantError:
+        """A local index that fails a call is broken (there is no server to be away)."""
         return IndexCorruptError(self.where, str(err))
 
     def drop(self, names: Sequence[str]) -> None:
+        """Delete the whole folder (the marks file too) rather than ask Chroma, which may not open it."""
         _forget_embedded_client(self.path)
         shutil.rmtree(self.path, ignore_errors=True)
         self._client = None
 
     def read_marks(self, stories_collection: str) -> dict:
+        """The marks file's contents; {} when it is missing or unreadable (an index older than it, or torn)."""
         try:
             return json.loads((self.path / MARKS_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
 
     def write_marks(self, marks: dict) -> None:
+        """Replace the marks file in one rename, so a reader in another process never sees half of it."""
         path = self.path / MARKS_FILE
         partial = path.with_suffix(f".{os.getpid()}.tmp")
         partial.write_text(json.dumps(marks), encoding="utf-8")
@@ -242,6 +256,7 @@ class EmbeddedChroma:
         return generation if sound else ""
 
     def forget(self) -> None:
+        """Drop Chroma's cached client for the folder without stopping it: other threads may still be reading."""
         _forget_embedded_client(self.path, stop=False)
 
 
@@ -262,17 +277,21 @@ class ChromaServer:
             ) from err
 
     def client(self, create: bool) -> Any:
+        """The `HttpClient` made at connection; a server creates collections on demand, so `create` is moot."""
         return self._client
 
     def failure(self, err: Exception) -> AssistantError:
+        """A failed call to the server is taken as the server being away or failing, not the index being broken."""
         return StoreUnavailableError(f"The {self.where} failed: {err}")
 
     def drop(self, names: Sequence[str]) -> None:
+        """Delete each collection the server has; a missing one is already dropped."""
         for name in names:
             with contextlib.suppress(Exception):  # absent already
                 self._client.delete_collection(name)
 
     def read_marks(self, stories_collection: str) -> dict:
+        """The marks from the stories collection's metadata, `sources` decoded from its JSON string."""
         try:
             meta = self._client.get_collection(stories_collection).metadata or {}
         except Exception:  # no collection yet, or the server is away: nothing recorded
@@ -402,7 +421,9 @@ class StoryStore:
         report.seconds = time.perf_counter() - began
         return report
 
-    def _plan(self, files: list[Path], existing: dict[str, list[dict]], report: IngestReport):
+    def _plan(
+        self, files: list[Path], existing: dict[str, list[dict]], report: IngestReport
+    ) -> tuple[list[FilePlan], set[str]]:
         """What each new or changed file adds: its stories (ids unique across sources) and their chunks."""
         plans: list[FilePlan] = []
         seen_sources: set[str] = set()
@@ -494,14 +515,18 @@ class StoryStore:
     def _stories_by_source(self) -> dict[str, list[dict]]:
         got = self._stories.get(include=["metadatas"])
         out: dict[str, list[dict]] = {}
-        for sid, meta in zip(got["ids"], got["metadatas"]):
+        for sid, meta in zip(got["ids"], got["metadatas"], strict=True):
             out.setdefault(meta["source"], []).append(meta | {"story_id": sid})
         return out
 
     def _sweep_orphans(self) -> None:
         story_ids = set(self._stories.get(include=[])["ids"])
         chunk_meta = self._chunks.get(include=["metadatas"])
-        orphans = [cid for cid, m in zip(chunk_meta["ids"], chunk_meta["metadatas"]) if m["story_id"] not in story_ids]
+        orphans = [
+            cid
+            for cid, m in zip(chunk_meta["ids"], chunk_meta["metadatas"], strict=True)
+            if m["story_id"] not in story_ids
+        ]
         if orphans:
             log.info("removing %d chunks left by an interrupted ingest", len(orphans))
             self._chunks.delete(ids=orphans)
@@ -516,7 +541,7 @@ class StoryStore:
 
     def _add_story(self, story: Story, chunks: list[Chunk], file_hash: str, file_story_count: int) -> int:
         vectors = self.embedder.passages([embedding_text(story, c) for c in chunks])
-        nodes = [self._node(story, c, v) for c, v in zip(chunks, vectors)]
+        nodes: list[BaseNode] = [self._node(story, c, v) for c, v in zip(chunks, vectors, strict=True)]
         self.vector_store.add(nodes)
         mean = vectors.mean(axis=0)
         mean /= np.linalg.norm(mean) or 1.0
@@ -543,10 +568,10 @@ class StoryStore:
 
     def _relink_translations(self) -> None:
         got = self._stories.get(include=["metadatas", "embeddings", "documents"])
-        stories = [_story_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
-        vectors = {sid: np.asarray(v) for sid, v in zip(got["ids"], got["embeddings"])}
+        stories = _stories_from(got)
+        vectors = {sid: np.asarray(v) for sid, v in zip(got["ids"], got["embeddings"], strict=True)}
         linked = link_translations(stories, lambda a, b: float(vectors[a.story_id] @ vectors[b.story_id]))
-        for before, after in zip(stories, linked):
+        for before, after in zip(stories, linked, strict=True):
             if before.translation_of != after.translation_of:
                 meta = dict(got["metadatas"][got["ids"].index(after.story_id)])
                 meta["translation_of"] = after.translation_of
@@ -622,7 +647,7 @@ class StoryStore:
             got = self._stories.get(include=["metadatas"])
         except Exception as err:
             raise IndexCorruptError(self.where, f"reading failed: {err}") from err
-        body = json.dumps(sorted(zip(got["ids"], got["metadatas"])), sort_keys=True, default=str)
+        body = json.dumps(sorted(zip(got["ids"], got["metadatas"], strict=True)), sort_keys=True, default=str)
         head = json.dumps([SCHEMA_VERSION, self.embedder.name, self.where, *map(str, extra)])
         return hashlib.sha256(f"{head}|{body}".encode()).hexdigest()[:32]
 
@@ -635,19 +660,18 @@ class StoryStore:
         return (self._stories.metadata or {}).get("last_ingest", "")
 
     def snapshot(self) -> Snapshot:
+        """Every story with a record and its chunks, ordered by file and position; orphan chunks are left out."""
         self._open(create=False)
         try:
             got = self._stories.get(include=["metadatas", "documents"])
-            stories = {
-                i: _story_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
-            }
+            stories = {s.story_id: s for s in _stories_from(got)}
             raw = self._chunks.get(include=["metadatas"])
         except Exception as err:
             raise IndexCorruptError(self.where, f"reading failed: {err}") from err
         if not stories:
             raise IndexMissingError(self.where)
         chunks = []
-        for cid, meta in zip(raw["ids"], raw["metadatas"]):
+        for cid, meta in zip(raw["ids"], raw["metadatas"], strict=True):
             story = stories.get(meta["story_id"])
             if story is None:
                 continue  # orphan of an interrupted ingest
@@ -679,8 +703,9 @@ class StoryStore:
             query_embedding=vector.tolist(), similarity_top_k=min(k, count), filters=chroma_filters(filters)
         )
         result = self.vector_store.query(query)
+        ids, similarities = result.ids or [], result.similarities or []  # a query by vector sets both
         # ChromaVectorStore reports exp(-distance); with cosine space, distance = 1 - cos.
-        return [(nid, 1.0 + float(np.log(max(sim, 1e-12)))) for nid, sim in zip(result.ids, result.similarities)]
+        return [(nid, 1.0 + float(np.log(max(sim, 1e-12)))) for nid, sim in zip(ids, similarities, strict=True)]
 
 
 def _forget_embedded_client(path: Path, stop: bool = True) -> None:
@@ -709,7 +734,7 @@ def build_filters(
     """Chroma-side metadata filters; dates are YYYYMMDD integers (0 = undated)."""
     from llama_index.core.vector_stores.types import FilterOperator, MetadataFilter, MetadataFilters
 
-    items: list[MetadataFilter] = []
+    items: list[MetadataFilter | MetadataFilters] = []  # the element type MetadataFilters(filters=...) takes
     if date_from:
         items.append(MetadataFilter(key="date_int", value=date_from, operator=FilterOperator.GTE))
     if date_to:
@@ -735,6 +760,11 @@ def _story_metadata(story: Story) -> dict:
         "site": story.site,
         "translation_of": story.translation_of,
     }
+
+
+def _stories_from(got: dict) -> list[Story]:
+    """The stories of a stories-collection `get` that included documents and metadatas."""
+    return [_story_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
 
 
 def _story_from_record(story_id: str, text: str, meta: dict) -> Story:
