@@ -11,7 +11,8 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +25,7 @@ from .errors import IndexMissingError, LLMError
 from .inputs import checked_filters, clean_question
 from .reader import OfflineReader
 from .retrieve import HybridRetriever, condense, load_index
-from .store import IngestReport, StoryStore
+from .store import IngestProgress, IngestReport, StoryStore
 from .types import ABSTAIN_TEXT, Answer, Delta, Event, Evidence, Filters, Final, Generation, Snapshot
 
 if TYPE_CHECKING:
@@ -36,11 +37,27 @@ NO_ANSWER_MARK = "stories don't say"
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class _Loaded:
+    """What answering reads, built together from one generation of the index, so they always agree."""
+
+    generation: str
+    retriever: HybridRetriever
+    reader: OfflineReader
+    archive: Archive
+
+
 class Assistant:
     """Ask questions of the ingested stories. Build with `Assistant.from_settings()`."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, store: StoryStore, chat: ChatModel | None,
-                 default_answerer: str = "llm") -> None:  # fmt: skip
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        store: StoryStore,
+        chat: ChatModel | None,
+        default_answerer: str = "llm",
+    ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.store = store
@@ -48,10 +65,7 @@ class Assistant:
         # who answers when the caller does not choose: "llm", or "offline" (no LLM, or ANSWERER=offline)
         self.default_answerer = default_answerer if chat is not None else "offline"
         self._lock = threading.Lock()
-        self._retriever: HybridRetriever | None = None
-        self._reader: OfflineReader | None = None
-        self._archive: Archive | None = None
-        self._generation = ""  # the index generation `_retriever` was loaded from
+        self._loaded: _Loaded | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, chat: ChatModel | None = None) -> Assistant:
@@ -73,11 +87,16 @@ class Assistant:
     # -- index ------------------------------------------------------------------------
     @property
     def retriever(self) -> HybridRetriever:
+        """The retriever over the index as it is now (loaded on first use, reloaded after another ingest)."""
+        return self._current().retriever
+
+    def _current(self) -> _Loaded:
+        """The retriever, reader and archive of the index's current generation, loading them when needed."""
         with self._lock:
             self._reload_if_newer()
-            if self._retriever is None:
-                self._load()
-            return self._retriever
+            if self._loaded is None:
+                self._loaded = self._load()
+            return self._loaded
 
     def _reload_if_newer(self) -> None:
         """Another process ingested (or removed stories) since we loaded: reconnect and load again.
@@ -85,31 +104,44 @@ class Assistant:
         The check reads one small file beside the index (a metadata call in server mode),
         so it runs before every answer.
         """
-        if self._retriever is not None and self.store.generation() != self._generation:
+        if self._loaded is not None and self.store.generation() != self._loaded.generation:
             log.info("the index has a new generation; reloading it")
             self.store = self.store.reopened()
-            self._retriever = None
+            self._loaded = None
 
-    def _load(self) -> None:
-        self._generation = self.store.generation()
+    def _load(self) -> _Loaded:
+        generation = self.store.generation()
         index = load_index(self.store, self.settings)
-        self._retriever = HybridRetriever.over(index, self.store, self.settings)
         texts = [s.text for s in index.snapshot.stories.values()]
-        self._reader = OfflineReader(self.embedder, index.idf, texts)
-        self._archive = Archive(index.snapshot.stories)
+        return _Loaded(
+            generation,
+            HybridRetriever.over(index, self.store, self.settings),
+            OfflineReader(self.embedder, index.idf, texts),
+            Archive(index.snapshot.stories),
+        )
 
     @property
     def snapshot(self) -> Snapshot:
+        """The stories and chunks the retriever searches (the index as of its last load)."""
         return self.retriever.snapshot
 
-    def ingest(self, paths: Sequence[Path] | None = None, rebuild: bool = False, progress=None) -> IngestReport:
+    def ingest(
+        self,
+        paths: Sequence[Path] | None = None,
+        rebuild: bool = False,
+        progress: Callable[[IngestProgress], None] | None = None,
+    ) -> IngestReport:
+        """Ingest `paths` (default: the bundled corpus), then load the new index so the next question is quick.
+
+        The report's `seconds` include that load; `progress` hears after each story embedded.
+        """
         report = self.store.ingest(list(paths or [self.settings.paths.corpus_dir]), rebuild=rebuild, progress=progress)
         began = time.perf_counter()
         with self._lock:
-            self._retriever = None
+            self._loaded = None
             if report.stories_added or report.stories_removed:
                 with contextlib.suppress(IndexMissingError):
-                    self._load()  # builds the retrieval cache now, so the first question is quick
+                    self._loaded = self._load()  # builds the retrieval cache now, so the first question is quick
         report.seconds += time.perf_counter() - began
         return report
 
@@ -145,15 +177,15 @@ class Assistant:
         began = time.perf_counter()
         question, notice = self._validated(question)
         filters = checked_filters(filters or Filters.from_settings(self.settings))
-        retriever = self.retriever
+        loaded = self._current()
         chat = self._chat_for(answerer)
         search_query = self._condense(question, history, chat)
-        archived = self._archive.answer(search_query, filters.date_from, filters.date_to, filters.language)
+        archived = loaded.archive.answer(search_query, filters.date_from, filters.date_to, filters.language)
         if archived is not None:  # a question about the whole archive: answered from every story, never by the LLM
             yield Final(_archive_answer(question, search_query, archived, notice, began))
             return
-        retrieval = retriever.search(search_query, filters, top_k)
-        reply = self._reader.read(search_query, retrieval.evidence, retrieval.query_vector)
+        retrieval = loaded.retriever.search(search_query, filters, top_k)
+        reply = loaded.reader.read(search_query, retrieval.evidence, retrieval.query_vector)
         text, citations, abstained, short = reply.text, reply.citations, reply.abstained, reply.short_answer
         backend = "offline"
         generation = None
@@ -211,8 +243,8 @@ class Assistant:
         if chat is not None:
             lines = "\n".join(f"{m.get('role')}: {m.get('content')}" for m in history[-6:])
             try:
-                reply = "".join(chat.stream([{"role": "user", "content": prompts.render(
-                    "condense", history=lines, question=question)}])).strip()  # fmt: skip
+                prompt = prompts.render("condense", history=lines, question=question)
+                reply = "".join(chat.stream([{"role": "user", "content": prompt}])).strip()
                 if 0 < len(reply) <= 3 * len(question) + 200:
                     return reply.splitlines()[0].strip()
             except LLMError:
