@@ -28,6 +28,7 @@ from .types import Answer, Filters
 if TYPE_CHECKING:
     from .config import Settings
     from .pipeline import Assistant
+    from .store import IngestProgress
 
 
 def say(text: str = "", err: bool = False) -> None:
@@ -44,7 +45,8 @@ class ProgressLine:
         self.last = 0.0
         self.shown = False
 
-    def __call__(self, progress) -> None:
+    def __call__(self, progress: IngestProgress) -> None:
+        """Show `progress`: always on a terminal (ending the line when done), else every `every_s` seconds."""
         now = time.monotonic()
         finished = progress.stories_done == progress.stories_total
         if self.live:
@@ -69,6 +71,7 @@ def handles_errors(fn):
 
 
 def make_assistant(settings: Settings) -> Assistant:
+    """The assistant for a command, importing the pipeline (models, numpy) only when a command runs."""
     from .pipeline import Assistant
 
     return Assistant.from_settings(settings)
@@ -83,6 +86,7 @@ def main(ctx: click.Context, env_file: str) -> None:
 
 
 def settings_of(ctx: click.Context) -> Settings:
+    """The settings from the group's --env-file and the environment, loaded (and validated) only when needed."""
     from .config import load_settings
 
     return load_settings(ctx.obj)
@@ -111,6 +115,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool) -> None:
 
 
 def filter_options(fn):
+    """The options `ask` and `chat` share: the hard filters, passages to give, and which answerer."""
     fn = click.option("--since", default="", help="Only stories dated on or after this day, month or year.")(fn)
     fn = click.option("--until", default="", help="Only stories dated on or before this day, month or year.")(fn)
     fn = click.option("--language", default="", help="Only stories in this language (en, kk, ru).")(fn)
@@ -121,6 +126,7 @@ def filter_options(fn):
 
 
 def answerer_of(offline: bool, llm: bool) -> str | None:
+    """'offline' or 'llm' as the flags ask, or None for the configured default; both flags is a usage error."""
     if offline and llm:
         raise click.UsageError("--offline and --llm pick different answerers; give one.")
     return "offline" if offline else "llm" if llm else None
@@ -139,8 +145,14 @@ def filters_from(settings: Settings, since: str, until: str, language: str) -> F
 @main.command()
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (the same as --format json).")
-@click.option("--format", "output", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
-              help="markdown: the answer and its sources (title, kind, date, file, quote) to paste.")  # fmt: skip
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="markdown: the answer and its sources (title, kind, date, file, quote) to paste.",
+)
 @filter_options
 @click.pass_context
 @handles_errors
@@ -179,6 +191,7 @@ def answer_json(answer: Answer, settings: Settings) -> dict:
 
 
 def format_answer(answer: Answer, settings: Settings, width: int = 100) -> str:
+    """The answer for the terminal: wrapped text, then a line per citation with its story and a shortened quote."""
     lines = [
         textwrap.fill(line, width, subsequent_indent="  " * line.startswith("- ")) for line in answer.text.splitlines()
     ]
@@ -307,27 +320,54 @@ def remove(ctx, names: tuple[str, ...]) -> None:
 
 
 @main.command("eval")
-@click.option("--qa", "qa_file", type=click.Path(path_type=Path, exists=True), default=None,
-              help="Q&A file (default eval/qa.yaml).")  # fmt: skip
+@click.option(
+    "--qa",
+    "qa_file",
+    type=click.Path(path_type=Path, exists=True),
+    default=None,
+    help="Q&A file (default eval/qa.yaml).",
+)
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write per-case results JSON here.")
 @click.option("--report", type=click.Path(path_type=Path), default=None, help="Write a markdown report here.")
-@click.option("--backend", type=click.Choice(["offline", "llm", "naive"]), default="offline", show_default=True,
-              help="offline reader, the configured LLM, or the naive llama-index-defaults peer.")  # fmt: skip
-@click.option("--corpus", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
-              help="A folder of your own stories to ask instead (a throwaway index).")  # fmt: skip
+@click.option(
+    "--backend",
+    type=click.Choice(["offline", "llm", "naive"]),
+    default="offline",
+    show_default=True,
+    help="offline reader, the configured LLM, or the naive llama-index-defaults peer.",
+)
+@click.option(
+    "--corpus",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    default=None,
+    help="A folder of your own stories to ask instead (a throwaway index).",
+)
 @click.option("--gate/--no-gate", default=False, help="Exit 1 if below the floors or a baseline case regressed.")
-@click.option("--floors", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
-              help="Floors for --gate (default eval/floors.yaml).")  # fmt: skip
-@click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Per-case baseline for --gate/--update-baseline (default: eval/baseline.json).")  # fmt: skip
+@click.option(
+    "--floors",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="Floors for --gate (default eval/floors.yaml).",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Per-case baseline for --gate/--update-baseline (default: eval/baseline.json).",
+)
 @click.option("--update-baseline", is_flag=True, help="Write the baseline from this run.")
 @click.option("--every", type=click.IntRange(min=1), default=1, help="Ask only every Nth case (for slow backends).")
-@click.option("--plot", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Draw the abstention trade-off to this PNG (needs matplotlib).")  # fmt: skip
+@click.option(
+    "--plot",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Draw the abstention trade-off to this PNG (needs matplotlib).",
+)
 @click.pass_context
 @handles_errors
-def eval_command(ctx, qa_file, out, report, backend, corpus, gate, floors, baseline, update_baseline, every,
-                 plot) -> None:  # fmt: skip
+def eval_command(
+    ctx, qa_file, out, report, backend, corpus, gate, floors, baseline, update_baseline, every, plot
+) -> None:
     """Score the assistant on Q&A pairs (answers, citations, abstention, latency).
 
     With --corpus DIR the questions are asked of DIR's stories alone, in a throwaway
@@ -336,14 +376,31 @@ def eval_command(ctx, qa_file, out, report, backend, corpus, gate, floors, basel
     from .harness import evaluate
 
     settings = settings_of(ctx)
-    code = evaluate.run_cli(settings, qa_file, out, report, backend, gate, update_baseline, click.echo, corpus=corpus,
-                            floors=floors, baseline=baseline, every=every, plot=plot)  # fmt: skip
+    code = evaluate.run_cli(
+        settings,
+        qa_file,
+        out,
+        report,
+        backend,
+        gate,
+        update_baseline,
+        click.echo,
+        corpus=corpus,
+        floors=floors,
+        baseline=baseline,
+        every=every,
+        plot=plot,
+    )
     sys.exit(code)
 
 
 @main.command("train-reader")
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Where to write the fitted model (default: the package's reader_model.json).")  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Where to write the fitted model (default: the package's reader_model.json).",
+)
 @click.option(
     "--check", is_flag=True, help="Refit and exit 1 unless the result equals the committed model bit for bit."
 )
