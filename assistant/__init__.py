@@ -34,6 +34,7 @@ _HOMES = {
 
 
 def __getattr__(name: str) -> Any:
+    """A public name, imported from its home module on first use and kept, so later lookups skip this."""
     if name not in _HOMES:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(import_module(_HOMES[name], __name__), name)

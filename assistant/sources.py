@@ -148,6 +148,7 @@ def legacy_encoding(data: bytes) -> str:
 
 
 def file_kind(mode: int) -> str:
+    """What a non-regular file is, in words ('a FIFO (named pipe)', 'a folder', ...), for skip messages."""
     kinds = [
         (stat.S_ISFIFO, "a FIFO (named pipe)"),
         (stat.S_ISSOCK, "a socket"),
@@ -159,6 +160,7 @@ def file_kind(mode: int) -> str:
 
 
 def find_files(paths: Iterable[Path]) -> list[Path]:
+    """The story files `scan_files` finds, without the reasons for the ones it passes over."""
     return scan_files(paths)[0]
 
 

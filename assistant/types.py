@@ -61,6 +61,7 @@ class Story:
     extra: dict = field(default_factory=dict, compare=False)
 
     def as_dict(self) -> dict:
+        """Every field by name (`extra` included): what the API's story schema and edited copies are built from."""
         return asdict(self)
 
 
@@ -93,6 +94,7 @@ class Snapshot:
     last_ingest: str
 
     def chunk_by_id(self) -> dict[str, StoredChunk]:
+        """The chunks keyed by chunk id, for turning dense search hits (ids) back into chunks."""
         return {c.chunk.chunk_id: c for c in self.chunks}
 
 
@@ -118,6 +120,7 @@ class Filters:
         return cls(date_from or r.date_from, date_to or r.date_to, language or r.language)
 
     def admits(self, c: StoredChunk) -> bool:
+        """Whether the chunk's story passes every limit; a date limit shuts out undated stories."""
         d = date_int(c.story.date)
         if self.date_from and (d == 0 or d < date_int(self.date_from)):
             return False
@@ -137,6 +140,7 @@ class DateHint:
     recent: bool = False
 
     def describe(self) -> str:
+        """The preference in words for the answer's notice; '' when the question gives none."""
         if self.start and self.end:
             return f"stories from {self.start.isoformat()} to {self.end.isoformat()} preferred"
         return "most recent stories preferred" if self.recent else ""
@@ -154,10 +158,12 @@ class Evidence:
 
     @property
     def story(self) -> Story:
+        """The story the chunk belongs to."""
         return self.item.story
 
     @property
     def chunk(self) -> Chunk:
+        """The retrieved passage itself."""
         return self.item.chunk
 
 
@@ -188,6 +194,7 @@ class Citation:
     end: int
 
     def as_dict(self) -> dict:
+        """Every field by name: a citation as the JSON outputs show it."""
         return asdict(self)
 
 
@@ -209,6 +216,7 @@ class Generation:
     uncited: int = 0  # sentences left without a citation
 
     def as_dict(self) -> dict:
+        """Every field by name, the token times rounded to 0.1 ms (finer is noise)."""
         data = asdict(self)
         data["first_token_ms"] = round(self.first_token_ms, 1)
         data["last_token_ms"] = round(self.last_token_ms, 1)
@@ -233,6 +241,7 @@ class Answer:
     generation: Generation | None = None  # set when the LLM was asked to write the answer
 
     def as_dict(self) -> dict:
+        """The answer as the JSON outputs give it: `text` as "answer", times and confidence rounded."""
         return {
             "question": self.question,
             "search_query": self.search_query,

@@ -34,13 +34,16 @@ class Timing:
 
     @property
     def median(self) -> float:
+        """The typical run: the median, so one run slowed by the shared machine does not move it."""
         return statistics.median(self.seconds)
 
     @property
     def worst(self) -> float:
+        """The slowest run."""
         return max(self.seconds)
 
     def __str__(self) -> str:
+        """One report line: label, median, worst and how many runs."""
         return f"{self.label}: median {self.median:.2f} s, max {self.worst:.2f} s ({len(self.seconds)} runs)"
 
 
@@ -70,6 +73,7 @@ def measure(question: str = DEFAULT_QUESTION, runs: int = 5, say: Callable[[str]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line: parse the options, measure and print; the exit status (0, a failing run raises)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="Runs of each command (default 5).")
     parser.add_argument("--question", default=DEFAULT_QUESTION, help="What `ask` asks (the index must exist).")
