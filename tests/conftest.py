@@ -1,4 +1,5 @@
-"""Shared fixtures: one index of the bundled corpus per test session, built by the real pipeline."""
+"""Shared fixtures: one index of the bundled corpus per test session, built by the real pipeline, and a tiny
+hand-written corpus indexed with the hash embedder (well under a second) for tests of mechanics."""
 
 from __future__ import annotations
 
@@ -27,6 +28,79 @@ def make_settings(tmp: Path, **env: str) -> Settings:
         "ANSWERER": "offline",
     }
     return load_settings(env_file=None, environ=base | env)
+
+
+# Four short stories, one a file, in the three languages the assistant reads. Each holds a word no other does
+# ("heliostat", "Sauran", "скважин", "тоғай"), so a test knows which story a question must find.
+TINY_STORIES = {
+    "solar.txt": """Solar heliostat field powers schools in Kyzylorda
+
+Mar 15, 2021
+
+A heliostat field of 400 mirrors now heats and lights twelve village schools in Kyzylorda region. \
+The Ministry of Energy and UNDP opened the plant on 15 March 2021. \
+Each school saves about 9,000 dollars a year on coal, according to the regional akimat.
+""",
+    "coding.txt": """Young women learn to code at the Sauran hub
+
+Jul 10, 2023
+
+The Sauran digital hub in Shymkent taught 250 young women to write software in 2023. \
+The hub was launched by UNICEF and the city akimat on 10 July 2023. \
+Graduates built a mobile app that reports broken street lights to the city.
+""",
+    "water.txt": """Чистая вода для сёл Алматинской области
+
+20 мая 2022
+
+В Алматинской области пробурили 35 новых скважин для сельских школ. \
+Проект запустили ПРООН и местный акимат 20 мая 2022 года. \
+Теперь чистую воду получают более 6 000 детей.
+""",
+    "forest.txt": """Арал өңірінде сексеуіл тоғайы отырғызылды
+
+12 қаңтар 2024
+
+Арал теңізінің құрғаған табанында 500 гектар сексеуіл тоғайы отырғызылды. \
+Жобаны БҰҰДБ мен орман шаруашылығы комитеті 2024 жылы бастады.
+""",
+}
+TINY_ENV = {"EMBEDDING_BACKEND": "hash"}  # every settings or process that opens a tiny index must say so
+
+
+def write_tiny_corpus(folder: Path) -> Path:
+    """The four tiny stories as files in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in TINY_STORIES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def tiny_settings(root: Path, **env: str) -> Settings:
+    """Settings for an index under `root` embedded with the hash embedder."""
+    return make_settings(root, **TINY_ENV | env)
+
+
+@pytest.fixture(scope="session")
+def tiny_index(tmp_path_factory) -> Path:
+    """A folder holding a hash-embedded index of the four tiny stories (ingested once, well under a second)."""
+    root = tmp_path_factory.mktemp("tiny-index")
+    Assistant.from_settings(tiny_settings(root)).ingest([write_tiny_corpus(root / "stories")])
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_assistant(tiny_index) -> Assistant:
+    """The offline assistant over the tiny corpus (read-only: do not ingest into it)."""
+    return Assistant.from_settings(tiny_settings(tiny_index))
+
+
+@pytest.fixture
+def tiny_index_copy(tiny_index, tmp_path) -> Path:
+    """A private copy of the tiny index (and its story files) that a test may change."""
+    shutil.copytree(tiny_index / "index", tmp_path / "index")
+    shutil.copytree(tiny_index / "stories", tmp_path / "stories")
+    return tmp_path
 
 
 @pytest.fixture(scope="session")
