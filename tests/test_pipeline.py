@@ -3,7 +3,7 @@ import pytest
 from assistant import Answer, Assistant, Citation, Settings
 from assistant.errors import InvalidQuestionError
 from assistant.llm import ScriptedChat
-from tests.conftest import make_settings
+from tests.conftest import make_settings, tiny_settings
 
 
 def test_public_surface():
@@ -13,17 +13,27 @@ def test_public_surface():
     assert Answer and Citation and Settings
 
 
-def test_empty_question_is_refused(assistant):
+def test_empty_question_is_refused(tiny_assistant):
     for q in ("", "   \n\t "):
         with pytest.raises(InvalidQuestionError, match="empty"):
-            assistant.ask(q)
+            tiny_assistant.ask(q)
 
 
-def test_huge_question_is_cut_with_a_notice(assistant):
-    q = "Who launched the Central Asian Alliance? " + "please " * 5000
-    answer = assistant.ask(q)
-    assert len(answer.question) <= assistant.settings.retrieval.max_question_chars
+def test_huge_question_is_cut_with_a_notice(tiny_assistant):
+    q = "Who launched the Sauran hub? " + "please " * 5000
+    answer = tiny_assistant.ask(q)
+    assert len(answer.question) <= tiny_assistant.settings.retrieval.max_question_chars
     assert "cut to its first" in answer.notice
+
+
+def test_a_follow_up_is_condensed_into_the_search_query_and_answered(tiny_assistant):
+    history = [
+        {"role": "user", "content": "Who launched the Sauran Digital Hub?"},
+        {"role": "assistant", "content": "UNICEF and the city akimat [1]."},
+    ]
+    answer = tiny_assistant.ask("When was it launched?", history=history)
+    assert answer.search_query == "When was the Sauran Digital Hub launched?"
+    assert answer.text.startswith("10 July 2023 — ") and answer.citations[0].title.endswith("Sauran hub")
 
 
 def test_follow_up_search_query_is_returned(assistant):
@@ -44,19 +54,19 @@ def test_answer_json_shape(assistant):
     assert set(c) == {"n", "story_id", "title", "date", "kind", "language", "source", "quote", "start", "end"}
 
 
-def test_llm_backend_through_the_interface(corpus_index):
-    chat = ScriptedChat(["The Alliance was launched as part of the Spotlight Initiative [1]."], name="scripted-llm")
-    a = Assistant(make_settings(corpus_index), *_parts(corpus_index), chat=chat)
-    answer = a.ask("Who launched the Central Asian Alliance?")
+def test_llm_backend_through_the_interface(tiny_index):
+    chat = ScriptedChat(["The hub was launched by UNICEF and the city akimat [1]."], name="scripted-llm")
+    a = Assistant(tiny_settings(tiny_index), *_parts(tiny_index), chat=chat)
+    answer = a.ask("Who launched the Sauran hub?")
     assert answer.backend == "scripted-llm" and "[1]" in answer.text
     sent = chat.history[0]
     assert sent[0]["role"] == "system" and "quoted data" in sent[0]["content"]
-    assert "Central Asian Alliance" in sent[1]["content"]
+    assert "Sauran digital hub" in sent[1]["content"]
 
 
-def test_abstention_is_decided_before_the_llm_is_called(corpus_index):
+def test_abstention_is_decided_before_the_llm_is_called(tiny_index):
     chat = ScriptedChat(["Kazakhstan has 20 million people [1]."])
-    a = Assistant(make_settings(corpus_index), *_parts(corpus_index), chat=chat)
+    a = Assistant(tiny_settings(tiny_index), *_parts(tiny_index), chat=chat)
     answer = a.ask("What is the capital of France?")
     assert answer.abstained and chat.history == []
 
@@ -65,7 +75,7 @@ def _parts(root):
     from assistant.embeddings import make_embedder
     from assistant.store import StoryStore
 
-    settings = make_settings(root)
+    settings = tiny_settings(root)
     embedder = make_embedder(settings)
     return embedder, StoryStore(settings, embedder)
 
