@@ -4,14 +4,15 @@ import re
 from click.testing import CliRunner
 
 from assistant.cli import main
+from tests.conftest import TINY_ENV
 
 
 def env_for(root) -> dict:
     return {"INDEX_DIR": str(root / "index"), "ANSWERER": "offline", "OPENAI_BASE_URL": "", "OPENAI_API_KEY": ""}
 
 
-def run(root, *args):
-    return CliRunner().invoke(main, ["--env-file", str(root / "none.env"), *args], env=env_for(root))
+def run(root, *args, **env: str):
+    return CliRunner().invoke(main, ["--env-file", str(root / "none.env"), *args], env=env_for(root) | env)
 
 
 def test_ask_prints_answer_and_sources(corpus_index):
@@ -29,14 +30,14 @@ def test_ask_json(corpus_index):
     assert "27 June" in data["answer"] and data["citations"][0]["n"] == 1
 
 
-def test_ask_filters(corpus_index):
-    result = run(corpus_index, "ask", "--json", "--language", "kk", "Дидар Теменов қандай қызмет атқарады?")
+def test_ask_filters(tiny_index):
+    result = run(tiny_index, "ask", "--json", "--language", "kk", "Қанша гектар тоғай отырғызылды?", **TINY_ENV)
     data = json.loads(result.output)
     assert data["citations"] and {c["language"] for c in data["citations"]} == {"kk"}
 
 
-def test_empty_question_exits_2(corpus_index):
-    result = run(corpus_index, "ask", "  ")
+def test_empty_question_exits_2(tiny_index):
+    result = run(tiny_index, "ask", "  ", **TINY_ENV)
     assert result.exit_code == 2 and "empty" in result.output
 
 
@@ -78,20 +79,20 @@ def test_lenient_dates_are_read_and_applied(corpus_index):
     assert {c["date"] for c in json.loads(month.output)["citations"]} == {"2023-07-03"}
 
 
-def test_unreadable_dates_and_languages_exit_2_with_what_is_accepted(corpus_index):
+def test_unreadable_dates_and_languages_exit_2_with_what_is_accepted(tiny_index):
     for args in (["--since", "yesterday"], ["--until", "2023/31/01"], ["--since", "01/07/2023"]):
-        result = run(corpus_index, "ask", ALLIANCE, *args)
+        result = run(tiny_index, "ask", ALLIANCE, *args, **TINY_ENV)
         assert result.exit_code == 2, result.output
         assert "YYYY-MM-DD" in result.output and "July 2023" in result.output and "Traceback" not in result.output
     garbage = CliRunner().invoke(main, ["--env-file", "none.env", "ask", ALLIANCE],
-                                 env=env_for(corpus_index) | {"DATE_FROM": "garbage"})  # fmt: skip
+                                 env=env_for(tiny_index) | TINY_ENV | {"DATE_FROM": "garbage"})  # fmt: skip
     assert garbage.exit_code == 2 and "DATE_FROM" in garbage.output and "YYYY-MM-DD" in garbage.output
-    language = run(corpus_index, "ask", ALLIANCE, "--language", "xx")
+    language = run(tiny_index, "ask", ALLIANCE, "--language", "xx", **TINY_ENV)
     assert language.exit_code == 2 and "en (English), kk (Kazakh), ru (Russian)" in language.output
 
 
-def test_question_of_control_characters_exits_2(corpus_index):
-    result = run(corpus_index, "ask", "\x01\x02\x1b\x7f\x1b]0;\x07")
+def test_question_of_control_characters_exits_2(tiny_index):
+    result = run(tiny_index, "ask", "\x01\x02\x1b\x7f\x1b]0;\x07", **TINY_ENV)
     assert result.exit_code == 2 and "empty" in result.output
 
 
