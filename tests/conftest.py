@@ -81,6 +81,12 @@ def tiny_settings(root: Path, **env: str) -> Settings:
     return make_settings(root, **TINY_ENV | env)
 
 
+@pytest.fixture
+def tiny_corpus(tmp_path) -> Path:
+    """The four tiny stories in a fresh folder a test may change (ingest them with `tiny_settings`)."""
+    return write_tiny_corpus(tmp_path / "stories")
+
+
 @pytest.fixture(scope="session")
 def tiny_index(tmp_path_factory) -> Path:
     """A folder holding a hash-embedded index of the four tiny stories (ingested once, well under a second)."""
