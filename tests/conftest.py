@@ -87,12 +87,24 @@ def tiny_corpus(tmp_path) -> Path:
     return write_tiny_corpus(tmp_path / "stories")
 
 
+def ingested(root: Path, settings: Settings, folder: Path) -> Path:
+    """`root`, once `folder` is ingested into the index under it that `settings` name."""
+    Assistant.from_settings(settings).ingest([folder])
+    return root
+
+
+def copied(root: Path, to: Path, *folders: str) -> Path:
+    """`to`, holding a copy of these folders of `root`."""
+    for name in folders:
+        shutil.copytree(root / name, to / name)
+    return to
+
+
 @pytest.fixture(scope="session")
 def tiny_index(tmp_path_factory) -> Path:
     """A folder holding a hash-embedded index of the four tiny stories (ingested once, well under a second)."""
     root = tmp_path_factory.mktemp("tiny-index")
-    Assistant.from_settings(tiny_settings(root)).ingest([write_tiny_corpus(root / "stories")])
-    return root
+    return ingested(root, tiny_settings(root), write_tiny_corpus(root / "stories"))
 
 
 @pytest.fixture(scope="session")
@@ -104,18 +116,14 @@ def tiny_assistant(tiny_index) -> Assistant:
 @pytest.fixture
 def tiny_index_copy(tiny_index, tmp_path) -> Path:
     """A private copy of the tiny index (and its story files) that a test may change."""
-    shutil.copytree(tiny_index / "index", tmp_path / "index")
-    shutil.copytree(tiny_index / "stories", tmp_path / "stories")
-    return tmp_path
+    return copied(tiny_index, tmp_path, "index", "stories")
 
 
 @pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory) -> Path:
     """A folder holding an index of data/corpus (ingested once, ~20 s)."""
     root = tmp_path_factory.mktemp("corpus-index")
-    assistant = Assistant.from_settings(make_settings(root))
-    assistant.ingest([CORPUS])
-    return root
+    return ingested(root, make_settings(root), CORPUS)
 
 
 @pytest.fixture(scope="session")
@@ -127,8 +135,7 @@ def assistant(corpus_index) -> Assistant:
 @pytest.fixture
 def index_copy(corpus_index, tmp_path) -> Path:
     """A private copy of the corpus index that a test may change."""
-    shutil.copytree(corpus_index / "index", tmp_path / "index")
-    return tmp_path
+    return copied(corpus_index, tmp_path, "index")
 
 
 @pytest.fixture

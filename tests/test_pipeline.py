@@ -26,22 +26,24 @@ def test_huge_question_is_cut_with_a_notice(tiny_assistant):
     assert "cut to its first" in answer.notice
 
 
+def when_was_it_launched(assistant: Assistant, question: str, reply: str) -> Answer:
+    """The follow-up "When was it launched?" after one exchange."""
+    history = [{"role": "user", "content": question}, {"role": "assistant", "content": reply}]
+    return assistant.ask("When was it launched?", history=history)
+
+
 def test_a_follow_up_is_condensed_into_the_search_query_and_answered(tiny_assistant):
-    history = [
-        {"role": "user", "content": "Who launched the Sauran Digital Hub?"},
-        {"role": "assistant", "content": "UNICEF and the city akimat [1]."},
-    ]
-    answer = tiny_assistant.ask("When was it launched?", history=history)
+    answer = when_was_it_launched(tiny_assistant, "Who launched the Sauran Digital Hub?", "UNICEF and the akimat [1].")
     assert answer.search_query == "When was the Sauran Digital Hub launched?"
     assert answer.text.startswith("10 July 2023 — ") and answer.citations[0].title.endswith("Sauran hub")
 
 
 def test_follow_up_search_query_is_returned(assistant):
-    history = [
-        {"role": "user", "content": "Who launched the Central Asian Alliance?"},
-        {"role": "assistant", "content": "The Spotlight Initiative, supported by the European Union [1]."},
-    ]
-    answer = assistant.ask("When was it launched?", history=history)
+    answer = when_was_it_launched(
+        assistant,
+        "Who launched the Central Asian Alliance?",
+        "The Spotlight Initiative, supported by the European Union [1].",
+    )
     assert answer.search_query == "When was the Central Asian Alliance launched?"
     assert "27 June" in answer.text
 
