@@ -113,14 +113,14 @@ def test_story_escape_sequences_never_reach_the_terminal(tmp_path):
     assert "\x1b]0;PWNED-TITLE\x07" in json.loads(as_json.output)["citations"][0]["quote"]  # the data stays exact
 
 
-def test_ingest_shows_progress_with_rate_and_time_left(tmp_path, small_corpus):
-    result = run(tmp_path, "ingest", str(small_corpus))
+def test_ingest_shows_progress_with_rate_and_time_left(tmp_path, tiny_corpus):
+    result = run(tmp_path, "ingest", str(tiny_corpus), **TINY_ENV)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].startswith("Reading ") and str(small_corpus) in lines[0]
-    final = next(line for line in lines if "embedding 2/2 stories" in line)
-    assert re.search(r"embedding 2/2 stories, (\d+)/\1 chunks, \d+\.\d chunks/s, done", final), final
-    assert "1 stories" not in result.output and "2 files: 0 unchanged, 2 stories added" in result.output
+    assert lines[0].startswith("Reading ") and str(tiny_corpus) in lines[0]
+    final = next(line for line in lines if "embedding 4/4 stories" in line)
+    assert re.search(r"embedding 4/4 stories, (\d+)/\1 chunks, \d+\.\d chunks/s, done", final), final
+    assert "1 stories" not in result.output and "4 files: 0 unchanged, 4 stories added" in result.output
 
 
 # -- issue 14 -----------------------------------------------------------------------------

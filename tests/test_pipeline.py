@@ -3,7 +3,7 @@ import pytest
 from assistant import Answer, Assistant, Citation, Settings
 from assistant.errors import InvalidQuestionError
 from assistant.llm import ScriptedChat
-from tests.conftest import make_settings, tiny_settings
+from tests.conftest import tiny_settings
 
 
 def test_public_surface():
@@ -82,11 +82,11 @@ def _parts(root):
     return embedder, StoryStore(settings, embedder)
 
 
-def test_retrieval_cache_is_reused_and_follows_every_ingest(tmp_path, small_corpus):
-    settings = make_settings(tmp_path)
+def test_retrieval_cache_is_reused_and_follows_every_ingest(tmp_path, tiny_corpus):
+    settings = tiny_settings(tmp_path)
     first = Assistant.from_settings(settings)
-    first.ingest([small_corpus])
-    question = "Who did Prime Minister Olzhas Bektenov meet?"
+    first.ingest([tiny_corpus])
+    question = "Who launched the Sauran hub?"
     fresh = first.ask(question)
     cache = tmp_path / "index-cache"
     [written] = cache.glob("retrieval-*.pickle")
@@ -95,9 +95,9 @@ def test_retrieval_cache_is_reused_and_follows_every_ingest(tmp_path, small_corp
     assert cached.ask(question).as_dict() | {"latency_ms": 0} == fresh.as_dict() | {"latency_ms": 0}
     assert list(cache.glob("retrieval-*.pickle")) == [written]
 
-    garden = small_corpus / "garden.txt"
+    garden = tiny_corpus / "garden.txt"
     garden.write_text("Garden opens in Shymkent\n12 May 2024\nA community garden with 40 plots opened.\n")
-    cached.ingest([small_corpus])
+    cached.ingest([tiny_corpus])
     after = Assistant.from_settings(settings)
     assert "40 plots" in after.ask("How many plots does the garden in Shymkent have?").text
     [rewritten] = cache.glob("retrieval-*.pickle")
