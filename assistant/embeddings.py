@@ -21,6 +21,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
 from .config import Settings
+from .text import words
 
 __all__ = ["E5Embedder", "Embedder", "HashEmbedder", "LlamaIndexEmbedding", "OpenAIEmbedder", "make_embedder"]
 
@@ -126,8 +127,6 @@ class HashEmbedder:
 
 def _hash_features(text: str) -> Iterator[str]:
     """Each lower-cased word, and its character trigrams (padded with spaces) so inflections stay close."""
-    from .text import words
-
     for word in words(text.lower()):
         yield "w:" + word
         padded = f" {word} "
