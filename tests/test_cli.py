@@ -4,14 +4,15 @@ import re
 from click.testing import CliRunner
 
 from assistant.cli import main
+from tests.conftest import TINY_ENV
 
 
 def env_for(root) -> dict:
     return {"INDEX_DIR": str(root / "index"), "ANSWERER": "offline", "OPENAI_BASE_URL": "", "OPENAI_API_KEY": ""}
 
 
-def run(root, *args):
-    return CliRunner().invoke(main, ["--env-file", str(root / "none.env"), *args], env=env_for(root))
+def run(root, *args, **env: str):
+    return CliRunner().invoke(main, ["--env-file", str(root / "none.env"), *args], env=env_for(root) | env)
 
 
 def test_ask_prints_answer_and_sources(corpus_index):
@@ -29,14 +30,14 @@ def test_ask_json(corpus_index):
     assert "27 June" in data["answer"] and data["citations"][0]["n"] == 1
 
 
-def test_ask_filters(corpus_index):
-    result = run(corpus_index, "ask", "--json", "--language", "kk", "Дидар Теменов қандай қызмет атқарады?")
+def test_ask_filters(tiny_index):
+    result = run(tiny_index, "ask", "--json", "--language", "kk", "Қанша гектар тоғай отырғызылды?", **TINY_ENV)
     data = json.loads(result.output)
     assert data["citations"] and {c["language"] for c in data["citations"]} == {"kk"}
 
 
-def test_empty_question_exits_2(corpus_index):
-    result = run(corpus_index, "ask", "  ")
+def test_empty_question_exits_2(tiny_index):
+    result = run(tiny_index, "ask", "  ", **TINY_ENV)
     assert result.exit_code == 2 and "empty" in result.output
 
 
@@ -78,20 +79,21 @@ def test_lenient_dates_are_read_and_applied(corpus_index):
     assert {c["date"] for c in json.loads(month.output)["citations"]} == {"2023-07-03"}
 
 
-def test_unreadable_dates_and_languages_exit_2_with_what_is_accepted(corpus_index):
+def test_unreadable_dates_and_languages_exit_2_with_what_is_accepted(tiny_index):
     for args in (["--since", "yesterday"], ["--until", "2023/31/01"], ["--since", "01/07/2023"]):
-        result = run(corpus_index, "ask", ALLIANCE, *args)
+        result = run(tiny_index, "ask", ALLIANCE, *args, **TINY_ENV)
         assert result.exit_code == 2, result.output
         assert "YYYY-MM-DD" in result.output and "July 2023" in result.output and "Traceback" not in result.output
-    garbage = CliRunner().invoke(main, ["--env-file", "none.env", "ask", ALLIANCE],
-                                 env=env_for(corpus_index) | {"DATE_FROM": "garbage"})  # fmt: skip
+    garbage = CliRunner().invoke(
+        main, ["--env-file", "none.env", "ask", ALLIANCE], env=env_for(tiny_index) | TINY_ENV | {"DATE_FROM": "garbage"}
+    )
     assert garbage.exit_code == 2 and "DATE_FROM" in garbage.output and "YYYY-MM-DD" in garbage.output
-    language = run(corpus_index, "ask", ALLIANCE, "--language", "xx")
+    language = run(tiny_index, "ask", ALLIANCE, "--language", "xx", **TINY_ENV)
     assert language.exit_code == 2 and "en (English), kk (Kazakh), ru (Russian)" in language.output
 
 
-def test_question_of_control_characters_exits_2(corpus_index):
-    result = run(corpus_index, "ask", "\x01\x02\x1b\x7f\x1b]0;\x07")
+def test_question_of_control_characters_exits_2(tiny_index):
+    result = run(tiny_index, "ask", "\x01\x02\x1b\x7f\x1b]0;\x07", **TINY_ENV)
     assert result.exit_code == 2 and "empty" in result.output
 
 
@@ -112,14 +114,14 @@ def test_story_escape_sequences_never_reach_the_terminal(tmp_path):
     assert "\x1b]0;PWNED-TITLE\x07" in json.loads(as_json.output)["citations"][0]["quote"]  # the data stays exact
 
 
-def test_ingest_shows_progress_with_rate_and_time_left(tmp_path, small_corpus):
-    result = run(tmp_path, "ingest", str(small_corpus))
+def test_ingest_shows_progress_with_rate_and_time_left(tmp_path, tiny_corpus):
+    result = run(tmp_path, "ingest", str(tiny_corpus), **TINY_ENV)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].startswith("Reading ") and str(small_corpus) in lines[0]
-    final = next(line for line in lines if "embedding 2/2 stories" in line)
-    assert re.search(r"embedding 2/2 stories, (\d+)/\1 chunks, \d+\.\d chunks/s, done", final), final
-    assert "1 stories" not in result.output and "2 files: 0 unchanged, 2 stories added" in result.output
+    assert lines[0].startswith("Reading ") and str(tiny_corpus) in lines[0]
+    final = next(line for line in lines if "embedding 4/4 stories" in line)
+    assert re.search(r"embedding 4/4 stories, (\d+)/\1 chunks, \d+\.\d chunks/s, done", final), final
+    assert "1 stories" not in result.output and "4 files: 0 unchanged, 4 stories added" in result.output
 
 
 # -- issue 14 -----------------------------------------------------------------------------
@@ -131,8 +133,10 @@ def test_ask_markdown_gives_the_answer_and_its_sources(corpus_index):
     assert lines[2] == "2 of the 17 stories mention “UNICEF”."
     assert "- 2023-09-26 — UNICEF and NINETY ONE urge Kazakhstanis to listen to youth (Story) [1]" in lines
     at = lines.index("**Sources**")
-    assert lines[at + 2] == ("- [1] *UNICEF and NINETY ONE urge Kazakhstanis to listen to youth* (Story, 2023-09-26), "
-                             "`data/corpus/001_39b3ef53bbcef721.txt`")  # fmt: skip
+    assert lines[at + 2] == (
+        "- [1] *UNICEF and NINETY ONE urge Kazakhstanis to listen to youth* (Story, 2023-09-26), "
+        "`data/corpus/001_39b3ef53bbcef721.txt`"
+    )
     assert lines[at + 3].startswith("  > “") and "UNICEF" in lines[at + 3]
     reader = run(corpus_index, "ask", "--format", "markdown", ALLIANCE)
     assert "[1]" in reader.output and "*Uniting for Progress: EU and UN Support the Launch" in reader.output

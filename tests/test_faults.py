@@ -18,37 +18,45 @@ from assistant.display import ESCAPE_SEQUENCE
 from assistant.errors import InvalidQuestionError
 from assistant.pipeline import Assistant
 from assistant.stories import parse_text
-from tests.conftest import CORPUS, PROJECT_ROOT, make_settings
+from tests.conftest import (
+    CORPUS,
+    PROJECT_ROOT,
+    TINY_ENV,
+    TINY_STORIES,
+    make_settings,
+    tiny_settings,
+    write_tiny_corpus,
+)
 from tests.openai_server import Behaviour, OpenAIServer
 
 FAULTS = {
     "http-500-twice": [Behaviour(status=500), Behaviour(status=500)],
     "429-retry-after-too-long": [Behaviour(status=429, retry_after="60")],
     "malformed-json": [Behaviour(malformed=True), Behaviour(malformed=True)],
-    "stream-cut": [Behaviour(reply="It was launched by the Spotlight Initiative in", cut_after=3)],
+    "stream-cut": [Behaviour(reply="It was launched by UNICEF and the city akimat in", cut_after=3)],
     "hang": [Behaviour(delay_s=6, reply="too late")],
 }
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
-def test_every_llm_fault_ends_in_the_offline_answer_with_a_notice(corpus_index, fault):
+def test_every_llm_fault_ends_in_the_offline_answer_with_a_notice(tiny_index, fault):
     server = OpenAIServer()
     server.script(*FAULTS[fault])
     try:
-        settings = make_settings(
-            corpus_index,
+        settings = tiny_settings(
+            tiny_index,
             ANSWERER="llm",
             OPENAI_BASE_URL=server.base_url,
             LLM_TIMEOUT="2",
             OPENAI_API_KEY="sk-fault-secret",
         )
         began = time.monotonic()
-        answer = Assistant.from_settings(settings).ask("Who launched the Central Asian Alliance?")
+        answer = Assistant.from_settings(settings).ask("Who launched the Sauran hub?")
         assert time.monotonic() - began < 4, "nothing may hang past the configured limit"
     finally:
         server.close()
     assert answer.backend == "offline" and "failed" in answer.notice and "offline reader" in answer.notice
-    assert "Spotlight" in answer.text and all(1 <= c.n <= len(answer.citations) for c in answer.citations)
+    assert "UNICEF" in answer.text and all(1 <= c.n <= len(answer.citations) for c in answer.citations)
     assert "sk-fault-secret" not in str(answer.as_dict())
 
 
@@ -81,21 +89,22 @@ def test_killed_ingest_resumes_to_the_same_index_as_a_clean_one(tmp_path, corpus
     assert chunks == clean_chunks
 
 
-def test_corrupt_index_via_cli_then_rebuild(tmp_path, small_corpus):
+def test_corrupt_index_via_cli_then_rebuild(tmp_path):
+    stories = write_tiny_corpus(tmp_path / "stories")
     env = {
         "INDEX_DIR": str(tmp_path / "index"),
         "ANSWERER": "offline",
         "UPLOADS_DIR": str(tmp_path / "uploads"),
-        "CORPUS_DIR": str(small_corpus),
-    }  # a rebuild re-ingests CORPUS_DIR and the uploads too
+        "CORPUS_DIR": str(stories),
+    } | TINY_ENV  # a rebuild re-ingests CORPUS_DIR and the uploads too
     runner = CliRunner()
     args = ["--env-file", str(tmp_path / "none.env")]
-    assert runner.invoke(main, [*args, "ingest", str(small_corpus)], env=env).exit_code == 0
+    assert runner.invoke(main, [*args, "ingest", str(stories)], env=env).exit_code == 0
     (tmp_path / "index" / "chroma.sqlite3").write_bytes(b"garbage" * 1000)
-    broken = runner.invoke(main, [*args, "ask", "Who did the Prime Minister meet?"], env=env)
+    broken = runner.invoke(main, [*args, "ask", "Who launched the Sauran hub?"], env=env)
     assert broken.exit_code == 3 and "ingest --rebuild" in broken.output
-    rebuilt = runner.invoke(main, [*args, "ingest", "--rebuild", str(small_corpus)], env=env)
-    assert rebuilt.exit_code == 0 and "2 stories added" in rebuilt.output
+    rebuilt = runner.invoke(main, [*args, "ingest", "--rebuild", str(stories)], env=env)
+    assert rebuilt.exit_code == 0 and f"{len(TINY_STORIES)} stories added" in rebuilt.output
 
 
 MARKERS = [
@@ -148,13 +157,13 @@ def test_huge_file_parses(tmp_path):
     )
 )
 @example("\x900")  # a C1 device-control string swallows the "0": refused, found by hypothesis in CI
-def test_any_question_gets_an_answer_or_a_clear_refusal(assistant, question):
+def test_any_question_gets_an_answer_or_a_clear_refusal(tiny_assistant, question):
     try:
-        answer = assistant.ask(question)
+        answer = tiny_assistant.ask(question)
     except InvalidQuestionError:
         readable = ESCAPE_SEQUENCE.sub(" ", question)  # "\x900" is a device-control string, not a "0"
         assert not any(ch.isalnum() for ch in readable)  # nothing readable: empty, controls or punctuation
         return
     assert isinstance(answer.text, str) and len(answer.text) <= 700
     for c in answer.citations:
-        assert assistant.snapshot.stories[c.story_id].text[c.start : c.end] == c.quote
+        assert tiny_assistant.snapshot.stories[c.story_id].text[c.start : c.end] == c.quote

@@ -14,7 +14,7 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AuthenticationError
 
-from tests.conftest import PROJECT_ROOT, free_port, running_ui, wait_for_port
+from tests.conftest import PROJECT_ROOT, TINY_ENV, free_port, running_ui, wait_for_port
 
 pytestmark = pytest.mark.slow
 
@@ -121,20 +121,10 @@ def test_password_protects_the_ui_and_the_api_key_never_leaks(tmp_path, corpus_i
 
 
 # -- issue 11, item 3: a login is both or neither; no open public bind by accident ------------
-def ui_exit(tmp_path, corpus_index, *args: str, **env: str) -> subprocess.CompletedProcess:
-    """`assistant ui` that should refuse to start; a UI that starts instead fails by timing out."""
-    full_env = (
-        os.environ
-        | {
-            "INDEX_DIR": str(corpus_index / "index"),
-            "ANSWERER": "offline",
-            "UI_USERNAME": "",
-            "UI_PASSWORD": "",
-            "OPENAI_BASE_URL": "",
-            "OPENAI_API_KEY": "",
-        }
-        | env
-    )
+def ui_exit(tmp_path, index_root, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """`assistant ui` on the tiny index that should refuse to start; a UI that starts instead fails by timing out."""
+    unset = dict.fromkeys(("UI_USERNAME", "UI_PASSWORD", "OPENAI_BASE_URL", "OPENAI_API_KEY"), "")
+    full_env = os.environ | {"INDEX_DIR": str(index_root / "index"), "ANSWERER": "offline"} | unset | TINY_ENV | env
     cli = [sys.executable, "-m", "assistant.cli", "--env-file", str(tmp_path / "none.env"), "ui", "--no-ingest"]
     return subprocess.run(
         [*cli, "--port", str(free_port()), *args],
@@ -146,22 +136,22 @@ def ui_exit(tmp_path, corpus_index, *args: str, **env: str) -> subprocess.Comple
     )
 
 
-def test_half_set_login_refuses_to_start(tmp_path, corpus_index):
-    alone = ui_exit(tmp_path, corpus_index, UI_PASSWORD="x")
+def test_half_set_login_refuses_to_start(tmp_path, tiny_index):
+    alone = ui_exit(tmp_path, tiny_index, UI_PASSWORD="x")
     assert alone.returncode == 2 and "UI_PASSWORD is set but UI_USERNAME is not" in alone.stderr
-    name_only = ui_exit(tmp_path, corpus_index, UI_USERNAME="team")
+    name_only = ui_exit(tmp_path, tiny_index, UI_USERNAME="team")
     assert name_only.returncode == 2 and "Set UI_PASSWORD too" in name_only.stderr
 
 
-def test_public_bind_without_login_needs_insecure(tmp_path, corpus_index):
-    refused = ui_exit(tmp_path, corpus_index, "--host", "0.0.0.0")
+def test_public_bind_without_login_needs_insecure(tmp_path, tiny_index):
+    refused = ui_exit(tmp_path, tiny_index, "--host", "0.0.0.0")
     assert refused.returncode == 2 and "--insecure" in refused.stderr and "UI_USERNAME" in refused.stderr
-    with running_ui(tmp_path, corpus_index, args=("--host", "0.0.0.0", "--insecure")) as (url, _):
+    with running_ui(tmp_path, tiny_index, args=("--host", "0.0.0.0", "--insecure"), **TINY_ENV) as (url, _):
         assert urllib.request.urlopen(f"{url}/config", timeout=10).status == 200
 
 
 # -- issue 11, item 7: upload messages a person can act on; no temp files left behind ------
-def test_upload_refusals_name_the_file_and_leave_no_temp_files(tmp_path, corpus_index):
+def test_upload_refusals_name_the_file_and_leave_no_temp_files(tmp_path, tiny_index):
     from gradio_client import handle_file
 
     files = tmp_path / "to-upload"
@@ -170,7 +160,7 @@ def test_upload_refusals_name_the_file_and_leave_no_temp_files(tmp_path, corpus_
     (files / "wide.txt").write_bytes("Wide story\n1 May 2024\nA UTF-16 story body.\n".encode("utf-16"))
     (files / "good.txt").write_text("Kostanay wheat story\n1 May 2024\nKostanay farmers sowed 9 new wheat fields.\n")
     temp = tmp_path / "gradio-temp"
-    with running_ui(tmp_path, corpus_index, MAX_UPLOAD_BYTES="2000", GRADIO_TEMP_DIR=str(temp)) as (url, _):
+    with running_ui(tmp_path, tiny_index, MAX_UPLOAD_BYTES="2000", GRADIO_TEMP_DIR=str(temp), **TINY_ENV) as (url, _):
         client = Client(url, verbose=False)
         message, *_ = client.predict(
             [handle_file(str(files / n)) for n in ("big.txt", "wide.txt", "good.txt")], api_name="/upload"

@@ -4,7 +4,7 @@ from assistant import Answer, Assistant, Citation, Settings
 from assistant.errors import InvalidQuestionError
 from assistant.llm import ScriptedChat
 from assistant.types import Delta, Final
-from tests.conftest import make_settings
+from tests.conftest import make_settings, tiny_settings
 
 
 def test_public_surface():
@@ -14,25 +14,37 @@ def test_public_surface():
     assert Answer and Citation and Settings
 
 
-def test_empty_question_is_refused(assistant):
+def test_empty_question_is_refused(tiny_assistant):
     for q in ("", "   \n\t "):
         with pytest.raises(InvalidQuestionError, match="empty"):
-            assistant.ask(q)
+            tiny_assistant.ask(q)
 
 
-def test_huge_question_is_cut_with_a_notice(assistant):
-    q = "Who launched the Central Asian Alliance? " + "please " * 5000
-    answer = assistant.ask(q)
-    assert len(answer.question) <= assistant.settings.retrieval.max_question_chars
+def test_huge_question_is_cut_with_a_notice(tiny_assistant):
+    q = "Who launched the Sauran hub? " + "please " * 5000
+    answer = tiny_assistant.ask(q)
+    assert len(answer.question) <= tiny_assistant.settings.retrieval.max_question_chars
     assert "cut to its first" in answer.notice
 
 
+def when_was_it_launched(assistant: Assistant, question: str, reply: str) -> Answer:
+    """The follow-up "When was it launched?" after one exchange."""
+    history = [{"role": "user", "content": question}, {"role": "assistant", "content": reply}]
+    return assistant.ask("When was it launched?", history=history)
+
+
+def test_a_follow_up_is_condensed_into_the_search_query_and_answered(tiny_assistant):
+    answer = when_was_it_launched(tiny_assistant, "Who launched the Sauran Digital Hub?", "UNICEF and the akimat [1].")
+    assert answer.search_query == "When was the Sauran Digital Hub launched?"
+    assert answer.text.startswith("10 July 2023 — ") and answer.citations[0].title.endswith("Sauran hub")
+
+
 def test_follow_up_search_query_is_returned(assistant):
-    history = [
-        {"role": "user", "content": "Who launched the Central Asian Alliance?"},
-        {"role": "assistant", "content": "The Spotlight Initiative, supported by the European Union [1]."},
-    ]
-    answer = assistant.ask("When was it launched?", history=history)
+    answer = when_was_it_launched(
+        assistant,
+        "Who launched the Central Asian Alliance?",
+        "The Spotlight Initiative, supported by the European Union [1].",
+    )
     assert answer.search_query == "When was the Central Asian Alliance launched?"
     assert "27 June" in answer.text
 
@@ -45,14 +57,14 @@ def test_answer_json_shape(assistant):
     assert set(c) == {"n", "story_id", "title", "date", "kind", "language", "source", "quote", "start", "end"}
 
 
-def test_llm_backend_through_the_interface(corpus_index):
-    chat = ScriptedChat(["The Alliance was launched as part of the Spotlight Initiative [1]."], name="scripted-llm")
-    a = Assistant(make_settings(corpus_index), *_parts(corpus_index), chat=chat)
-    answer = a.ask("Who launched the Central Asian Alliance?")
+def test_llm_backend_through_the_interface(tiny_index):
+    chat = ScriptedChat(["The hub was launched by UNICEF and the city akimat [1]."], name="scripted-llm")
+    a = Assistant(tiny_settings(tiny_index), *_parts(tiny_index), chat=chat)
+    answer = a.ask("Who launched the Sauran hub?")
     assert answer.backend == "scripted-llm" and "[1]" in answer.text
     sent = chat.history[0]
     assert sent[0]["role"] == "system" and "quoted data" in sent[0]["content"]
-    assert "Central Asian Alliance" in sent[1]["content"]
+    assert "Sauran digital hub" in sent[1]["content"]
 
 
 def test_stream_yields_the_llm_pieces_then_one_final_answer(corpus_index):
@@ -65,9 +77,9 @@ def test_stream_yields_the_llm_pieces_then_one_final_answer(corpus_index):
     assert [type(e) for e in offline] == [Final] and offline[0].answer.backend == "offline"
 
 
-def test_abstention_is_decided_before_the_llm_is_called(corpus_index):
+def test_abstention_is_decided_before_the_llm_is_called(tiny_index):
     chat = ScriptedChat(["Kazakhstan has 20 million people [1]."])
-    a = Assistant(make_settings(corpus_index), *_parts(corpus_index), chat=chat)
+    a = Assistant(tiny_settings(tiny_index), *_parts(tiny_index), chat=chat)
     answer = a.ask("What is the capital of France?")
     assert answer.abstained and chat.history == []
 
@@ -76,16 +88,16 @@ def _parts(root):
     from assistant.embeddings import make_embedder
     from assistant.store import StoryStore
 
-    settings = make_settings(root)
+    settings = tiny_settings(root)
     embedder = make_embedder(settings)
     return embedder, StoryStore(settings, embedder)
 
 
-def test_retrieval_cache_is_reused_and_follows_every_ingest(tmp_path, small_corpus):
-    settings = make_settings(tmp_path)
+def test_retrieval_cache_is_reused_and_follows_every_ingest(tmp_path, tiny_corpus):
+    settings = tiny_settings(tmp_path)
     first = Assistant.from_settings(settings)
-    first.ingest([small_corpus])
-    question = "Who did Prime Minister Olzhas Bektenov meet?"
+    first.ingest([tiny_corpus])
+    question = "Who launched the Sauran hub?"
     fresh = first.ask(question)
     cache = tmp_path / "index-cache"
     [written] = cache.glob("retrieval-*.pickle")
@@ -94,9 +106,9 @@ def test_retrieval_cache_is_reused_and_follows_every_ingest(tmp_path, small_corp
     assert cached.ask(question).as_dict() | {"latency_ms": 0} == fresh.as_dict() | {"latency_ms": 0}
     assert list(cache.glob("retrieval-*.pickle")) == [written]
 
-    garden = small_corpus / "garden.txt"
+    garden = tiny_corpus / "garden.txt"
     garden.write_text("Garden opens in Shymkent\n12 May 2024\nA community garden with 40 plots opened.\n")
-    cached.ingest([small_corpus])
+    cached.ingest([tiny_corpus])
     after = Assistant.from_settings(settings)
     assert "40 plots" in after.ask("How many plots does the garden in Shymkent have?").text
     [rewritten] = cache.glob("retrieval-*.pickle")

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from assistant.pipeline import Assistant
-from tests.conftest import make_settings
+from tests.conftest import TINY_ENV, make_settings, tiny_settings
 from tests.openai_server import Behaviour, OpenAIServer
 
 SECRET = "sk-never-show-this-1234"
@@ -20,34 +20,46 @@ def server():
 
 
 def llm_assistant(root, base_url, **env) -> Assistant:
-    settings = make_settings(root, ANSWERER="llm", OPENAI_BASE_URL=base_url, OPENAI_MODEL="stub-model",
-                             OPENAI_API_KEY=SECRET, LLM_TIMEOUT=env.pop("LLM_TIMEOUT", "5"), **env)  # fmt: skip
+    settings = make_settings(
+        root,
+        ANSWERER="llm",
+        OPENAI_BASE_URL=base_url,
+        OPENAI_MODEL="stub-model",
+        OPENAI_API_KEY=SECRET,
+        LLM_TIMEOUT=env.pop("LLM_TIMEOUT", "5"),
+        **env,
+    )
     return Assistant.from_settings(settings)
 
 
-def test_llm_answer_with_checked_citations(corpus_index, server):
-    server.script(Behaviour(reply="It was launched under the UN Spotlight Initiative, funded by the EU [1]. "
-                                  "It also cured all diseases [7]."))  # fmt: skip
-    answer = llm_assistant(corpus_index, server.base_url).ask("Who launched the Central Asian Alliance?")
+SAURAN = "Who launched the Sauran hub?"
+
+
+def test_llm_answer_with_checked_citations(tiny_index, server):
+    server.script(
+        Behaviour(
+            reply="It was launched by UNICEF and the city akimat in July 2023 [1]. It also cured all diseases [7]."
+        )
+    )
+    answer = llm_assistant(tiny_index, server.base_url, **TINY_ENV).ask(SAURAN)
     assert answer.backend == "stub-model" and not answer.notice.startswith("The LLM")
     assert "[7]" not in answer.text and "[1]" in answer.text
     assert all(c.n <= len(answer.citations) for c in answer.citations)
-    assert "Central Asian Alliance" in answer.citations[0].title
+    assert "Sauran hub" in answer.citations[0].title
     body = server.requests[-1]["body"]
     assert body["messages"][0]["role"] == "system"
     assert "<<<PASSAGES" in body["messages"][1]["content"]
 
 
-def test_answerer_offline_keeps_the_reader_the_default_and_offers_the_llm(corpus_index, server):
+def test_answerer_offline_keeps_the_reader_the_default_and_offers_the_llm(tiny_index, server):
     from assistant.ui import build_app
 
-    server.default = Behaviour(reply="The Spotlight Initiative launched it [1].")
-    settings = make_settings(corpus_index, ANSWERER="offline", OPENAI_BASE_URL=server.base_url,
-                             OPENAI_MODEL="stub-model")  # fmt: skip
+    server.default = Behaviour(reply="UNICEF launched the Sauran hub [1].")
+    settings = tiny_settings(tiny_index, ANSWERER="offline", OPENAI_BASE_URL=server.base_url, OPENAI_MODEL="stub-model")
     a = Assistant.from_settings(settings)
     assert a.default_answerer == "offline"
-    assert a.ask("Who launched the Central Asian Alliance?").backend == "offline" and server.requests == []
-    answer = a.ask("Who launched the Central Asian Alliance?", answerer="llm")
+    assert a.ask(SAURAN).backend == "offline" and server.requests == []
+    answer = a.ask(SAURAN, answerer="llm")
     assert answer.backend == "stub-model" and "[1]" in answer.text
     g = answer.generation
     assert (g.markers_written, g.markers_valid, g.failed) == (1, 1, "") and g.tokens == 6
@@ -55,40 +67,40 @@ def test_answerer_offline_keeps_the_reader_the_default_and_offers_the_llm(corpus
     assert radio.value == "offline" and [choice[0] for choice in radio.choices] == ["offline", "llm"]
 
 
-def test_llm_down_falls_back_offline_and_says_so(corpus_index, server):
+def test_llm_down_falls_back_offline_and_says_so(tiny_index, server):
     url = server.base_url
     server.close()
-    answer = llm_assistant(corpus_index, url).ask("Who launched the Central Asian Alliance?")
+    answer = llm_assistant(tiny_index, url, **TINY_ENV).ask(SAURAN)
     assert answer.backend == "offline" and answer.generation.failed == "the endpoint cannot be reached"
     assert "failed" in answer.notice and "offline" in answer.notice
-    assert "Spotlight" in answer.text
+    assert "UNICEF" in answer.text
     assert SECRET not in json.dumps(answer.as_dict())
 
 
-def test_slow_llm_is_cut_at_the_limit_and_answered_offline(corpus_index, server):
+def test_slow_llm_is_cut_at_the_limit_and_answered_offline(tiny_index, server):
     server.default = Behaviour(delay_s=8, reply="too late")
     began = time.monotonic()
-    answer = llm_assistant(corpus_index, server.base_url, LLM_TIMEOUT="1.5").ask(
-        "How many companies from Kazakhstan are members of the UN Global Compact?"
+    answer = llm_assistant(tiny_index, server.base_url, LLM_TIMEOUT="1.5", **TINY_ENV).ask(
+        "How many young women did the Sauran hub teach?"
     )
     assert time.monotonic() - began < 4
-    assert answer.backend == "offline" and "52" in answer.text and "failed" in answer.notice
+    assert answer.backend == "offline" and "250" in answer.text and "failed" in answer.notice
 
 
-def test_llm_that_says_the_stories_do_not_say_abstains(corpus_index, server):
+def test_llm_that_says_the_stories_do_not_say_abstains(tiny_index, server):
     server.script(Behaviour(reply="The stories don't say."))
-    answer = llm_assistant(corpus_index, server.base_url).ask("Who launched the Central Asian Alliance?")
+    answer = llm_assistant(tiny_index, server.base_url, **TINY_ENV).ask(SAURAN)
     assert answer.abstained and answer.citations == []
 
 
-def test_follow_up_is_condensed_by_the_llm(corpus_index, server):
-    server.script(Behaviour(reply="When was the Central Asian Alliance launched?"),
-                  Behaviour(reply="It was launched on 27 June [1]."))  # fmt: skip
-    history = [{"role": "user", "content": "Who launched the Central Asian Alliance?"},
-               {"role": "assistant", "content": "The Spotlight Initiative [1]."}]  # fmt: skip
-    answer = llm_assistant(corpus_index, server.base_url).ask("When was it launched?", history=history)
-    assert answer.search_query == "When was the Central Asian Alliance launched?"
-    assert "27 June" in answer.text
+def test_follow_up_is_condensed_by_the_llm(tiny_index, server):
+    server.script(
+        Behaviour(reply="When was the Sauran hub launched?"), Behaviour(reply="It was launched on 10 July 2023 [1].")
+    )
+    history = [{"role": "user", "content": SAURAN}, {"role": "assistant", "content": "UNICEF and the city akimat [1]."}]
+    answer = llm_assistant(tiny_index, server.base_url, **TINY_ENV).ask("When was it launched?", history=history)
+    assert answer.search_query == "When was the Sauran hub launched?"
+    assert "10 July 2023" in answer.text
 
 
 @pytest.mark.slow
@@ -116,8 +128,9 @@ def test_instructions_inside_a_story_do_not_steer_the_answer(tmp_path, server):
 
 
 def test_openai_embeddings_option(tmp_path, small_corpus, server):
-    settings = make_settings(tmp_path, EMBEDDING_BACKEND="openai", OPENAI_BASE_URL=server.base_url,
-                             OPENAI_API_KEY=SECRET, ANSWERER="offline")  # fmt: skip
+    settings = make_settings(
+        tmp_path, EMBEDDING_BACKEND="openai", OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY=SECRET, ANSWERER="offline"
+    )
     a = Assistant.from_settings(settings)
     assert a.ingest([small_corpus]).stories_added == 2
     assert any(r["path"].endswith("/embeddings") for r in server.requests)
@@ -138,9 +151,14 @@ def test_llm_judge_is_cached_and_reported(tmp_path, server):
     from assistant.llm import OpenAIChat
 
     chat = OpenAIChat(make_settings(tmp_path, OPENAI_BASE_URL=server.base_url, OPENAI_MODEL="judge").llm)
-    rows = [{"abstained": False, "answer": "It was launched on 27 June [1].",
-             "citations": [{"n": 1, "quote": "launched on 27 June in Almaty"}]},
-            {"abstained": True, "answer": "The stories don't say.", "citations": []}]  # fmt: skip
+    rows = [
+        {
+            "abstained": False,
+            "answer": "It was launched on 27 June [1].",
+            "citations": [{"n": 1, "quote": "launched on 27 June in Almaty"}],
+        },
+        {"abstained": True, "answer": "The stories don't say.", "citations": []},
+    ]
     server.script(Behaviour(reply="yes"))
     assert judge_faithfulness(chat, rows, tmp_path / "cache") == {"judged": 1, "faithfulness": 1.0}
     calls = len(server.requests)
@@ -161,8 +179,13 @@ def test_eval_with_the_llm_backend_never_writes_the_key(corpus_index, server, tm
         encoding="utf-8",
     )
     server.default = Behaviour(reply="It was launched under the Spotlight Initiative [1].")
-    env = {"INDEX_DIR": str(corpus_index / "index"), "ANSWERER": "llm", "OPENAI_BASE_URL": server.base_url,
-           "OPENAI_API_KEY": SECRET, "OPENAI_MODEL": "stub-model"}  # fmt: skip
+    env = {
+        "INDEX_DIR": str(corpus_index / "index"),
+        "ANSWERER": "llm",
+        "OPENAI_BASE_URL": server.base_url,
+        "OPENAI_API_KEY": SECRET,
+        "OPENAI_MODEL": "stub-model",
+    }
     out, report = tmp_path / "results.json", tmp_path / "report.md"
     args = ["--env-file", str(tmp_path / "none.env"), "eval", "--qa", str(qa), "--backend", "llm"]
     result = CliRunner().invoke(main, [*args, "--out", str(out), "--report", str(report)], env=env)

@@ -97,3 +97,27 @@ def test_abstains_when_the_stories_do_not_say(assistant):
 def test_question_asking_for_a_date_gets_a_date(assistant):
     answer = assistant.ask("When was the Central Asian Alliance launched?")
     assert "27 June" in answer.text
+
+
+# -- on the tiny hash-embedded corpus: the whole reader, in milliseconds ---------------------------------------------
+def test_the_reader_quotes_the_answering_sentence_verbatim_with_its_citation(tiny_assistant):
+    answer = tiny_assistant.ask("How many young women did the Sauran hub teach?")
+    assert not answer.abstained
+    assert answer.text.startswith("The Sauran digital hub in Shymkent taught 250 young women")
+    cite = answer.citations[0]
+    assert (cite.n, cite.title, cite.date) == (1, "Young women learn to code at the Sauran hub", "2023-07-10")
+    assert tiny_assistant.snapshot.stories[cite.story_id].text[cite.start : cite.end] == cite.quote
+    assert f"{cite.quote} [1]" in answer.text
+
+
+def test_the_reader_answers_in_the_language_of_the_story(tiny_assistant):
+    russian = tiny_assistant.ask("Сколько скважин пробурили в Алматинской области?")
+    assert "35 новых скважин" in russian.text and russian.citations[0].language == "ru"
+    kazakh = tiny_assistant.ask("Қанша гектар тоғай отырғызылды?")
+    assert "500 гектар" in kazakh.text and kazakh.citations[0].language == "kk"
+
+
+def test_the_reader_abstains_on_what_no_tiny_story_is_about(tiny_assistant):
+    for q in ("What is the capital of France?", "Who coached FIFA's team in Almaty?"):
+        answer = tiny_assistant.ask(q)
+        assert answer.abstained and answer.citations == [] and "don't say" in answer.text, q

@@ -1,4 +1,5 @@
 from datetime import date
+from pathlib import Path
 
 from assistant.retrieve import BM25, Filters, condense, date_hint, topic_of
 
@@ -107,3 +108,27 @@ def test_llama_index_adapter_returns_the_same_evidence(assistant):
     evidence = assistant.retriever.search(question).evidence
     assert [n.node.node_id for n in nodes] == [ev.chunk.chunk_id for ev in evidence]
     assert nodes[0].node.metadata["title"] == evidence[0].story.title
+
+
+# -- on the tiny hash-embedded corpus: mechanics, in milliseconds ---------------------------------------------------
+def test_search_finds_the_one_story_holding_a_rare_word(tiny_assistant):
+    rare = {
+        "Where are the heliostat mirrors?": "Solar heliostat field",
+        "Сколько скважин пробурили?": "Чистая вода",
+        "Тоғай қайда?": "Арал өңірінде",
+    }
+    for question, title in rare.items():
+        evidence = tiny_assistant.retriever.search(question).evidence
+        assert evidence[0].story.title.startswith(title), question
+        assert [ev.rank for ev in evidence] == list(range(1, len(evidence) + 1))
+
+
+def test_filters_keep_only_stories_of_that_language_and_those_dates(tiny_assistant):
+    def found(**filters: str) -> set[str]:
+        evidence = tiny_assistant.retriever.search("schools water", Filters(**filters)).evidence
+        return {Path(ev.story.source).name for ev in evidence}
+
+    assert found(language="ru") == {"water.txt"}
+    assert found(date_from="2023-01-01") == {"coding.txt", "forest.txt"}
+    assert found(date_to="2021-12-31") == {"solar.txt"}
+    assert found(date_from="2022-01-01", date_to="2022-12-31", language="en") == set()

@@ -12,7 +12,7 @@ from assistant.cli import main
 from assistant.config import PROJECT_ROOT
 from assistant.pipeline import Assistant
 from assistant.uploads import check_upload, save_upload
-from tests.conftest import CORPUS, make_settings, running_ui
+from tests.conftest import CORPUS, TINY_ENV, TINY_STORIES, make_settings, running_ui
 
 BUNDLED = CORPUS / "000_5c89e8c983283150.txt"
 HUB_QUESTION = "Experts from which regional hub were invited to contribute insights?"
@@ -93,8 +93,8 @@ def test_uploads_are_listed_and_removed_with_their_chunks(index_copy):
     assert "Istanbul" in a.ask(HUB_QUESTION).text
 
 
-def test_rebuild_reingests_every_source_even_from_a_corrupt_index(tmp_path, small_corpus):
-    env = {"CORPUS_DIR": str(small_corpus)}
+def test_rebuild_reingests_every_source_even_from_a_corrupt_index(tmp_path, tiny_corpus):
+    env = {"CORPUS_DIR": str(tiny_corpus)} | TINY_ENV
     a = Assistant.from_settings(make_settings(tmp_path, **env))
     a.ingest()
     extra = tmp_path / "extra"
@@ -102,24 +102,23 @@ def test_rebuild_reingests_every_source_even_from_a_corrupt_index(tmp_path, smal
     (extra / "wheat.txt").write_text("Kostanay wheat story\n1 May 2024\nKostanay farmers sowed 9 new wheat fields.\n")
     assert cli(tmp_path, "ingest", str(extra), **env).exit_code == 0
     upload(a, spoof(tmp_path))
-    assert len(a.snapshot.stories) == 4
+    assert len(a.snapshot.stories) == len(TINY_STORIES) + 2
     (tmp_path / "index" / "chroma.sqlite3").write_bytes(b"this is not a database" * 100)
     broken = cli(tmp_path, "ask", "How many wheat fields did Kostanay farmers sow?", **env)
     assert broken.exit_code == 3 and "--rebuild" in broken.output
     rebuilt = cli(tmp_path, "ingest", "--rebuild", **env)
-    assert rebuilt.exit_code == 0 and "4 stories added" in rebuilt.output, rebuilt.output
+    assert rebuilt.exit_code == 0 and f"{len(TINY_STORIES) + 2} stories added" in rebuilt.output, rebuilt.output
     fresh = Assistant.from_settings(make_settings(tmp_path, **env))
     assert {s.source.rsplit("/", 1)[-1] for s in fresh.snapshot.stories.values()} == {
-        "002_2beb8d086b7d9575.txt",
-        "003_2c06ceceba27ef83.txt",
+        *TINY_STORIES,
         "wheat.txt",
         BUNDLED.name,
     }
     assert "9 new wheat fields" in fresh.ask("How many wheat fields did Kostanay farmers sow?").text
 
 
-def test_a_gone_source_is_reported_and_dropped_at_rebuild(tmp_path, small_corpus):
-    env = {"CORPUS_DIR": str(small_corpus)}
+def test_a_gone_source_is_reported_and_dropped_at_rebuild(tmp_path, tiny_corpus):
+    env = {"CORPUS_DIR": str(tiny_corpus)} | TINY_ENV
     extra = tmp_path / "extra"
     extra.mkdir()
     (extra / "wheat.txt").write_text("Kostanay wheat story\n1 May 2024\nKostanay farmers sowed 9 new wheat fields.\n")
@@ -127,7 +126,8 @@ def test_a_gone_source_is_reported_and_dropped_at_rebuild(tmp_path, small_corpus
     (extra / "wheat.txt").unlink()
     extra.rmdir()
     rebuilt = cli(tmp_path, "ingest", "--rebuild", **env)
-    assert rebuilt.exit_code == 0 and "gone; dropped" in rebuilt.output and "2 stories added" in rebuilt.output
+    assert rebuilt.exit_code == 0 and "gone; dropped" in rebuilt.output
+    assert f"{len(TINY_STORIES)} stories added" in rebuilt.output
 
 
 def text_of(message: dict) -> str:
@@ -137,9 +137,9 @@ def text_of(message: dict) -> str:
 
 
 @pytest.mark.slow
-def test_a_running_ui_notices_another_process_ingest_before_its_next_answer(tmp_path, corpus_index):
+def test_a_running_ui_notices_another_process_ingest_before_its_next_answer(tmp_path, tiny_index):
     question = "How many wheat fields did Kostanay farmers sow?"
-    with running_ui(tmp_path, corpus_index) as (url, _):
+    with running_ui(tmp_path, tiny_index, **TINY_ENV) as (url, _):
         client = Client(url, verbose=False)
         history, *_ = client.predict(question, [], 6, "", "", "all", "offline", api_name="/ask")
         assert "don't say" in text_of(history[-1])
@@ -148,7 +148,7 @@ def test_a_running_ui_notices_another_process_ingest_before_its_next_answer(tmp_
         (extra / "wheat.txt").write_text(
             "Kostanay wheat story\n1 May 2024\nKostanay farmers sowed 9 new wheat fields.\n"
         )
-        assert cli(tmp_path, "ingest", str(extra)).exit_code == 0
+        assert cli(tmp_path, "ingest", str(extra), **TINY_ENV).exit_code == 0
         began = time.monotonic()
         history, *_ = client.predict(question, [], 6, "", "", "all", "offline", api_name="/ask")
         took = time.monotonic() - began

@@ -95,9 +95,9 @@ def test_oversized_and_binary_uploads_are_refused(tmp_path):
         check_upload(f, "bin.txt", 100)
 
 
-def test_feedback_is_appended_as_jsonl(assistant, tmp_path):
-    state = UIState(assistant)
-    path = assistant.settings.paths.feedback_file
+def test_feedback_is_appended_as_jsonl(tiny_assistant, tmp_path):
+    state = UIState(tiny_assistant)
+    path = tiny_assistant.settings.paths.feedback_file
     state.record_feedback({"value": "up", "question": "q", "answer": "a", "citations": []})
     state.record_feedback({"value": "down", "question": "q2", "answer": "b", "citations": []})
     rows = [json.loads(line) for line in path.read_text().splitlines()]
