@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -24,7 +25,8 @@ from .embeddings import Embedder, make_embedder
 from .errors import IndexMissingError, LLMError
 from .inputs import checked_filters, clean_question
 from .reader import OfflineReader
-from .retrieve import HybridRetriever, condense, load_index
+from .retrieve import HybridRetriever, cache_folder, condense, load_index
+from .sentence_vectors import SentenceVectors
 from .store import IngestProgress, IngestReport, StoryStore
 from .types import ABSTAIN_TEXT, Answer, Delta, Event, Evidence, Filters, Final, Generation, Snapshot
 
@@ -112,13 +114,22 @@ class Assistant:
     def _load(self) -> _Loaded:
         generation = self.store.generation()
         index = load_index(self.store, self.settings)
-        texts = [s.text for s in index.snapshot.stories.values()]
+        stories = index.snapshot.stories.values()
+        reader = OfflineReader(self.embedder, index.idf, [s.text for s in stories], sentences=self._sentence_vectors())
+        began = time.perf_counter()
+        if added := reader.prepare(stories):
+            log.info("embedded %d new sentences for the reader in %.1f s", added, time.perf_counter() - began)
         return _Loaded(
             generation,
             HybridRetriever.over(index, self.store, self.settings),
-            OfflineReader(self.embedder, index.idf, texts),
+            reader,
             Archive(index.snapshot.stories),
         )
+
+    def _sentence_vectors(self) -> SentenceVectors:
+        """The reader's sentence vectors, in a file beside the index named after the embedder."""
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.embedder.name)
+        return SentenceVectors(self.embedder, cache_folder(self.settings) / f"sentences-{name}.pickle")
 
     @property
     def snapshot(self) -> Snapshot:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,13 +36,16 @@ from .features import (
     feature_matrix,
     gazetteer,
     idf_scale,
+    is_prose,
     question_view,
+    story_sentences,
     typed_entities,
 )
 from .question import Profile, profile
 from .results import ABSTAIN_TEXT, MAX_ANSWER_CHARS, Citation
+from .sentence_vectors import SentenceVectors
 from .text import STOPWORDS, stem, terms, words
-from .types import Evidence
+from .types import Evidence, Story
 
 __all__ = ["MODEL_FILE", "Analysis", "LinearModel", "OfflineReader", "ReaderModel", "Reply"]
 
@@ -210,14 +213,29 @@ class OfflineReader:
     name = "offline"
 
     def __init__(
-        self, embedder, idf: dict[str, float], story_texts: Sequence[str] = (), model: ReaderModel | None = None
+        self,
+        embedder,
+        idf: dict[str, float],
+        story_texts: Sequence[str] = (),
+        model: ReaderModel | None = None,
+        sentences: SentenceVectors | None = None,
     ):
         self.embedder = embedder
         self.idf = idf
         self.places = gazetteer(story_texts)
         self.scale = idf_scale(idf)
         self._model = model
-        self._vectors: dict[tuple[str, int], np.ndarray] = {}  # sentence vectors, computed on first need
+        # sentence vectors: prepared for every story when the pipeline loads the index, else computed on first need
+        if sentences is None and embedder is not None:
+            sentences = SentenceVectors(embedder)
+        self.sentences = sentences
+
+    def prepare(self, stories: Iterable[Story]) -> int:
+        """Embed every candidate sentence of `stories` now (those not stored yet), so answers only look them up."""
+        if self.sentences is None:
+            return 0
+        texts = (s.text for story in stories for s in story_sentences(story.story_id, story.text) if is_prose(s.text))
+        return self.sentences.prepare(texts)
 
     @property
     def model(self) -> ReaderModel:
@@ -346,13 +364,10 @@ class OfflineReader:
         """Embed the part's RERANK best sentences (once per process each) for their similarity to the question."""
         if self.embedder is None or analysis.query_vector is None or analysis.cross:
             return
+        assert self.sentences is not None  # there is one whenever there is an embedder
         best = [part.cands[i] for i in part.order[:RERANK]]
-        missing = [c for c in best if c.key not in self._vectors]
-        if missing:
-            for c, v in zip(missing, self.embedder.passages([c.sentence.text for c in missing]), strict=True):
-                self._vectors[c.key] = v
-        for c in best:
-            analysis.similarity[c.key] = float(self._vectors[c.key] @ analysis.query_vector)
+        for c, vector in zip(best, self.sentences.vectors([c.sentence.text for c in best]), strict=True):
+            analysis.similarity[c.key] = float(vector @ analysis.query_vector)
 
     def _dense(self, cands: list[Candidate], question: str, query_vector) -> np.ndarray:
         """Sentence similarity across languages, for the sentences of the best passages only.
@@ -361,14 +376,11 @@ class OfflineReader:
         sentences are embedded (each once per process); the rest score 0.
         """
         q = query_vector if query_vector is not None else self.embedder.query(question)
+        assert self.sentences is not None  # there is one whenever there is an embedder
         wanted = [i for i, c in enumerate(cands) if c.ev.rank <= CROSS_PASSAGES]
-        missing = [cands[i] for i in wanted if cands[i].key not in self._vectors]
-        if missing:
-            for c, v in zip(missing, self.embedder.passages([c.sentence.text for c in missing]), strict=True):
-                self._vectors[c.key] = v
         sims = np.zeros(len(cands), dtype=np.float32)
-        for i in wanted:
-            sims[i] = float(self._vectors[cands[i].key] @ q)
+        for i, vector in zip(wanted, self.sentences.vectors([cands[i].sentence.text for i in wanted]), strict=True):
+            sims[i] = float(vector @ q)
         return sims
 
 

@@ -253,7 +253,7 @@ def load_index(store: StoryStore, settings: Settings) -> RetrievalIndex:
     corpus (17,194 chunks): reading every chunk record from Chroma takes 3.6 s and
     tokenising and indexing them for BM25 5 s; the cache loads in a fraction of that.
     """
-    folder = settings.paths.index_dir.parent / f"{settings.paths.index_dir.name}-cache"
+    folder = cache_folder(settings)
     path = folder / f"retrieval-{_cache_key(store, settings)}.pickle"
     index = _read_cache(path)
     if index is not None:
@@ -262,6 +262,11 @@ def load_index(store: StoryStore, settings: Settings) -> RetrievalIndex:
     index = build_index(store)
     _write_cache(folder, path, index)
     return index
+
+
+def cache_folder(settings: Settings) -> Path:
+    """Where files derived from the index are kept (beside it: `<index>-cache`); deleting it loses nothing."""
+    return settings.paths.index_dir.parent / f"{settings.paths.index_dir.name}-cache"
 
 
 def build_index(store: StoryStore) -> RetrievalIndex:

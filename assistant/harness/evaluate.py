@@ -628,28 +628,32 @@ def curve_section(curve: list[dict]) -> list[str]:
 
 def plot_curve(curve: list[dict], threshold: float, title: str, path: Path) -> None:
     """The abstention trade-off as a picture (needs matplotlib: `pip install -e '.[bench]'`)."""
+    plot_curves({"": curve}, threshold, title, path)
+
+
+def plot_curves(curves: dict[str, list[dict]], threshold: float, title: str, path: Path) -> None:
+    """Several corpora's abstention trade-offs in one picture, each with a dot where the reader's threshold sits."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.5, 4.2))
-    ax.plot([p["false_abstain"] for p in curve], [p["abstain_unanswerable"] for p in curve], marker=".")
-    at = min(curve, key=lambda p: abs(p["threshold"] - threshold))
-    ax.scatter(
-        [at["false_abstain"]],
-        [at["abstain_unanswerable"]],
-        color="red",
-        zorder=3,
-        label=f"reader threshold {threshold}",
-    )
+    for label, curve in curves.items():
+        (line,) = ax.plot([p["false_abstain"] for p in curve], [p["abstain_unanswerable"] for p in curve], marker=".")
+        line.set_label(label or None)
+        at = min(curve, key=lambda p: abs(p["threshold"] - threshold))
+        ax.scatter(
+            [at["false_abstain"]], [at["abstain_unanswerable"]], color=line.get_color(), edgecolor="black", zorder=3
+        )
+    ax.scatter([], [], color="white", edgecolor="black", label=f"reader threshold {threshold}")
     ax.set_xlabel("false abstention (answerable questions abstained)")
     ax.set_ylabel("abstention on unanswerable questions")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
     ax.set_title(title, fontsize=10)
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
