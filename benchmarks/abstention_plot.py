@@ -21,7 +21,7 @@ def main(out: str, *runs: str) -> None:
     for run in runs:
         label, _, path = run.partition("=")
         curves[label] = json.loads(Path(path).read_text(encoding="utf-8"))["abstention_curve"]
-    title = "Abstention on unanswerable questions against false abstention, by threshold"
+    title = "Abstention trade-off as the threshold moves (offline reader)"
     plot_curves(curves, ReaderModel.load().threshold, title, Path(out))
 
 

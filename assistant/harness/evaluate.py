@@ -590,13 +590,16 @@ def abstention_curve(rows: list[dict], cases: list[Case]) -> list[dict]:
     answerable = [c for c, abstain in scored if not abstain]
     if not unanswerable or not answerable:
         return []
+    from ..reader import ReaderModel
+
+    points = sorted({*CURVE_POINTS, ReaderModel.load().threshold})  # the reader's own point, exactly
     return [
         {
             "threshold": t,
             "abstain_unanswerable": _mean([1.0 if c < t else 0.0 for c in unanswerable]),
             "false_abstain": _mean([1.0 if c < t else 0.0 for c in answerable]),
         }
-        for t in CURVE_POINTS
+        for t in points
     ]
 
 
@@ -615,14 +618,9 @@ def curve_section(curve: list[dict]) -> list[str]:
         "| threshold | abstains when unanswerable | false abstention |",
         "|---|---|---|",
     ]
-    previous = None
     for point in curve:
-        if previous is not None and previous["threshold"] < threshold <= point["threshold"]:
-            lines.append(f"| **{threshold} (reader)** | | |")
-        lines.append(
-            f"| {point['threshold']:.2f} | {point['abstain_unanswerable']:.3f} | {point['false_abstain']:.3f} |"
-        )
-        previous = point
+        mark = f"**{point['threshold']} (reader)**" if point["threshold"] == threshold else f"{point['threshold']:.2f}"
+        lines.append(f"| {mark} | {point['abstain_unanswerable']:.3f} | {point['false_abstain']:.3f} |")
     return [*lines, ""]
 
 
