@@ -25,7 +25,7 @@ from .embeddings import Embedder, make_embedder
 from .errors import IndexMissingError, LLMError
 from .inputs import checked_filters, clean_question
 from .reader import OfflineReader
-from .retrieve import HybridRetriever, cache_folder, condense, load_index
+from .retrieve import HybridRetriever, cache_folder, condense, load_index, retrieval_query
 from .sentence_vectors import SentenceVectors
 from .store import IngestProgress, IngestReport, StoryStore
 from .types import ABSTAIN_TEXT, Answer, Delta, Event, Evidence, Filters, Final, Generation, Snapshot
@@ -195,7 +195,7 @@ class Assistant:
         if archived is not None:  # a question about the whole archive: answered from every story, never by the LLM
             yield Final(_archive_answer(question, search_query, archived, notice, began))
             return
-        retrieval = loaded.retriever.search(search_query, filters, top_k)
+        retrieval = loaded.retriever.search(retrieval_query(search_query, question, history), filters, top_k)
         reply = loaded.reader.read(search_query, retrieval.evidence, retrieval.query_vector)
         text, citations, abstained, short = reply.text, reply.citations, reply.abstained, reply.short_answer
         backend = "offline"

@@ -1,7 +1,7 @@
 from datetime import date
 from pathlib import Path
 
-from assistant.retrieve import BM25, Filters, condense, date_hint, topic_of
+from assistant.retrieve import BM25, Filters, condense, date_hint, retrieval_query, topic_of
 
 
 def test_bm25_prefers_rare_matching_terms():
@@ -132,3 +132,15 @@ def test_filters_keep_only_stories_of_that_language_and_those_dates(tiny_assista
     assert found(date_from="2023-01-01") == {"coding.txt", "forest.txt"}
     assert found(date_to="2021-12-31") == {"solar.txt"}
     assert found(date_from="2022-01-01", date_to="2022-12-31", language="en") == set()
+
+
+def test_a_follow_up_is_retrieved_with_the_previous_question_and_a_new_question_alone():
+    history = [
+        {"role": "user", "content": "How much have glaciers in Central Asia shrunk?"},
+        {"role": "assistant", "content": "By 30% [1]."},
+    ]
+    follow_up = "Over what span of time did that happen?"
+    assert retrieval_query(follow_up, follow_up, history) == f"{follow_up} How much have glaciers in Central Asia shrunk?"
+    standalone = "How many schools did UNICEF build in Kyzylorda?"
+    assert retrieval_query(standalone, standalone, history) == standalone
+    assert retrieval_query(follow_up, follow_up, []) == follow_up
