@@ -140,7 +140,9 @@ def test_a_follow_up_is_retrieved_with_the_previous_question_and_a_new_question_
         {"role": "assistant", "content": "By 30% [1]."},
     ]
     follow_up = "Over what span of time did that happen?"
-    assert retrieval_query(follow_up, follow_up, history) == f"{follow_up} How much have glaciers in Central Asia shrunk?"
+    assert (
+        retrieval_query(follow_up, follow_up, history) == f"{follow_up} How much have glaciers in Central Asia shrunk?"
+    )
     standalone = "How many schools did UNICEF build in Kyzylorda?"
     assert retrieval_query(standalone, standalone, history) == standalone
     assert retrieval_query(follow_up, follow_up, []) == follow_up
