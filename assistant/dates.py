@@ -15,6 +15,7 @@ __all__ = [
     "MONTH_WORD_PATTERN",
 ]
 
+# left to the hand (fmt: skip): a table, six months a line
 MONTH_NAMES = (
     "january", "february", "march", "april", "may", "june",
     "july", "august", "september", "october", "november", "december",
@@ -26,6 +27,7 @@ MONTH_NUMBERS = {name: i for i, name in enumerate(MONTH_NAMES, 1)} | {
     short: i for short in MONTH_ABBREVIATIONS for i, name in enumerate(MONTH_NAMES, 1) if name.startswith(short)
 }
 # The first three letters of a month's name in English, Russian (genitive too) and Kazakh -> its number.
+# left to the hand (fmt: skip): a table, one language and six months a line
 MONTH_STEMS = {short: MONTH_NUMBERS[short] for short in MONTH_ABBREVIATIONS if len(short) == 3} | {
     # Russian (genitive stems)
     "янв": 1, "фев": 2, "мар": 3, "апр": 4, "мая": 5, "май": 5, "июн": 6,
