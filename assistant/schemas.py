@@ -14,7 +14,7 @@ from .config import Settings
 from .inputs import check_language, checked_filters, clean_question, parse_date_bound
 from .results import Answer
 from .retrieve import Filters
-from .store import origin_of
+from .sources import origin_of
 from .stories import Story
 
 __all__ = [

@@ -34,7 +34,7 @@ from .config import Settings
 from .display import count
 from .embeddings import Embedder
 from .errors import AssistantError, IndexCorruptError, IndexMissingError, StoreUnavailableError, UnreadableFileError
-from .sources import SUFFIXES, find_files, origin_of, read_story_file, scan_files, source_name, source_path
+from .sources import origin_of, read_story_file, scan_files, source_name, source_path
 from .stories import link_translations, parse_text
 from .types import Chunk, Filters, Snapshot, StoredChunk, Story, date_int
 
@@ -42,26 +42,17 @@ if TYPE_CHECKING:
     from llama_index.core.schema import BaseNode, TextNode
     from llama_index.core.vector_stores.types import MetadataFilters
 
-# SUFFIXES, find_files, origin_of, read_story_file and source_name are re-exported from `sources`
 __all__ = [
     "MARKS_FILE",
     "SCHEMA_VERSION",
-    "SUFFIXES",
     "ChromaServer",
     "EmbeddedChroma",
     "IngestProgress",
     "IngestReport",
-    "Snapshot",
-    "StoredChunk",
     "StoryStore",
     "build_filters",
     "chroma_filters",
     "connect",
-    "date_int",
-    "find_files",
-    "origin_of",
-    "read_story_file",
-    "source_name",
 ]
 
 log = logging.getLogger(__name__)

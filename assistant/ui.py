@@ -30,7 +30,8 @@ from .inputs import check_language, parse_date_bound
 from .pipeline import Assistant
 from .results import Answer, Citation
 from .retrieve import Filters
-from .store import IngestProgress, origin_of
+from .sources import origin_of
+from .store import IngestProgress
 from .stories import Story
 from .types import Delta
 from .uploads import Upload, check_upload, list_uploads, remove_upload, save_upload

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UnknownUploadError, UnreadableFileError
-from .store import read_story_file, source_name
+from .sources import read_story_file, source_name
 from .stories import Story, parse_text
 
 SAFE_NAME = re.compile(r"^[\w][\w.\- ]{0,120}\.(txt|md)$", re.UNICODE)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from assistant.chunks import Chunk
 from assistant.retrieve import Evidence
-from assistant.store import StoredChunk
 from assistant.stories import Story
+from assistant.types import StoredChunk
 
 TEXT = (
     "The Warsaw Uprising Museum opened in 2004 in the Wola district. "

@@ -8,7 +8,7 @@ import pytest
 
 from assistant.errors import IndexCorruptError, IndexMissingError, UnreadableFileError
 from assistant.pipeline import Assistant
-from assistant.store import read_story_file
+from assistant.sources import read_story_file
 from tests.conftest import PROJECT_ROOT, TINY_STORIES, make_settings, tiny_settings
 
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from ..chunks import chunk_story, embedding_text, split_sentences
 from ..config import PROJECT_ROOT, Settings
 from ..netutil import free_port, wait_for_port
-from ..store import find_files, read_story_file
+from ..sources import find_files, read_story_file
 from ..stories import Story, parse_text
 from .evaluate import DEFAULT_QA, Case, backend_assistant, evaluate, load_cases, percentile
 

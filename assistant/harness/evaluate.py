@@ -542,7 +542,7 @@ def expected_of(case: Case) -> str:
 # -- a corpus of one's own ------------------------------------------------------------------
 def corpus_hash(folder: Path, settings: Settings) -> str:
     """A key for a folder's indexable files and the settings that shape its index."""
-    from ..store import SUFFIXES
+    from ..sources import SUFFIXES
 
     digest = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES):

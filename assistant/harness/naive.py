@@ -23,8 +23,8 @@ from ..config import Settings
 from ..embeddings import make_embedder
 from ..llama_adapters import LlamaIndexEmbedding
 from ..results import Answer, Citation
-from ..store import Snapshot
 from ..stories import Story
+from ..types import Snapshot
 
 
 class NaiveAssistant:
