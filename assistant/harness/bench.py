@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -46,6 +46,19 @@ QUESTIONS = [
     "What is the population of Kazakhstan?",
 ]
 SAMPLE = 1000  # chunks timed for the embedder-alone ceiling
+ROUNDS, NAIVE_ROUNDS = 3, 2  # times each question is asked of the product and of the (slower) naive peer
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What each row times: the fixed questions, and how many chunks time the embedder alone.
+
+    The defaults are the published run's (`assistant bench`); the smoke test passes a lighter
+    one, since its figures are checked for shape, not published.
+    """
+
+    questions: tuple[str, ...] = tuple(QUESTIONS)
+    embed_sample: int = SAMPLE
 
 
 # -- the scale corpus -------------------------------------------------------------------
@@ -159,12 +172,12 @@ def embed_throughput(assistant: Assistant, corpus: Path, sample: int = SAMPLE) -
     return len(texts) / (time.perf_counter() - began)
 
 
-def time_queries(assistant: Assistant) -> tuple[list[float], list[float]]:
-    """Milliseconds for retrieval alone and for a whole answer, per fixed question, three rounds after a warm-up."""
+def time_queries(assistant: Assistant, questions: Sequence[str] = QUESTIONS) -> tuple[list[float], list[float]]:
+    """Milliseconds for retrieval alone and for a whole answer, per question, `ROUNDS` rounds after a warm-up."""
     assistant.ask("warm-up question")
     retrieval, answers = [], []
-    for _ in range(3):
-        for q in QUESTIONS:
+    for _ in range(ROUNDS):
+        for q in questions:
             began = time.perf_counter()
             assistant.retriever.search(q)
             retrieval.append((time.perf_counter() - began) * 1000)
@@ -216,7 +229,15 @@ def ui_rss(env: dict) -> float:
         proc.wait(timeout=30)
 
 
-def measure(settings: Settings, corpus: Path, scale: int, mode: str, env: dict, with_processes: bool) -> Row:
+def measure(
+    settings: Settings,
+    corpus: Path,
+    scale: int,
+    mode: str,
+    env: dict,
+    with_processes: bool,
+    workload: Workload = Workload(),
+) -> Row:
     """The product over `corpus`: ingest, no-change re-ingest, embedder ceiling, query latencies.
 
     `with_processes` adds the separate-process figures (cold start and RSS of `ask`, RSS of the UI),
@@ -229,15 +250,21 @@ def measure(settings: Settings, corpus: Path, scale: int, mode: str, env: dict, 
     snap = assistant.snapshot
     row.stories, row.chunks = len(snap.stories), len(snap.chunks)
     row.reingest_s = assistant.ingest([corpus]).seconds
-    row.embed_only_chunks_s = embed_throughput(assistant, corpus)
-    row.retrieval_ms, row.answer_ms = time_queries(assistant)
+    row.embed_only_chunks_s = embed_throughput(assistant, corpus, workload.embed_sample)
+    row.retrieval_ms, row.answer_ms = time_queries(assistant, workload.questions)
     if with_processes:
         row.cold_start_s, row.ask_rss_mb = cold_start(env)
         row.ui_rss_mb = ui_rss(env)
     return row
 
 
-def measure_naive(settings: Settings, corpus: Path, scale: int, eval_cases: list[Case] | None) -> Row:
+def measure_naive(
+    settings: Settings,
+    corpus: Path,
+    scale: int,
+    eval_cases: list[Case] | None,
+    questions: Sequence[str] = QUESTIONS,
+) -> Row:
     """The naive peer over `corpus`: build time, answer latency, and its eval answer rate when given cases."""
     row = Row(scale, "naive")
     began = time.perf_counter()
@@ -245,7 +272,7 @@ def measure_naive(settings: Settings, corpus: Path, scale: int, eval_cases: list
     row.ingest_s = time.perf_counter() - began
     row.stories = len(naive.files)
     row.chunks = naive.chunk_count
-    for q in QUESTIONS * 2:
+    for q in list(questions) * NAIVE_ROUNDS:
         began = time.perf_counter()
         naive.ask(q)
         row.answer_ms.append((time.perf_counter() - began) * 1000)
@@ -255,15 +282,15 @@ def measure_naive(settings: Settings, corpus: Path, scale: int, eval_cases: list
     return row
 
 
-def measure_llm(settings: Settings, scale: int) -> Row:
+def measure_llm(settings: Settings, scale: int, questions: Sequence[str] = QUESTIONS) -> Row:
     """The configured LLM answering the fixed questions once each, on an index built already."""
     assistant, _ = backend_assistant(settings, "llm")
     row = Row(scale, "llm")
     snap = assistant.snapshot
     row.stories, row.chunks = len(snap.stories), len(snap.chunks)
-    assistant.ask(QUESTIONS[0])  # warm-up: the server loads the prompt cache
+    assistant.ask(questions[0])  # warm-up: the server loads the prompt cache
     tokens, seconds = 0, 0.0
-    for q in QUESTIONS:
+    for q in questions:
         answer = assistant.ask(q)
         row.answer_ms.append(answer.latency_ms)
         g = answer.generation
@@ -308,6 +335,7 @@ def run(
     eval_naive_at: int = 1,
     server_up_to: int = 0,
     llm: bool = False,
+    workload: Workload = Workload(),
 ) -> list[Row]:
     """Measure every scale; server mode only up to `server_up_to` (0: every scale); `llm` also times the LLM."""
     cases = load_cases(DEFAULT_QA)
@@ -328,17 +356,17 @@ def run(
             embedded = settings.with_changes(
                 paths={"index_dir": index}, llm={"answerer": "offline"}, store={"chroma_host": ""}
             )
-            row = measure(embedded, corpus, scale, "embedded", env, with_processes)
+            row = measure(embedded, corpus, scale, "embedded", env, with_processes, workload)
             row.index_mb = folder_mb(index)
             row.eval_answer = eval_score(embedded, cases)
             rows.append(row)
             echo(summary(row))
-            write_report(rows, out)  # after every row, so a long run leaves what it measured
+            write_report(rows, out, workload)  # after every row, so a long run leaves what it measured
             if llm:
                 on_index = settings.with_changes(paths={"index_dir": index}, store={"chroma_host": ""})
-                rows.append(measure_llm(on_index, scale))
+                rows.append(measure_llm(on_index, scale, workload.questions))
                 echo(summary(rows[-1]))
-                write_report(rows, out)
+                write_report(rows, out, workload)
             if server and (not server_up_to or scale <= server_up_to):
                 data = work / f"server-{scale}"
                 proc, port = start_chroma(data)
@@ -346,29 +374,30 @@ def run(
                     remote = embedded.with_changes(
                         store={"chroma_host": "127.0.0.1", "chroma_port": port, "collection": f"bench{scale}"}
                     )
-                    srow = measure(remote, corpus, scale, "server", env, False)
+                    srow = measure(remote, corpus, scale, "server", env, False, workload)
                     srow.index_mb = folder_mb(data)
                     rows.append(srow)
                     echo(summary(srow))
-                    write_report(rows, out)
+                    write_report(rows, out, workload)
                 finally:
                     proc.terminate()
                     proc.wait(timeout=30)
             if naive:
-                nrow = measure_naive(embedded, corpus, scale, cases if scale <= eval_naive_at else None)
+                naive_cases = cases if scale <= eval_naive_at else None
+                nrow = measure_naive(embedded, corpus, scale, naive_cases, workload.questions)
                 rows.append(nrow)
                 echo(summary(nrow))
-                write_report(rows, out)
+                write_report(rows, out, workload)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    write_report(rows, out)
+    write_report(rows, out, workload)
     return rows
 
 
-def write_report(rows: list[Row], out: Path) -> None:
+def write_report(rows: list[Row], out: Path, workload: Workload = Workload()) -> None:
     """The markdown table and plot, and every raw timing in a JSON file beside them."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report(rows, out), encoding="utf-8")
+    out.write_text(report(rows, out, workload), encoding="utf-8")
     raw = [asdict(r) for r in rows]
     out.with_suffix(".json").write_text(json.dumps(raw, indent=1) + "\n", encoding="utf-8")
 
@@ -383,7 +412,7 @@ def summary(r: Row) -> str:
     )
 
 
-def report(rows: list[Row], out: Path) -> str:
+def report(rows: list[Row], out: Path, workload: Workload = Workload()) -> str:
     """The benchmark markdown: how it was measured, one table row per `Row`, the LLM figures and the targets.
 
     Also draws the plot beside `out` (when matplotlib is installed) and links it.
@@ -392,7 +421,8 @@ def report(rows: list[Row], out: Path) -> str:
         "# Benchmarks",
         "",
         f"Measured by `assistant bench` on {machine()}, {time.strftime('%Y-%m-%d')}. Offline answerer;",
-        f"{len(QUESTIONS)} fixed questions, each asked 3 times (naive: 2). Scale N = the bundled corpus plus N-1",
+        f"{len(workload.questions)} fixed questions, each asked {ROUNDS} times (naive: {NAIVE_ROUNDS}). "
+        "Scale N = the bundled corpus plus N-1",
         "synthetic copies of every story. Naive = llama-index defaults (1024-token SentenceSplitter,",
         "VectorStoreIndex on Chroma, vector top-2, most similar sentence), same embedding model.",
         "",
@@ -413,7 +443,7 @@ def report(rows: list[Row], out: Path) -> str:
         "— : not measured in that mode (the naive peer has no incremental re-ingest and keeps its",
         "index in memory; cold start and RSS are measured once per scale, on the embedded index).",
     ]
-    lines += llm_section(rows)
+    lines += llm_section(rows, len(workload.questions))
     lines += ["", "## Against the targets", "", *targets(rows)]
     png = plot(rows, out.with_suffix(".png"))
     if png:
@@ -421,7 +451,7 @@ def report(rows: list[Row], out: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def llm_section(rows: list[Row]) -> list[str]:
+def llm_section(rows: list[Row], asked: int = len(QUESTIONS)) -> list[str]:
     """The LLM rows' own figures: speed of generation and how often the offline reader had to step in."""
     llm = [r for r in rows if r.mode == "llm"]
     if not llm:
@@ -430,7 +460,7 @@ def llm_section(rows: list[Row]) -> list[str]:
         "",
         "## The LLM answerer",
         "",
-        f"The configured LLM answering the {len(QUESTIONS)} fixed questions once each (`--llm`); its answer",
+        f"The configured LLM answering the {asked} fixed questions once each (`--llm`); its answer",
         "latency includes retrieval and the offline reader, which runs first and decides whether to ask it.",
         "",
         "| scale | answer p50/p95 ms | first token p50 ms | tokens/s | fell back to offline |",
