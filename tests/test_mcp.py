@@ -3,20 +3,19 @@
 import asyncio
 import json
 import os
-import shutil
 import sys
 
 import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, copied
 
 pytestmark = pytest.mark.slow
 
 
 def server_params(root, corpus_index) -> StdioServerParameters:
-    shutil.copytree(corpus_index / "index", root / "index")
+    copied(corpus_index, root, "index", "index-cache")
     env = os.environ | {
         "INDEX_DIR": str(root / "index"),
         "UPLOADS_DIR": str(root / "uploads"),
