@@ -23,6 +23,7 @@ from tests.conftest import (
     PROJECT_ROOT,
     TINY_ENV,
     TINY_STORIES,
+    copied,
     make_settings,
     tiny_settings,
     write_tiny_corpus,
@@ -68,6 +69,9 @@ def snapshot_ids(index_root):
 
 @pytest.mark.slow
 def test_killed_ingest_resumes_to_the_same_index_as_a_clean_one(tmp_path, corpus_index):
+    # the reader's sentence vectors, copied: embedding them again after the last ingest took about a third of this test,
+    # and what is checked here is the index (the vectors' own file is checked in test_sentence_vectors.py)
+    copied(corpus_index, tmp_path, "index-cache")
     env = os.environ | {"INDEX_DIR": str(tmp_path / "index"), "ANSWERER": "offline"}
     cmd = [sys.executable, "-m", "assistant.cli", "--env-file", str(tmp_path / "none.env"), "ingest", str(CORPUS)]
     rng = random.Random(20261124)
