@@ -117,6 +117,7 @@ class Candidate:
     context_terms: frozenset[str]  # previous and next sentence, and the story title
     title_terms: frozenset[str]
     story_terms: frozenset[str]
+    similarity: float = 0.0  # multilingual-embedding cosine of question and sentence (the reader sets it)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -421,8 +422,8 @@ FEATURES: tuple[Callable[[Candidate, Question], float], ...] = (
     sentence_coverage, context_coverage, story_coverage, title_coverage, missing_rarity, unmatched_share,
     missing_from_story, negation_mismatch, figure_missing, name_coverage,
     word_coverage, focus_coverage, phrase_overlap, proximity, sentence_bm25, answer_type, answer_type_near,
-    novelty, passage_rank, passage_similarity, passage_bm25_found, lead_position, log_length, first_person,
-    defines, *(_kind_type(k) for k in KINDS),
+    novelty, passage_rank, passage_similarity, passage_bm25_found, lead_position, log_length,
+    first_person, defines, *(_kind_type(k) for k in KINDS),
 )  # fmt: skip
 GAPS = ("sentence_coverage", "context_coverage", "proximity", "sentence_bm25")  # also taken relative to the best
 FEATURE_NAMES = tuple(f.__name__ for f in FEATURES) + tuple(f"{g}_gap" for g in GAPS)

@@ -30,7 +30,6 @@ FOCUS_WITH_WHOM = re.compile(r"\b(\w+)\s+(?:with|by|to|for)\s+whom\b", re.I)
 DEFINITION = re.compile(
     r"^(?:what|who)\s+(?:is|are|was|were)\s+(?:the\s+|an?\s+)?([\w'’-]+(?:\s+[\w'’-]+){0,2}?)\s*\?*$", re.I
 )
-PLURAL_CATEGORY = re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+)?([a-z]+[^s\W]s|[a-z]+ies)\b", re.I)
 SHARE = re.compile(r"\b(what|which)\s+(percentage|share|proportion|fraction|percent)\b|%|процент|доля|пайыз")
 COUNT = re.compile(r"\bhow many\b|\bwhat number\b|сколько|қанша|неше")
 DATE = re.compile(
@@ -65,7 +64,6 @@ class Profile:
     terms: tuple[str, ...]
     language: str
     parts: tuple[Part, ...]
-    wants_many: bool  # "which regions", "what are the": several entities may answer
     bigrams: frozenset[tuple[str, str]]
     names: tuple[str, ...]  # capitalised words after the first: the named things the question is about
     defines: str = ""  # "what is the FRIENDS project?" -> "friends": a definition is wanted
@@ -126,10 +124,9 @@ def profile(question: str) -> Profile:
             borrowed = []
         part_terms = tuple(dict.fromkeys(own + borrowed)) or all_terms
         parts.append(Part(piece, piece_kind, part_terms, frozenset(explicit & set(part_terms))))
-    wants_many = kind == "list" or (kind in ("person", "place") and bool(PLURAL_CATEGORY.search(question)))
     seq = terms(question)
     definition = DEFINITION.match(question.strip())
     defines = definition.group(1).lower() if definition and kind == "description" else ""
     bigrams = frozenset(pairwise(seq))
     language = detect_language(question)
-    return Profile(kind, all_terms, language, tuple(parts), wants_many, bigrams, named_things(question), defines)
+    return Profile(kind, all_terms, language, tuple(parts), bigrams, named_things(question), defines)

@@ -10,10 +10,12 @@
    rate) the reader says the stories don't say.
 4. The answer quotes the best sentence of each part of the question verbatim, opens with
    the short answer (a name, date or figure from that sentence) when it is sure of it,
-   and adds the runner-up sentence when the model rates it nearly as high.
+   and adds runners-up the model rates nearly as high, up to `max_sentences` in all.
 
-Across languages no word can match, so the multilingual embedding's similarity of the
-question and each sentence of the best passages ranks the candidates instead.
+Every candidate carries the multilingual embedding's similarity to the question (the
+stories' sentence vectors are computed once, when the index loads, so this is a lookup).
+Across languages no word can match, so that similarity alone ranks the sentences of the
+best passages instead.
 """
 
 from __future__ import annotations
@@ -50,8 +52,8 @@ from .types import Evidence, Story
 __all__ = ["MODEL_FILE", "Analysis", "LinearModel", "OfflineReader", "ReaderModel", "Reply"]
 
 MODEL_FILE = Path(__file__).with_name("reader_model.json")
-RERANK = 2  # best sentences whose similarity to the question is embedded (~15 ms each) for the abstention model
-CROSS_PASSAGES = 3  # passages whose sentences are embedded for cross-language questions
+RERANK = 2  # best sentences whose similarity to the question the abstention model reads
+CROSS_PASSAGES = 3  # passages whose sentences may answer a cross-language question (dev: widening it lost cases)
 LONG_SENTENCE = 400  # characters: a longer sentence is cut to the clauses that answer
 DISAGREE_TEXT = "The stories give different figures."
 
@@ -94,7 +96,8 @@ class ReaderModel:
     sentence: LinearModel
     answerable: LinearModel
     threshold: float  # P(answerable) below which the reader abstains
-    second_ratio: float  # the runner-up sentence joins when its probability is at least this share of the best's
+    second_ratio: float  # a runner-up sentence joins when its probability is at least this share of the best's
+    max_sentences: int  # ... while the answer holds fewer sentences than this
     short_answer_min: float  # P(answerable) from which the answer opens with the short answer
     cross_floor: float  # cross-language: cosine at which confidence starts rising from 0
     cross_span: float  # ... and the rise to 1
@@ -118,13 +121,12 @@ class ReaderModel:
             n = len(names)
             return LinearModel(names, np.zeros(n), np.ones(n), np.zeros(n), 0.0)
 
-        return cls(zeros(FEATURE_NAMES), zeros(QUESTION_FEATURES), 0.5, 1.01, 1.01, 0.74, 0.08)
+        return cls(zeros(FEATURE_NAMES), zeros(QUESTION_FEATURES), 0.5, 1.01, 1, 1.01, 0.74, 0.08)
 
     def as_dict(self) -> dict:
         """The reader_model.json form: provenance, decision thresholds and the two models."""
-        decision = {
-            k: getattr(self, k) for k in ("threshold", "second_ratio", "short_answer_min", "cross_floor", "cross_span")
-        }
+        names = ("threshold", "second_ratio", "max_sentences", "short_answer_min", "cross_floor", "cross_span")
+        decision = {k: getattr(self, k) for k in names}
         return {
             "provenance": self.provenance,
             "decision": decision,
@@ -161,11 +163,10 @@ class Analysis:
     unknown_terms: float
     dense: np.ndarray | None = None
     query_vector: np.ndarray | None = None
-    similarity: dict[tuple[str, int], float] = field(default_factory=dict)  # e5 cosine of question and sentence
 
     def top_similarities(self, part: PartReading) -> list[float]:
-        """The question's similarity to each of the part's RERANK best sentences (0 where not embedded)."""
-        return [self.similarity.get(part.cands[i].key, 0.0) for i in part.order[:RERANK]]
+        """The question's similarity to each of the part's RERANK best sentences."""
+        return [part.cands[i].similarity for i in part.order[:RERANK]]
 
     def question_signals(self, part: PartReading) -> dict[str, float]:
         """How well the part's best candidates answer: the abstention model reads QUESTION_FEATURES from these."""
@@ -256,6 +257,7 @@ class OfflineReader:
         if query_vector is None and self.embedder is not None and cands:
             query_vector = self.embedder.query(question)
         cross = prof.language != "en" and any(c.ev.story.language != prof.language for c in cands)
+        self._set_similarities(cands, query_vector)
         parts = []
         for part in prof.parts:
             q = question_view(part.text, part, prof, self.idf, self.places, self.scale)
@@ -272,7 +274,7 @@ class OfflineReader:
             query_vector=query_vector,
         )
         if cross and cands:
-            analysis.dense = self._dense(cands, question, query_vector)
+            analysis.dense = np.array([c.similarity if c.ev.rank <= CROSS_PASSAGES else 0.0 for c in cands])
         return analysis
 
     def unknown_share(self, question: str) -> float:
@@ -288,7 +290,6 @@ class OfflineReader:
     def confidence(self, analysis: Analysis, part: PartReading, model: ReaderModel | None = None) -> float:
         """The probability that the evidence answers this part of the question."""
         model = model or self.model
-        self.embed_best(analysis, part)
         if analysis.cross:
             best = float(analysis.dense.max()) if analysis.dense is not None and len(analysis.dense) else 0.0
             return float(np.clip((best - model.cross_floor) / model.cross_span, 0.0, 1.0))
@@ -326,62 +327,56 @@ class OfflineReader:
                 picks.append(rival)
                 disagreement = True
             else:
-                self._add_runners_up(first, picks, analysis, model)
+                self._add_runners_up(first, picks, analysis, model, first.order, sigmoid(first.logits))
         short = ""
         if confidence >= model.short_answer_min and not disagreement:
             short = short_answer(picks[0], first.question)
-        text, citations = cite(picks, short)
+        text, citations = cite_within(picks, short, keep=2 if disagreement else 1)
         if disagreement:
             text = f"{DISAGREE_TEXT} {text}"
         return Reply(text, citations, False, confidence, short, disagreement)
 
-    def _add_runners_up(self, part: PartReading, picks: list[Pick], analysis: Analysis, model: ReaderModel) -> None:
-        """Sentences the model rates nearly as high as the best: for lists up to three, else one."""
-        order = part.order
-        probs = sigmoid(part.logits)
-        best = probs[order[0]]
-        room = 3 if analysis.profile.wants_many else 2
-        for i in order[1:6]:
-            if len(picks) >= room or probs[i] < model.second_ratio * best:
+    @staticmethod
+    def _add_runners_up(
+        part: PartReading,
+        picks: list[Pick],
+        analysis: Analysis,
+        model: ReaderModel,
+        ranked: Sequence[int],
+        scores: np.ndarray,
+        whole: bool = False,
+    ) -> None:
+        """Sentences scored nearly as high as the best (`second_ratio`), while the answer has room (`max_sentences`)."""
+        best = scores[ranked[0]]
+        for i in ranked[1:6]:
+            if len(picks) >= model.max_sentences or scores[i] < model.second_ratio * best:
                 break
             if sum(len(p.text) for p in picks) + len(part.cands[i].sentence.text) > MAX_ANSWER_CHARS - 40:
                 continue
-            _add(picks, part.cands[i], part, analysis)
+            _add(picks, part.cands[i], part, analysis, whole)
 
     def _decide_cross(self, analysis: Analysis, model: ReaderModel) -> Reply:
+        """Across languages: the sentences the multilingual embedding finds closest, whole, ranked as confidences."""
         part = analysis.parts[0]
         confidence = self.confidence(analysis, part, model)
         if confidence <= 0.0:
             return Reply(ABSTAIN_TEXT, [], True, confidence)
         assert analysis.dense is not None  # analyse() embeds the candidates of every cross-language question
-        best = int(np.argmax(analysis.dense))
+        ranked = [int(i) for i in np.argsort(-analysis.dense, kind="stable")]
         picks: list[Pick] = []
-        _add(picks, analysis.cands[best], part, analysis, whole=True)
-        text, citations = cite(picks, "")
+        _add(picks, analysis.cands[ranked[0]], part, analysis, whole=True)
+        scores = np.clip((analysis.dense - model.cross_floor) / model.cross_span, 0.0, 1.0)
+        self._add_runners_up(part, picks, analysis, model, ranked, scores, whole=True)
+        text, citations = cite_within(picks, "", keep=1)
         return Reply(text, citations, False, confidence)
 
-    def embed_best(self, analysis: Analysis, part: PartReading) -> None:
-        """Embed the part's RERANK best sentences (once per process each) for their similarity to the question."""
-        if self.embedder is None or analysis.query_vector is None or analysis.cross:
+    def _set_similarities(self, cands: list[Candidate], query_vector) -> None:
+        """Give each candidate its embedding similarity to the question (a lookup once the index has loaded)."""
+        if self.embedder is None or query_vector is None or not cands:
             return
         assert self.sentences is not None  # there is one whenever there is an embedder
-        best = [part.cands[i] for i in part.order[:RERANK]]
-        for c, vector in zip(best, self.sentences.vectors([c.sentence.text for c in best]), strict=True):
-            analysis.similarity[c.key] = float(vector @ analysis.query_vector)
-
-    def _dense(self, cands: list[Candidate], question: str, query_vector) -> np.ndarray:
-        """Sentence similarity across languages, for the sentences of the best passages only.
-
-        Embedding a sentence costs ~15 ms here, so only the top CROSS_PASSAGES passages'
-        sentences are embedded (each once per process); the rest score 0.
-        """
-        q = query_vector if query_vector is not None else self.embedder.query(question)
-        assert self.sentences is not None  # there is one whenever there is an embedder
-        wanted = [i for i, c in enumerate(cands) if c.ev.rank <= CROSS_PASSAGES]
-        sims = np.zeros(len(cands), dtype=np.float32)
-        for i, vector in zip(wanted, self.sentences.vectors([cands[i].sentence.text for i in wanted]), strict=True):
-            sims[i] = float(vector @ q)
-        return sims
+        for c, vector in zip(cands, self.sentences.vectors([c.sentence.text for c in cands]), strict=True):
+            c.similarity = float(vector @ query_vector)
 
 
 # -- composing ----------------------------------------------------------------------------------
@@ -512,6 +507,18 @@ def cite(picks: list[Pick], short: str) -> tuple[str, list[Citation]]:
         parts.append(f"{as_sentence(p.text)} [{n}]")
     body = " ".join(parts)
     return (f"{short} — {body}" if short else body), citations
+
+
+def cite_within(picks: list[Pick], short: str, keep: int) -> tuple[str, list[Citation]]:
+    """`cite`, dropping runners-up from the end (never the first `keep`) until the answer fits MAX_ANSWER_CHARS.
+
+    The short answer and the [n] markers count too, which the runners-up's own lengths do not show.
+    """
+    text, citations = cite(picks, short)
+    while len(text) > MAX_ANSWER_CHARS and len(picks) > keep:
+        picks = picks[:-1]
+        text, citations = cite(picks, short)
+    return text, citations
 
 
 def as_sentence(text: str) -> str:

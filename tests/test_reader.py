@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from assistant.features import FEATURE_NAMES, QUESTION_FEATURES
-from assistant.reader import MODEL_FILE, OfflineReader, ReaderModel
+from assistant.reader import MODEL_FILE, RERANK, OfflineReader, ReaderModel
 
 from .reader_fixtures import IDF, STORY, evidence
 
@@ -39,8 +39,27 @@ def test_a_model_fitted_on_other_features_is_refused(tmp_path):
 def test_reader_quotes_the_sentence_that_answers(reader):
     reply = reader.read("When did the Warsaw Uprising Museum open?", evidence())
     assert not reply.abstained and "2004" in reply.text
-    assert reply.citations[0].quote in STORY.text and reply.text.rstrip(".").endswith("[1]")
+    assert reply.citations[0].quote == "The Warsaw Uprising Museum opened in 2004 in the Wola district."
+    assert reply.text.startswith(reply.citations[0].quote + " [1]")
     assert 0.0 <= reply.confidence <= 1.0
+
+
+def test_the_answer_holds_at_most_max_sentences(reader):
+    from dataclasses import replace
+
+    analysis = reader.analyse("When did the Warsaw Uprising Museum open?", evidence())
+    for most in (1, 2, 3):
+        reply = reader.decide(analysis, replace(reader.model, max_sentences=most, second_ratio=0.0))
+        assert len(reply.citations) == most
+    assert len(reader.decide(analysis, replace(reader.model, max_sentences=3, second_ratio=1.01)).citations) == 1
+
+
+def test_every_candidate_carries_its_similarity_to_the_question(reader):
+    analysis = reader.analyse("When did the Warsaw Uprising Museum open?", evidence())
+    sims = [c.similarity for c in analysis.cands]
+    assert all(0.0 < s <= 1.0 for s in sims)
+    part = analysis.parts[0]
+    assert analysis.question_signals(part)["best_similarity"] == max(sims[i] for i in part.order[:RERANK])
 
 
 def test_reader_ranks_the_director_sentence_first_for_who_led_it(reader):
@@ -121,3 +140,29 @@ def test_the_reader_abstains_on_what_no_tiny_story_is_about(tiny_assistant):
     for q in ("What is the capital of France?", "Who coached FIFA's team in Almaty?"):
         answer = tiny_assistant.ask(q)
         assert answer.abstained and answer.citations == [] and "don't say" in answer.text, q
+
+
+def test_runners_up_give_way_when_the_short_answer_would_push_the_reply_over_the_limit(reader):
+    from assistant.reader import MAX_ANSWER_CHARS, Pick, cite, cite_within
+
+    analysis = reader.analyse("When did the Warsaw Uprising Museum open?", evidence())
+    picks = [Pick(c, c.sentence.start, c.sentence.end) for c in analysis.cands[:3]]
+    whole, _ = cite(picks, "")
+    short = "x" * (MAX_ANSWER_CHARS - len(whole) + 10)
+    text, citations = cite_within(picks, short, keep=1)
+    assert len(text) <= MAX_ANSWER_CHARS and len(citations) == 2 and len(picks) == 3
+    assert len(cite_within(picks, short, keep=3)[0]) > MAX_ANSWER_CHARS  # the kept picks stay whatever their length
+
+
+def test_a_cross_language_answer_adds_runners_up_by_embedding_similarity(reader):
+    from dataclasses import replace
+
+    analysis = reader.analyse("Когда открылся Музей Варшавского восстания?", evidence())
+    assert analysis.cross and analysis.dense is not None
+    one = reader.decide(analysis, replace(reader.model, max_sentences=1, cross_floor=0.0))
+    three = reader.decide(analysis, replace(reader.model, max_sentences=3, second_ratio=0.0, cross_floor=0.0))
+    assert len(one.citations) == 1 and len(three.citations) == 3
+    assert three.citations[0] == one.citations[0] and "2004" in one.text
+    by_quote = {c.sentence.text: s for c, s in zip(analysis.cands, analysis.dense, strict=True)}
+    sims = [by_quote[c.quote] for c in three.citations]
+    assert sims == sorted(sims, reverse=True)

@@ -42,8 +42,9 @@ C_SENTENCE = 1.0  # inverse regularisation strength of the sentence scorer (scik
 C_ANSWERABLE = 0.1  # ... of the abstention model: chosen on dev (0.01 / 0.1 / 1 gave 0.307 / 0.303 / 0.299 at 4%)
 FOLDS = 5
 SIGNIFICANT = 10  # digits kept in the JSON, so the file does not depend on the last bits of a float sum
-PASS_TOLERANCE = 0.005  # dev pass rate a shorter answer may cost: the runner-up joins only where it earns its length
+PASS_TOLERANCE = 0.005  # dev pass rate a shorter answer may cost: a runner-up joins only where it earns its length
 SECOND_RATIOS = (1.01, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0)
+MAX_SENTENCES = (1, 2, 3, 4)  # answer sizes tried; MAX_ANSWER_CHARS bounds them too
 CROSS_FLOOR, CROSS_SPAN = 0.74, 0.08  # cross-language cosine -> confidence; set on qa.yaml's kk/ru cases (dev)
 
 
@@ -140,12 +141,10 @@ def _sentence_rows(samples: list[Sample]) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 def _rescore(samples: list[Sample], model: LinearModel) -> None:
-    """Score every candidate with `model`, then embed each question's new best sentences."""
+    """Score every candidate with `model`."""
     for s in samples:
         for part in s.analysis.parts:
             part.logits = model.logits(part.features) if len(part.cands) else np.zeros(0)
-        s.analysis.similarity.clear()
-        s.reader.embed_best(s.analysis, s.analysis.parts[0])
 
 
 def _out_of_fold(samples: list[Sample]) -> None:
@@ -227,6 +226,22 @@ def dev_pass_rate(dev: list[Sample], reader: OfflineReader, model: ReaderModel) 
     return float(np.mean([passes(reader.decide(s.analysis, model).text, s.case) for s in answerable]))
 
 
+def answer_sizes(dev: list[Sample], reader: OfflineReader, model: ReaderModel) -> dict[tuple[int, float], float]:
+    """The dev pass rate for each answer size (up to n sentences, runners-up from a probability ratio r)."""
+    return {
+        (n, r): dev_pass_rate(dev, reader, replace(model, max_sentences=n, second_ratio=r))
+        for n in MAX_SENTENCES
+        for r in (SECOND_RATIOS if n > 1 else SECOND_RATIOS[:1])
+    }
+
+
+def choose_answer_size(rates: dict[tuple[int, float], float]) -> dict[str, float | int]:
+    """The fewest sentences, then the most demanding ratio, within PASS_TOLERANCE of the best dev pass rate."""
+    good = [key for key, rate in rates.items() if rate >= max(rates.values()) - PASS_TOLERANCE]
+    n, r = min(good, key=lambda key: (key[0], -key[1]))
+    return {"max_sentences": n, "second_ratio": r}
+
+
 def choose_short_answer_min(dev: list[Sample], reader: OfflineReader, model: ReaderModel) -> float:
     """The lowest confidence from which dev short answers hold the gold answer at least SHORT_PRECISION of the time."""
     rows = []
@@ -248,7 +263,8 @@ def train(settings: Settings, echo: Callable[[str], None]) -> ReaderModel:
     """Fit the reader from TRAIN and set its thresholds on DEV (see the module's docstring), with provenance.
 
     Steps: the sentence scorer; out-of-fold sentence scores for the abstention model; the abstention
-    threshold; the ratio at which a runner-up sentence joins the answer; the short-answer confidence.
+    threshold; how many sentences an answer may hold and the ratio at which a runner-up joins it;
+    the short-answer confidence.
     """
     import sklearn
 
@@ -260,15 +276,14 @@ def train(settings: Settings, echo: Callable[[str], None]) -> ReaderModel:
     _out_of_fold(usable)
     qx, qy, qw = _question_rows(usable)
     answerable = _fit(qx, qy, qw, QUESTION_FEATURES, C_ANSWERABLE)
-    model = ReaderModel(sentence, answerable, 0.5, 1.01, 1.01, CROSS_FLOOR, CROSS_SPAN)
+    model = ReaderModel(sentence, answerable, 0.5, 1.01, 1, 1.01, CROSS_FLOOR, CROSS_SPAN)
     dev = _usable(dev_samples)
     _rescore(dev, sentence)
     reader = _scoring_reader(model)
     confidences = answerable_confidences(dev, reader) | out_of_fold_confidences(usable)
     model = replace(model, threshold=choose_threshold(confidences))
-    ratios = {r: dev_pass_rate(dev, reader, replace(model, second_ratio=r)) for r in SECOND_RATIOS}
-    second = max(r for r in SECOND_RATIOS if ratios[r] >= max(ratios.values()) - PASS_TOLERANCE)
-    model = replace(model, second_ratio=second)
+    sizes = answer_sizes(dev, reader, model)
+    model = replace(model, **choose_answer_size(sizes))
     model = replace(model, short_answer_min=choose_short_answer_min(dev, reader, model))
     provenance = {
         "command": "assistant train-reader",
@@ -279,14 +294,17 @@ def train(settings: Settings, echo: Callable[[str], None]) -> ReaderModel:
         "positive_rows": int(y.sum()),
         "threshold_answerable_questions": {name: len(c) for name, c in confidences.items()},
         "false_abstain_target": FALSE_ABSTAIN_TARGET,
-        "dev_pass_rate_by_second_ratio": {str(r): round(v, 4) for r, v in ratios.items()},
+        "dev_pass_rate_by_max_sentences_and_second_ratio": {f"{n} {r}": round(v, 4) for (n, r), v in sizes.items()},
         "scikit_learn": sklearn.__version__,
         "source": "SQuAD 2.0 dev set articles (Rajpurkar, Jia & Liang 2018, CC BY-SA 4.0) + eval/qa.yaml",
     }
     provenance["dev_at_threshold"] = dev_abstention(dev, reader, model)
     model = replace(model, provenance=provenance)
     echo(f"dev at the threshold: {provenance['dev_at_threshold']}")
-    echo(f"threshold {model.threshold}, second ratio {model.second_ratio}, short answers from {model.short_answer_min}")
+    echo(
+        f"threshold {model.threshold}, up to {model.max_sentences} sentences from a second ratio of"
+        f" {model.second_ratio}, short answers from {model.short_answer_min}"
+    )
     return model
 
 
