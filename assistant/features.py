@@ -119,11 +119,6 @@ class Candidate:
     story_terms: frozenset[str]
     similarity: float = 0.0  # multilingual-embedding cosine of question and sentence (the reader sets it)
 
-    @property
-    def key(self) -> tuple[str, int]:
-        """(story id, sentence start): names the sentence across parts and passages."""
-        return self.ev.story.story_id, self.sentence.start
-
 
 @lru_cache(maxsize=4096)
 def story_sentences(story_id: str, text: str) -> tuple[Sentence, ...]:
@@ -194,13 +189,13 @@ class Question:
     @property
     def total(self) -> float:
         """The summed weight of the part's terms (1 when it has none, so shares never divide by zero)."""
-        return sum(self.weights.get(t, 1.0) for t in self.terms) or 1.0
+        return math.fsum(self.weights.get(t, 1.0) for t in self.terms) or 1.0
 
     def share(self, found: Callable[[str], bool], among: Sequence[str] | None = None) -> float:
         """The weighted share of the terms (or of `among`) for which `found` holds; 1 when there are none."""
         pool = self.terms if among is None else among
-        total = sum(self.weights.get(t, 1.0) for t in pool)
-        return sum(self.weights.get(t, 1.0) for t in pool if found(t)) / total if total else 1.0
+        total = math.fsum(self.weights.get(t, 1.0) for t in pool)
+        return math.fsum(self.weights.get(t, 1.0) for t in pool if found(t)) / total if total else 1.0
 
 
 def idf_scale(idf: dict[str, float]) -> tuple[float, float]:
@@ -310,7 +305,7 @@ def proximity(c: Candidate, q: Question) -> float:
     best = 0.0
     for i in hits:
         inside = {c.seq[j] for j in hits if i <= j < i + WINDOW}
-        best = max(best, sum(q.weights[t] for t in inside if t in q.terms))
+        best = max(best, math.fsum(q.weights[t] for t in inside if t in q.terms))  # exact: the same in any order
     return best / q.total
 
 

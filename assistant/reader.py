@@ -56,6 +56,7 @@ RERANK = 2  # best sentences whose similarity to the question the abstention mod
 CROSS_PASSAGES = 3  # passages whose sentences may answer a cross-language question (dev: widening it lost cases)
 LONG_SENTENCE = 400  # characters: a longer sentence is cut to the clauses that answer
 DISAGREE_TEXT = "The stories give different figures."
+DECISIONS = ("threshold", "second_ratio", "max_sentences", "short_answer_min", "cross_floor", "cross_span")
 
 
 @dataclass(frozen=True)
@@ -105,12 +106,14 @@ class ReaderModel:
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> ReaderModel:
-        """Read the fitted model; one fitted on other features than today's is refused."""
+        """Read the fitted model; one fitted on other features or decisions than today's is refused."""
         d = json.loads(path.read_text(encoding="utf-8"))
         sentence, answerable = LinearModel.from_dict(d["sentence"]), LinearModel.from_dict(d["answerable"])
         if sentence.names != FEATURE_NAMES or answerable.names != QUESTION_FEATURES:
             raise ValueError(f"{path} was fitted on other features: run `assistant train-reader`")
         decision = d["decision"]
+        if set(decision) != set(DECISIONS):
+            raise ValueError(f"{path} holds other decisions than {', '.join(DECISIONS)}: run `assistant train-reader`")
         return cls(sentence, answerable, **decision, provenance=d.get("provenance", {}))
 
     @classmethod
@@ -121,12 +124,20 @@ class ReaderModel:
             n = len(names)
             return LinearModel(names, np.zeros(n), np.ones(n), np.zeros(n), 0.0)
 
-        return cls(zeros(FEATURE_NAMES), zeros(QUESTION_FEATURES), 0.5, 1.01, 1, 1.01, 0.74, 0.08)
+        return cls(
+            sentence=zeros(FEATURE_NAMES),
+            answerable=zeros(QUESTION_FEATURES),
+            threshold=0.5,
+            second_ratio=1.01,
+            max_sentences=1,
+            short_answer_min=1.01,
+            cross_floor=0.0,
+            cross_span=1.0,
+        )
 
     def as_dict(self) -> dict:
         """The reader_model.json form: provenance, decision thresholds and the two models."""
-        names = ("threshold", "second_ratio", "max_sentences", "short_answer_min", "cross_floor", "cross_span")
-        decision = {k: getattr(self, k) for k in names}
+        decision = {k: getattr(self, k) for k in DECISIONS}
         return {
             "provenance": self.provenance,
             "decision": decision,
@@ -162,7 +173,6 @@ class Analysis:
     unknown_names: float
     unknown_terms: float
     dense: np.ndarray | None = None
-    query_vector: np.ndarray | None = None
 
     def top_similarities(self, part: PartReading) -> list[float]:
         """The question's similarity to each of the part's RERANK best sentences."""
@@ -271,7 +281,6 @@ class OfflineReader:
             cross,
             self.unknown_share(question),
             self.unseen_terms(prof),
-            query_vector=query_vector,
         )
         if cross and cands:
             analysis.dense = np.array([c.similarity if c.ev.rank <= CROSS_PASSAGES else 0.0 for c in cands])
@@ -316,22 +325,17 @@ class OfflineReader:
             if conf >= model.threshold or part is analysis.parts[0]:
                 _add(picks, part.cands[part.order[0]], part, analysis)
         first = analysis.parts[0]
-        disagreement = False
-        if len(analysis.parts) == 1:
-            rival = (
-                _rival_figure(first, picks[0], analysis)
-                if first.question.part.kind in ("count", "amount", "share")
-                else None
-            )
-            if rival:
-                picks.append(rival)
-                disagreement = True
-            else:
-                self._add_runners_up(first, picks, analysis, model, first.order, sigmoid(first.logits))
+        rival = _rival_figure(first, picks[0], analysis) if _asks_one_figure(analysis) else None
+        disagreement = rival is not None
+        if rival:
+            picks.append(rival)
+        essential = len(picks)  # each part's answer and a rival figure stay; runners-up may give way to the limit
+        if len(analysis.parts) == 1 and not disagreement:
+            self._add_runners_up(first, picks, analysis, model, first.order, sigmoid(first.logits))
         short = ""
         if confidence >= model.short_answer_min and not disagreement:
             short = short_answer(picks[0], first.question)
-        text, citations = cite_within(picks, short, keep=2 if disagreement else 1)
+        text, citations = cite_within(picks, short, keep=essential)
         if disagreement:
             text = f"{DISAGREE_TEXT} {text}"
         return Reply(text, citations, False, confidence, short, disagreement)
@@ -349,7 +353,7 @@ class OfflineReader:
         """Sentences scored nearly as high as the best (`second_ratio`), while the answer has room (`max_sentences`)."""
         best = scores[ranked[0]]
         for i in ranked[1:6]:
-            if len(picks) >= model.max_sentences or scores[i] < model.second_ratio * best:
+            if len(picks) >= model.max_sentences or scores[i] <= 0.0 or scores[i] < model.second_ratio * best:
                 break
             if sum(len(p.text) for p in picks) + len(part.cands[i].sentence.text) > MAX_ANSWER_CHARS - 40:
                 continue
@@ -370,7 +374,7 @@ class OfflineReader:
         text, citations = cite_within(picks, "", keep=1)
         return Reply(text, citations, False, confidence)
 
-    def _set_similarities(self, cands: list[Candidate], query_vector) -> None:
+    def _set_similarities(self, cands: list[Candidate], query_vector: np.ndarray | None) -> None:
         """Give each candidate its embedding similarity to the question (a lookup once the index has loaded)."""
         if self.embedder is None or query_vector is None or not cands:
             return
@@ -507,6 +511,11 @@ def cite(picks: list[Pick], short: str) -> tuple[str, list[Citation]]:
         parts.append(f"{as_sentence(p.text)} [{n}]")
     body = " ".join(parts)
     return (f"{short} — {body}" if short else body), citations
+
+
+def _asks_one_figure(analysis: Analysis) -> bool:
+    """A one-part question asking for a count, amount or share: where stories may give different figures."""
+    return len(analysis.parts) == 1 and analysis.parts[0].question.part.kind in ("count", "amount", "share")
 
 
 def cite_within(picks: list[Pick], short: str, keep: int) -> tuple[str, list[Citation]]:

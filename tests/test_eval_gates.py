@@ -109,6 +109,6 @@ def test_the_answer_size_is_the_fewest_sentences_within_tolerance_of_the_best_de
     from assistant.harness.training import PASS_TOLERANCE, choose_answer_size
 
     rates = {(1, 1.01): 0.80, (2, 0.5): 0.85, (2, 0.1): 0.86, (3, 0.3): 0.90, (3, 0.1): 0.903, (4, 0.1): 0.904}
-    assert choose_answer_size(rates) == {"max_sentences": 3, "second_ratio": 0.3}
+    assert choose_answer_size(rates) == (3, 0.3)
     rates[(2, 0.5)] = 0.904 - PASS_TOLERANCE / 2  # two sentences nearly as good: fewer wins
-    assert choose_answer_size(rates) == {"max_sentences": 2, "second_ratio": 0.5}
+    assert choose_answer_size(rates) == (2, 0.5)

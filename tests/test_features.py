@@ -52,3 +52,34 @@ def test_every_feature_documents_what_it_measures():
 
     for f in FEATURES:
         assert f.__doc__ and len(f.__doc__) > 20, f.__name__
+
+
+def test_features_are_the_same_bits_whatever_the_string_hash_seed():
+    """Weights summed over sets of terms must not depend on set order, or `train-reader` refits drift in the
+    last bits from one process to the next (PYTHONHASHSEED is random per process)."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import hashlib\n"
+        "from assistant.features import candidates, feature_matrix, question_view\n"
+        "from assistant.question import profile\n"
+        "from tests.reader_fixtures import IDF, evidence\n"
+        "idf = {t: 1.0 + 1.0 / (3 + i) for i, t in enumerate(sorted(IDF))}\n"
+        "q = 'Who has led the Warsaw Uprising Museum since its opening in the Wola district?'\n"
+        "prof = profile(q)\n"
+        "x = feature_matrix(candidates(evidence()), question_view(q, prof.parts[0], prof, idf))\n"
+        "print(hashlib.sha256(x.tobytes()).hexdigest())\n"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env=os.environ | {"PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(digests) == 1

@@ -36,6 +36,15 @@ def test_a_model_fitted_on_other_features_is_refused(tmp_path):
         ReaderModel.load(path)
 
 
+def test_a_model_file_from_before_the_answer_size_was_learned_is_refused(tmp_path):
+    data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    del data["decision"]["max_sentences"]
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="train-reader"):
+        ReaderModel.load(path)
+
+
 def test_reader_quotes_the_sentence_that_answers(reader):
     reply = reader.read("When did the Warsaw Uprising Museum open?", evidence())
     assert not reply.abstained and "2004" in reply.text
@@ -166,3 +175,24 @@ def test_a_cross_language_answer_adds_runners_up_by_embedding_similarity(reader)
     by_quote = {c.sentence.text: s for c, s in zip(analysis.cands, analysis.dense, strict=True)}
     sims = [by_quote[c.quote] for c in three.citations]
     assert sims == sorted(sims, reverse=True)
+
+
+def test_the_cross_language_ratio_rule_reads_the_confidence_scale(reader):
+    from dataclasses import replace
+
+    analysis = reader.analyse("Когда открылся Музей Варшавского восстания?", evidence())
+    assert analysis.dense is not None
+    s0, s1 = sorted(analysis.dense, reverse=True)[:2]
+    # the best scores 1 and the runner-up 0.5 on this scale: a ratio of 0.6 keeps it out, 0.4 lets it in
+    scale = replace(reader.model, max_sentences=3, cross_floor=float(s1 - (s0 - s1)), cross_span=float(2 * (s0 - s1)))
+    assert len(reader.decide(analysis, replace(scale, second_ratio=0.6)).citations) == 1
+    assert len(reader.decide(analysis, replace(scale, second_ratio=0.4)).citations) >= 2
+
+
+def test_each_part_of_a_two_part_question_keeps_its_sentence_whatever_the_answer_size(reader):
+    from dataclasses import replace
+
+    analysis = reader.analyse("When did the Warsaw Uprising Museum open, and who has led it since?", evidence())
+    assert len(analysis.parts) == 2
+    reply = reader.decide(analysis, replace(reader.model, threshold=0.0, max_sentences=1))
+    assert len(reply.citations) == 2 and "2004" in reply.text and "Ołdakowski" in reply.text

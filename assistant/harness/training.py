@@ -75,7 +75,6 @@ class Sample:
     split: Split
     analysis: Analysis
     labels: np.ndarray  # 1 where the candidate sentence holds a gold answer
-    reader: OfflineReader  # the one that analysed it: embeds the best sentences once they are known
 
 
 def holds_answer(text: str, case: Case) -> bool:
@@ -98,7 +97,8 @@ def collect(settings: Settings, split: Split, echo: Callable[[str], None]) -> li
     assistant = corpus_assistant(settings, split.corpus, echo)
     retriever = assistant.retriever
     texts = [s.text for s in assistant.snapshot.stories.values()]
-    reader = OfflineReader(assistant.embedder, retriever.bm25.idf, texts, model=ReaderModel.untrained())
+    prepared = assistant._current().reader.sentences  # every story sentence's vector, embedded when the index loaded
+    reader = OfflineReader(assistant.embedder, retriever.bm25.idf, texts, ReaderModel.untrained(), prepared)
     samples = []
     for case in load_cases(split.qa):
         if "archive" in case.tags:
@@ -107,7 +107,7 @@ def collect(settings: Settings, split: Split, echo: Callable[[str], None]) -> li
         retrieval = retriever.search(query, Filters())
         analysis = reader.analyse(query, retrieval.evidence, retrieval.query_vector)
         labels = np.array([holds_answer(c.sentence.text, case) for c in analysis.cands], dtype=np.int64)
-        samples.append(Sample(case, split, analysis, labels, reader))
+        samples.append(Sample(case, split, analysis, labels))
     echo(f"{split.name}: {len(samples)} questions, {sum(len(s.labels) for s in samples)} candidate sentences")
     return samples
 
@@ -235,11 +235,13 @@ def answer_sizes(dev: list[Sample], reader: OfflineReader, model: ReaderModel) -
     }
 
 
-def choose_answer_size(rates: dict[tuple[int, float], float]) -> dict[str, float | int]:
-    """The fewest sentences, then the most demanding ratio, within PASS_TOLERANCE of the best dev pass rate."""
+def choose_answer_size(rates: dict[tuple[int, float], float]) -> tuple[int, float]:
+    """(max_sentences, second_ratio): the fewest sentences, then the strictest ratio, near the best dev pass rate.
+
+    "Near" is within PASS_TOLERANCE: a longer answer must earn its length.
+    """
     good = [key for key, rate in rates.items() if rate >= max(rates.values()) - PASS_TOLERANCE]
-    n, r = min(good, key=lambda key: (key[0], -key[1]))
-    return {"max_sentences": n, "second_ratio": r}
+    return min(good, key=lambda key: (key[0], -key[1]))
 
 
 def choose_short_answer_min(dev: list[Sample], reader: OfflineReader, model: ReaderModel) -> float:
@@ -276,14 +278,16 @@ def train(settings: Settings, echo: Callable[[str], None]) -> ReaderModel:
     _out_of_fold(usable)
     qx, qy, qw = _question_rows(usable)
     answerable = _fit(qx, qy, qw, QUESTION_FEATURES, C_ANSWERABLE)
-    model = ReaderModel(sentence, answerable, 0.5, 1.01, 1, 1.01, CROSS_FLOOR, CROSS_SPAN)
+    untrained = ReaderModel.untrained()
+    model = replace(untrained, sentence=sentence, answerable=answerable, cross_floor=CROSS_FLOOR, cross_span=CROSS_SPAN)
     dev = _usable(dev_samples)
     _rescore(dev, sentence)
     reader = _scoring_reader(model)
     confidences = answerable_confidences(dev, reader) | out_of_fold_confidences(usable)
     model = replace(model, threshold=choose_threshold(confidences))
     sizes = answer_sizes(dev, reader, model)
-    model = replace(model, **choose_answer_size(sizes))
+    most, ratio = choose_answer_size(sizes)
+    model = replace(model, max_sentences=most, second_ratio=ratio)
     model = replace(model, short_answer_min=choose_short_answer_min(dev, reader, model))
     provenance = {
         "command": "assistant train-reader",
