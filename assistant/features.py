@@ -38,6 +38,7 @@ NUMBER_WORDS = (
 )
 NUMBER_RE = re.compile(rf"\d[\d,.]*(?:\s+(?:million|billion|thousand))?|\b(?:{NUMBER_WORDS})\b", re.I)
 CAPITAL_RUN = re.compile(r"(?:[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][\w’'\-.]*(?:\s+(?:of|for|and|the|de|on|to)?\s*)?)+")
+TRAILING_LINK = re.compile(r"(?:[\s,]+(?:of|for|and|the|de|on|to))+$")  # "University to" [provide]: not the name's
 PLACE_RE = re.compile(r"\b(?:in|at|from|to|across|near|visited)\s+(?:the\s+)?([A-Z][\w\-]+(?:\s+[A-Z][\w\-]+)*)")
 FIRST_PERSON = re.compile(r"\b(I|we|our|us|my)\b")
 NEGATION = re.compile(r"\b(?:not|no|never|none|neither|nor|without)\b|n't\b", re.I)
@@ -87,7 +88,7 @@ def entities(text: str, places: frozenset[str] = frozenset()) -> tuple[Entity, .
     pattern = _place_pattern(places)
     out += [Entity(m.group(0), m.start(), "place") for m in pattern.finditer(text)] if pattern else []
     for m in CAPITAL_RUN.finditer(text):
-        run = m.group(0).strip(" ,.")
+        run = TRAILING_LINK.sub("", m.group(0).strip(" ,.")).strip(" ,.")
         tokens = run.split()
         if len(tokens) >= 2 or (m.start() > 0 and tokens and tokens[0].lower() not in STOPWORDS and len(run) > 2):
             out.append(Entity(run, m.start(), "name"))

@@ -83,3 +83,9 @@ def test_features_are_the_same_bits_whatever_the_string_hash_seed():
         for seed in ("1", "2", "3")
     }
     assert len(digests) == 1
+
+
+def test_a_name_does_not_end_in_the_word_that_links_it_to_the_rest_of_the_sentence():
+    names = {e.text for e in entities("They met at Eurasian National University to plan it, with the Bank of England.")}
+    assert "Eurasian National University" in names and "Bank of England" in {n.removeprefix("the ") for n in names}
+    assert not any(n.endswith((" to", " and", " of")) for n in names)
