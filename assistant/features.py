@@ -37,8 +37,9 @@ NUMBER_WORDS = (
     r"hundred|thousand|million|billion|dozen|half"
 )
 NUMBER_RE = re.compile(rf"\d[\d,.]*(?:\s+(?:million|billion|thousand))?|\b(?:{NUMBER_WORDS})\b", re.I)
-CAPITAL_RUN = re.compile(r"(?:[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][\w’'\-.]*(?:\s+(?:of|for|and|the|de|on|to)?\s*)?)+")
-TRAILING_LINK = re.compile(r"(?:[\s,]+(?:of|for|and|the|de|on|to))+$")  # "University to" [provide]: not the name's
+NAME_LINKS = "of|for|and|the|de|on|to"  # small words a name may hold between its capitalised ones
+CAPITAL_RUN = re.compile(rf"(?:[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][\w’'\-.]*(?:\s+(?:{NAME_LINKS})?\s*)?)+")
+TRAILING_LINK = re.compile(rf"(?:[\s,]+(?:{NAME_LINKS}))+$")  # "University to" [provide]: not the name's
 PLACE_RE = re.compile(r"\b(?:in|at|from|to|across|near|visited)\s+(?:the\s+)?([A-Z][\w\-]+(?:\s+[A-Z][\w\-]+)*)")
 FIRST_PERSON = re.compile(r"\b(I|we|our|us|my)\b")
 NEGATION = re.compile(r"\b(?:not|no|never|none|neither|nor|without)\b|n't\b", re.I)

@@ -92,6 +92,11 @@ class Assistant:
         """The retriever over the index as it is now (loaded on first use, reloaded after another ingest)."""
         return self._current().retriever
 
+    @property
+    def reader(self) -> OfflineReader:
+        """The offline reader over the current index, its stories' sentence vectors prepared."""
+        return self._current().reader
+
     def _current(self) -> _Loaded:
         """The retriever, reader and archive of the index's current generation, loading them when needed."""
         with self._lock:

@@ -135,6 +135,10 @@ class ReaderModel:
             cross_span=1.0,
         )
 
+    def cross_confidence(self, cosines: np.ndarray) -> np.ndarray:
+        """Across languages: the confidence each question-sentence cosine gives (0 to cross_floor, 1 from +span)."""
+        return np.clip((cosines - self.cross_floor) / self.cross_span, 0.0, 1.0)
+
     def as_dict(self) -> dict:
         """The reader_model.json form: provenance, decision thresholds and the two models."""
         decision = {k: getattr(self, k) for k in DECISIONS}
@@ -172,7 +176,14 @@ class Analysis:
     cross: bool
     unknown_names: float
     unknown_terms: float
-    dense: np.ndarray | None = None
+
+    @property
+    def dense(self) -> np.ndarray:
+        """Each candidate's similarity to the question where it may answer across languages, else 0.
+
+        Only the sentences of the best CROSS_PASSAGES passages may: on dev, widening that lost cases.
+        """
+        return np.array([c.similarity if c.ev.rank <= CROSS_PASSAGES else 0.0 for c in self.cands])
 
     def top_similarities(self, part: PartReading) -> list[float]:
         """The question's similarity to each of the part's RERANK best sentences."""
@@ -282,8 +293,6 @@ class OfflineReader:
             self.unknown_share(question),
             self.unseen_terms(prof),
         )
-        if cross and cands:
-            analysis.dense = np.array([c.similarity if c.ev.rank <= CROSS_PASSAGES else 0.0 for c in cands])
         return analysis
 
     def unknown_share(self, question: str) -> float:
@@ -300,8 +309,7 @@ class OfflineReader:
         """The probability that the evidence answers this part of the question."""
         model = model or self.model
         if analysis.cross:
-            best = float(analysis.dense.max()) if analysis.dense is not None and len(analysis.dense) else 0.0
-            return float(np.clip((best - model.cross_floor) / model.cross_span, 0.0, 1.0))
+            return float(model.cross_confidence(analysis.dense).max(initial=0.0))
         return float(sigmoid(model.answerable.logits(analysis.question_features(part))))
 
     # -- decision -----------------------------------------------------------------------------
@@ -365,12 +373,11 @@ class OfflineReader:
         confidence = self.confidence(analysis, part, model)
         if confidence <= 0.0:
             return Reply(ABSTAIN_TEXT, [], True, confidence)
-        assert analysis.dense is not None  # analyse() embeds the candidates of every cross-language question
-        ranked = [int(i) for i in np.argsort(-analysis.dense, kind="stable")]
+        dense = analysis.dense
+        ranked = [int(i) for i in np.argsort(-dense, kind="stable")]
         picks: list[Pick] = []
         _add(picks, analysis.cands[ranked[0]], part, analysis, whole=True)
-        scores = np.clip((analysis.dense - model.cross_floor) / model.cross_span, 0.0, 1.0)
-        self._add_runners_up(part, picks, analysis, model, ranked, scores, whole=True)
+        self._add_runners_up(part, picks, analysis, model, ranked, model.cross_confidence(dense), whole=True)
         text, citations = cite_within(picks, "", keep=1)
         return Reply(text, citations, False, confidence)
 

@@ -97,7 +97,7 @@ def collect(settings: Settings, split: Split, echo: Callable[[str], None]) -> li
     assistant = corpus_assistant(settings, split.corpus, echo)
     retriever = assistant.retriever
     texts = [s.text for s in assistant.snapshot.stories.values()]
-    prepared = assistant._current().reader.sentences  # every story sentence's vector, embedded when the index loaded
+    prepared = assistant.reader.sentences  # every story sentence's vector, embedded when the index loaded
     reader = OfflineReader(assistant.embedder, retriever.bm25.idf, texts, ReaderModel.untrained(), prepared)
     samples = []
     for case in load_cases(split.qa):
