@@ -362,6 +362,17 @@ class UIState:
 
 
 # C901 allowed: its complexity is the sum of the small event handlers defined inside, which share the components
+def link_question(request: gr.Request) -> tuple[Any, str]:
+    """The question of a `?q=...` link: (an update of the question box, the question to answer).
+
+    Without one the box is left alone: page-load events can return after the user has started
+    typing (on a busy server, seconds after the box appears), and must not wipe what they typed.
+    """
+    params = getattr(request, "query_params", None) or {}
+    asked = (params.get("q") or "").strip()
+    return (asked if asked else gr.update()), asked
+
+
 def build_app(assistant: Assistant) -> gr.Blocks:  # noqa: C901
     """The web UI: the Chat, Stories and Add stories tabs, wired to one assistant."""
     state = UIState(assistant)
@@ -493,19 +504,16 @@ def build_app(assistant: Assistant) -> gr.Blocks:  # noqa: C901
         send.click(respond, chat_inputs, chat_outputs, api_name="ask")
         question.submit(respond, chat_inputs, chat_outputs, api_name=PRIVATE)
 
-        def asked_in_link(request: gr.Request):
-            """The question of a `?q=...` link, put in the question box."""
-            params = getattr(request, "query_params", None) or {}
-            return (params.get("q") or "").strip()
-
         def respond_to_link(message, *rest) -> Iterator:
-            if not (message or "").strip():
+            if not message:
                 yield tuple(gr.update() for _ in chat_outputs)
                 return
             yield from respond(message, *rest)
 
-        app.load(asked_in_link, None, [question], api_name=PRIVATE).then(
-            respond_to_link, chat_inputs, chat_outputs, api_name=PRIVATE
+        # the link's question travels in its own state: the box may already hold what the user typed
+        asked = gr.State("")
+        app.load(link_question, None, [question, asked], api_name=PRIVATE).then(
+            respond_to_link, [asked, *chat_inputs[1:]], chat_outputs, api_name=PRIVATE
         )
 
         def show_sources(records, evt: gr.SelectData):

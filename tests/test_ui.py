@@ -4,6 +4,7 @@ import base64
 import json
 import re
 
+import gradio as gr
 import pytest
 
 from assistant.errors import UnreadableFileError
@@ -13,6 +14,7 @@ from assistant.ui import (
     UIState,
     check_upload,
     highlight,
+    link_question,
     markdown_safe,
     message_markdown,
     save_upload,
@@ -102,3 +104,13 @@ def test_feedback_is_appended_as_jsonl(tiny_assistant, tmp_path):
     state.record_feedback({"value": "down", "question": "q2", "answer": "b", "citations": []})
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     assert [r["value"] for r in rows[-2:]] == ["up", "down"]
+
+
+def test_a_question_link_fills_the_box_and_no_link_leaves_it_alone():
+    class Request:
+        def __init__(self, **params):
+            self.query_params = params
+
+    assert link_question(Request(q=" Who launched it? ")) == ("Who launched it?", "Who launched it?")
+    untouched, asked = link_question(Request())
+    assert asked == "" and untouched == gr.update()  # a typed question survives a late page-load event
