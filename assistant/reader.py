@@ -32,6 +32,7 @@ from .chunks import inside_quotes
 from .features import (
     FEATURE_NAMES,
     QUESTION_FEATURES,
+    TYPED_AMONG,
     Candidate,
     Question,
     candidates,
@@ -42,6 +43,7 @@ from .features import (
     question_view,
     story_sentences,
     typed_entities,
+    typed_missing,
 )
 from .question import Profile, profile
 from .results import ABSTAIN_TEXT, MAX_ANSWER_CHARS, Citation
@@ -204,6 +206,7 @@ class Analysis:
             best_similarity=max(sims),
             unknown_terms=self.unknown_terms,
             unknown_names=self.unknown_names,
+            typed_missing=typed_missing([part.cands[i] for i in order[:TYPED_AMONG]], part.question),
         )
         return signals
 

@@ -1,6 +1,14 @@
 import numpy as np
 
-from assistant.features import FEATURE_NAMES, candidates, entities, feature_matrix, is_prose, question_view
+from assistant.features import (
+    FEATURE_NAMES,
+    candidates,
+    entities,
+    feature_matrix,
+    is_prose,
+    question_view,
+    typed_missing,
+)
 from assistant.question import profile
 
 from .reader_fixtures import IDF, evidence
@@ -27,6 +35,16 @@ def test_entities_are_typed_with_offsets():
         assert text[e.start : e.start + len(e.text)] == e.text
 
 
+def test_a_three_or_four_digit_figure_is_a_number_and_only_a_bare_year_a_date():
+    found = {
+        (e.kind, e.text)
+        for e in entities("In 2006, 304,016 firms and 374 banks; 200 people came in 1200 AD, the 1990s.")
+    }
+    assert {("date", "2006"), ("number", "304,016"), ("number", "374"), ("number", "200")} <= found
+    assert {("date", "1200 AD"), ("date", "1990s")} <= found
+    assert not {e for e in found if e[1] in ("304", "016", "374", "200") and e[0] == "date"}
+
+
 def test_the_answering_sentence_has_the_answer_type_and_full_coverage():
     cands = candidates(evidence())
     x = feature_matrix(cands, view("When did the Warsaw Uprising Museum open?"))
@@ -36,6 +54,13 @@ def test_the_answering_sentence_has_the_answer_type_and_full_coverage():
     assert x[0, col["sentence_coverage"]] == 1.0 and x[0, col["sentence_coverage_gap"]] == 0.0
     assert x[3, col["answer_type"]] == 0.0  # "since the opening" holds no date
     assert np.all(x[:, col["missing_rarity"]] == 0.0)
+
+
+def test_typed_missing_marks_a_typed_question_whose_best_sentences_hold_no_answer_of_its_kind():
+    cands = candidates(evidence())
+    assert typed_missing(cands[:1], view("When did the Warsaw Uprising Museum open?")) == 0.0  # "31 July 2004"
+    assert typed_missing(cands[3:], view("When did the Warsaw Uprising Museum open?")) == 1.0  # no date there
+    assert typed_missing(cands[3:], view("What is the Warsaw Uprising Museum?")) == 0.0  # no type asked
 
 
 def test_a_question_term_no_sentence_holds_is_missing():
