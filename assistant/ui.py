@@ -361,7 +361,6 @@ class UIState:
             f.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
 
-# C901 allowed: its complexity is the sum of the small event handlers defined inside, which share the components
 def link_question(request: gr.Request) -> tuple[Any, str]:
     """The question of a `?q=...` link: (an update of the question box, the question to answer).
 
@@ -373,6 +372,7 @@ def link_question(request: gr.Request) -> tuple[Any, str]:
     return (asked if asked else gr.update()), asked
 
 
+# C901 allowed: its complexity is the sum of the small event handlers defined inside, which share the components
 def build_app(assistant: Assistant) -> gr.Blocks:  # noqa: C901
     """The web UI: the Chat, Stories and Add stories tabs, wired to one assistant."""
     state = UIState(assistant)
@@ -471,7 +471,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:  # noqa: C901
             user_turn = {"role": "user", "content": isolated(markdown_safe(message))}
             history += [user_turn, {"role": "assistant", "content": "…"}]
             note = date_note_of(d_from, d_to)
-            yield history, records, gr.update(), "", note
+            yield history, records, gr.update(), "", note  # the question box is emptied once, here
             try:
                 filters = filters_of(d_from, d_to, lang)
                 partial = ""
@@ -481,12 +481,12 @@ def build_app(assistant: Assistant) -> gr.Blocks:  # noqa: C901
                     if isinstance(event, Delta):
                         partial += event.text
                         history[-1] = {"role": "assistant", "content": markdown_safe(partial) + " ▌"}
-                        yield history, records, gr.update(), "", note
+                        yield history, records, gr.update(), gr.update(), note  # what they type next stays
                     else:
                         answer = event.answer
             except AssistantError as err:
                 history[-1] = {"role": "assistant", "content": f"⚠ {markdown_safe(str(err))}"}
-                yield history, records, gr.update(), "", note
+                yield history, records, gr.update(), gr.update(), note
                 return
             assert answer is not None, "the stream ends with the answer"
             turn = len(records)
@@ -495,7 +495,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:  # noqa: C901
             history[-1] = {"role": "assistant", "content": message_markdown(answer, turn, uploaded, origins)}
             records.append({"question": answer.question, "plain": answer.text, "answer": answer.as_dict()})
             panel = sources_html(answer.question, answer.citations, assistant.snapshot.stories, uploaded)
-            yield history, records, panel, "", note
+            yield history, records, panel, gr.update(), note
 
         chat_inputs = [question, chatbot, turns, top_k, date_from, date_to, language, answerer]
         chat_outputs = [chatbot, turns, sources, question, date_note]

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from assistant.features import FEATURE_NAMES, QUESTION_FEATURES
+from assistant.features import FEATURE_NAMES, QUESTION_FEATURES, TYPED_AMONG
 from assistant.reader import MODEL_FILE, RERANK, OfflineReader, ReaderModel
 
 from .reader_fixtures import IDF, STORY, evidence
@@ -25,6 +25,9 @@ def test_the_model_file_names_its_features_and_where_it_came_from():
     assert data["provenance"]["command"] == "assistant train-reader"
     model = ReaderModel.load()
     assert 0.0 < model.threshold < 1.0
+    # typed_missing looks for an answer of the asked kind where the answer is taken from: refitted to
+    # another size, set TYPED_AMONG to it and run `assistant train-reader` again
+    assert model.max_sentences == TYPED_AMONG
 
 
 def test_a_model_fitted_on_other_features_is_refused(tmp_path):

@@ -313,27 +313,46 @@ def test_question_link_asks_it_and_the_copy_button_copies_markdown_with_sources(
 
 def test_a_question_typed_before_the_page_finished_loading_is_kept_and_answered(page, ui_url):
     """The page-load events (the `?q=` link among them) answer late on a busy server: typing meanwhile is kept."""
+    join = "**/gradio_api/queue/join*"
+    held, bodies, released = [], [], []
+
+    def hold_until_typed(route):
+        bodies.append(route.request.post_data or "")
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
     context = page.context.browser.new_context(viewport={"width": 1400, "height": 950})
-    other = context.new_page()
-    held = []
-    other.route("**/gradio_api/queue/join*", lambda route: held.append(route))  # load events wait for the typing
-    other.goto(ui_url[0])
-    other.wait_for_selector("#question textarea", timeout=60000)
-    for _ in range(100):
-        if held:
-            break
-        other.wait_for_timeout(100)  # the page sends its load events once it is up
-    assert held, "the page sent its load events"
-    other.fill("#question textarea", "Who launched the Central Asian Alliance?")
-    for route in held:
-        route.continue_()
-    other.unroute("**/gradio_api/queue/join*")
-    other.wait_for_timeout(2000)  # the load events have answered
-    assert other.input_value("#question textarea") == "Who launched the Central Asian Alliance?"
-    other.click("#send")
-    other.wait_for_function("document.querySelector('#chat').innerText.includes('answered by')", timeout=60000)
-    assert "Spotlight Initiative" in other.inner_text("#chat")
-    context.close()
+    try:
+        other = context.new_page()
+        other.route(join, hold_until_typed)
+        other.goto(ui_url[0])
+        other.wait_for_selector("#question textarea", timeout=60000)
+        wait_until(other, lambda: held, "the page sends its load events once it is up")
+        other.fill("#question textarea", "Who launched the Central Asian Alliance?")
+        released.append(True)
+        for route in held:
+            route.continue_()
+        # the client sends the event chained after the link's question (with the chat's inputs, where the
+        # load events send none) only once that question's outputs are applied to the page
+        wait_until(other, lambda: any('"data":[]' not in b for b in bodies), "the link's event has answered")
+        other.wait_for_timeout(300)
+        assert other.input_value("#question textarea") == "Who launched the Central Asian Alliance?"
+        other.click("#send")
+        other.wait_for_function("document.querySelector('#chat').innerText.includes('answered by')", timeout=60000)
+        assert "Spotlight Initiative" in other.inner_text("#chat")
+    finally:
+        context.close()
+
+
+def wait_until(pg, condition, what: str, seconds: float = 60) -> None:
+    """Poll `condition` while Playwright dispatches the page's events (route handlers run inside its calls)."""
+    for _ in range(int(seconds * 10)):
+        if condition():
+            return
+        pg.wait_for_timeout(100)
+    raise AssertionError(f"timed out: {what}")
 
 
 def test_citations_are_compact_with_the_quote_expandable_in_the_sources_panel(page):
