@@ -463,6 +463,9 @@ dev: 5 and 5). Its learned weight is small, since SQuAD's training questions out
 TYPED_AMONG = 3  # best sentences searched for an answer of the asked kind: the fitted answer size (tested)
 
 
-def typed_missing(best: Sequence[Candidate], q: Question) -> float:
-    """1 when the question asks for a typed fact (a date, figure, name, place) and none of `best` holds one."""
-    return float(bool(KIND_TYPES[q.part.kind]) and not any(_answers(c, q) for c in best))
+def typed_missing(answer_types: np.ndarray, q: Question) -> float:
+    """1 when the question asks for a typed fact (a date, figure, name, place) and none of the best sentences holds one.
+
+    `answer_types` is those sentences' `answer_type` feature, already in the feature matrix.
+    """
+    return float(bool(KIND_TYPES[q.part.kind]) and not answer_types.any())

@@ -24,6 +24,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -179,7 +180,7 @@ class Analysis:
     unknown_names: float
     unknown_terms: float
 
-    @property
+    @cached_property
     def dense(self) -> np.ndarray:
         """Each candidate's similarity to the question where it may answer across languages, else 0.
 
@@ -206,7 +207,9 @@ class Analysis:
             best_similarity=max(sims),
             unknown_terms=self.unknown_terms,
             unknown_names=self.unknown_names,
-            typed_missing=typed_missing([part.cands[i] for i in order[:TYPED_AMONG]], part.question),
+            typed_missing=typed_missing(
+                part.features[order[:TYPED_AMONG], FEATURE_NAMES.index("answer_type")], part.question
+            ),
         )
         return signals
 

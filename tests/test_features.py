@@ -58,9 +58,15 @@ def test_the_answering_sentence_has_the_answer_type_and_full_coverage():
 
 def test_typed_missing_marks_a_typed_question_whose_best_sentences_hold_no_answer_of_its_kind():
     cands = candidates(evidence())
-    assert typed_missing(cands[:1], view("When did the Warsaw Uprising Museum open?")) == 0.0  # "31 July 2004"
-    assert typed_missing(cands[3:], view("When did the Warsaw Uprising Museum open?")) == 1.0  # no date there
-    assert typed_missing(cands[3:], view("What is the Warsaw Uprising Museum?")) == 0.0  # no type asked
+    column = FEATURE_NAMES.index("answer_type")
+
+    def typed_missing_among(best: slice, question: str) -> float:
+        q = view(question)
+        return typed_missing(feature_matrix(cands, q)[best, column], q)
+
+    assert typed_missing_among(slice(0, 1), "When did the Warsaw Uprising Museum open?") == 0.0  # "31 July 2004"
+    assert typed_missing_among(slice(3, None), "When did the Warsaw Uprising Museum open?") == 1.0  # no date there
+    assert typed_missing_among(slice(3, None), "What is the Warsaw Uprising Museum?") == 0.0  # no type asked
 
 
 def test_a_question_term_no_sentence_holds_is_missing():
