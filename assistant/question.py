@@ -32,9 +32,10 @@ DEFINITION = re.compile(
 )
 SHARE = re.compile(r"\b(what|which)\s+(percentage|share|proportion|fraction|percent)\b|%|процент|доля|пайыз")
 COUNT = re.compile(r"\bhow many\b|\bwhat number\b|сколько|қанша|неше")
-DATE = re.compile(
-    r"\bwhen\b|\b(what|which|on what|in what) (date|day|year|month|century|decade)\b|когда|қашан|қай кезде"
-)
+COUNTED = re.compile(rf"(?:{COUNT.pattern})\s+(?:of\s+(?:(?:the|its|their|these|those)\s+)?)?([^\W\d_][\w'’-]*)", re.I)
+DATE = re.compile(r"\b(what|which|on what|in what) (date|day|year|month|century|decade)\b")
+WHEN = re.compile(r"\bwhen\b|когда|қашан|қай кезде")
+FIRST_WH = re.compile(rf"\b{WH}\b")
 PLACE = re.compile(
     r"\bwhere\b|\b(which|what) (city|cities|country|countries|region|regions|place|places|town|venue)\b"
     r"|где|қайда|қай қала"
@@ -54,6 +55,7 @@ class Part:
     kind: str
     terms: tuple[str, ...]
     focus: frozenset[str]  # the relation asked about ("launched", "head of"): an answer should hold it
+    counted: str = ""  # "how many delegates ...": the stem of what is counted ("deleg"), else ""
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ def question_kind(text: str) -> str:
         return "amount"
     if COUNT.search(q):
         return "count"
-    if DATE.search(q):
+    if DATE.search(q) or asks_when(q):
         return "date"
     if PLACE.search(q):
         return "place"
@@ -90,6 +92,18 @@ def question_kind(text: str) -> str:
     return "description"
 
 
+def asks_when(question: str) -> bool:
+    """Whether "when" is what the question asks, not a condition in it ("What happens when ice melts?").
+
+    It is asked when no other wh-word comes before it: the first wh-word leads the question.
+    """
+    found = WHEN.search(question)
+    if found is None:
+        return False
+    first = FIRST_WH.search(question)
+    return first is None or first.start() >= found.start()
+
+
 def focus_terms(question: str) -> set[str]:
     """The relation a question asks about: the head of "what is the X of Y", the verb of "who VERBed"."""
     found: set[str] = set()
@@ -97,6 +111,12 @@ def focus_terms(question: str) -> set[str]:
         for m in pattern.finditer(question):
             found.update(terms(m.group(1)))
     return found
+
+
+def counted_noun(question: str) -> str:
+    """The stem of what a "how many" question counts: the content word right after "how many", else ""."""
+    found = COUNTED.search(question)
+    return next(iter(terms(found.group(1))), "") if found else ""
 
 
 def named_things(question: str) -> tuple[str, ...]:
@@ -123,7 +143,7 @@ def profile(question: str) -> Profile:
         else:
             borrowed = []
         part_terms = tuple(dict.fromkeys(own + borrowed)) or all_terms
-        parts.append(Part(piece, piece_kind, part_terms, frozenset(explicit & set(part_terms))))
+        parts.append(Part(piece, piece_kind, part_terms, frozenset(explicit & set(part_terms)), counted_noun(piece)))
     seq = terms(question)
     definition = DEFINITION.match(question.strip())
     defines = definition.group(1).lower() if definition and kind == "description" else ""

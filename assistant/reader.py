@@ -37,6 +37,7 @@ from .features import (
     Candidate,
     Question,
     candidates,
+    counted_missing,
     feature_matrix,
     gazetteer,
     idf_scale,
@@ -207,11 +208,15 @@ class Analysis:
             best_similarity=max(sims),
             unknown_terms=self.unknown_terms,
             unknown_names=self.unknown_names,
-            typed_missing=typed_missing(
-                part.features[order[:TYPED_AMONG], FEATURE_NAMES.index("answer_type")], part.question
-            ),
+            typed_missing=typed_missing(self._best_column(part, "answer_type"), part.question),
+            counted_missing=counted_missing(self._best_column(part, "counted_figure"), part.question),
         )
         return signals
+
+    @staticmethod
+    def _best_column(part: PartReading, name: str) -> np.ndarray:
+        """One feature of the part's TYPED_AMONG best candidates."""
+        return part.features[part.order[:TYPED_AMONG], FEATURE_NAMES.index(name)]
 
     def question_features(self, part: PartReading) -> np.ndarray:
         """QUESTION_FEATURES for one part, in order (zeros when it has no candidate)."""

@@ -3,6 +3,7 @@ import numpy as np
 from assistant.features import (
     FEATURE_NAMES,
     candidates,
+    counted_missing,
     entities,
     feature_matrix,
     is_prose,
@@ -67,6 +68,23 @@ def test_typed_missing_marks_a_typed_question_whose_best_sentences_hold_no_answe
     assert typed_missing_among(slice(0, 1), "When did the Warsaw Uprising Museum open?") == 0.0  # "31 July 2004"
     assert typed_missing_among(slice(3, None), "When did the Warsaw Uprising Museum open?") == 1.0  # no date there
     assert typed_missing_among(slice(3, None), "What is the Warsaw Uprising Museum?") == 0.0  # no type asked
+
+
+def test_a_figure_counts_the_noun_that_follows_it():
+    cands = candidates(evidence())
+    column = FEATURE_NAMES.index("counted_figure")
+
+    def counted(question: str) -> list[float]:
+        return feature_matrix(cands, view(question))[:, column].tolist()
+
+    assert counted("How many visitors does the Warsaw Uprising Museum receive?") == [0, 0, 1, 0]  # "500,000 visitors"
+    assert counted("How many objects does the museum hold?") == [0, 0, 1, 0]  # "1,000 objects"
+    assert counted("How many staff does the museum have?") == [0, 0, 0, 0]  # figures, none of staff
+    assert counted("What does the museum hold?") == [0, 0, 0, 0]  # no count asked
+    q = view("How many staff does the museum have?")
+    assert counted_missing(feature_matrix(cands, q)[:, column], q) == 1.0
+    q = view("How many objects does the museum hold?")
+    assert counted_missing(feature_matrix(cands, q)[:, column], q) == 0.0
 
 
 def test_a_question_term_no_sentence_holds_is_missing():

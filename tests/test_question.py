@@ -1,4 +1,4 @@
-from assistant.question import named_things, profile, question_kind
+from assistant.question import counted_noun, named_things, profile, question_kind
 
 
 def test_question_kinds_come_from_the_wh_phrase():
@@ -12,6 +12,10 @@ def test_question_kinds_come_from_the_wh_phrase():
     assert question_kind("What are the six key transitions?") == "list"
     assert question_kind("Сколько человек вернули?") == "count"
     assert question_kind("Why does it matter?") == "description"
+    assert question_kind("And when did it open?") == "date"
+    assert question_kind("Когда открыли центр?") == "date"
+    assert question_kind("What happens when the ice melts?") == "description"  # "when" is a condition here
+    assert question_kind("Who led the city when it fell?") == "person"
 
 
 def test_multi_part_questions_split_into_parts():
@@ -29,3 +33,12 @@ def test_focus_and_definition():
     p = profile("Who organised the event?")
     assert "organis" in p.parts[0].focus
     assert profile("What is the FRIENDS project?").defines.startswith("friends")
+
+
+def test_the_counted_noun_is_the_word_after_how_many():
+    assert counted_noun("How many delegates took part?") == "deleg"
+    assert counted_noun("How many of the students passed?") == "student"
+    assert counted_noun("Сколько центров открыли?") == "центр"
+    assert counted_noun("How many did they count?") == ""  # no noun after it
+    assert counted_noun("How much did it cost?") == ""  # an amount, not a count
+    assert [p.counted for p in profile("How many hectares will it restore, and when?").parts] == ["hectar", ""]
