@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from .stories import detect_language
-from .text import content_terms, terms, words
+from .text import NUMBER_WORDS, STOPWORDS, content_terms, stem, terms, words
 
-__all__ = ["KINDS", "Part", "Profile", "profile", "question_kind"]
+__all__ = ["KINDS", "Part", "Profile", "counted_words", "profile", "question_kind"]
 
 KINDS = ("person", "date", "place", "count", "amount", "share", "list", "description")
 WH = r"(?:how|what|who|whom|whose|when|where|which|why)"
@@ -32,10 +32,16 @@ DEFINITION = re.compile(
 )
 SHARE = re.compile(r"\b(what|which)\s+(percentage|share|proportion|fraction|percent)\b|%|процент|доля|пайыз")
 COUNT = re.compile(r"\bhow many\b|\bwhat number\b|сколько|қанша|неше")
-COUNTED = re.compile(rf"(?:{COUNT.pattern})\s+(?:of\s+(?:(?:the|its|their|these|those)\s+)?)?([^\W\d_][\w'’-]*)", re.I)
+COUNTED = re.compile(rf"(?:{COUNT.pattern})\s+(?:of\s+(?:(?:the|its|their|these|those)\s+)?)?(.*)", re.I)
+COUNTED_WORDS = 1  # content words after "how many" taken to name what is counted (2 lost dev abstention: docstring)
+NUMBER_WORD = re.compile(rf"(?:{NUMBER_WORDS})$", re.I)
 DATE = re.compile(r"\b(what|which|on what|in what) (date|day|year|month|century|decade)\b")
-WHEN = re.compile(r"\bwhen\b|когда|қашан|қай кезде")
-FIRST_WH = re.compile(rf"\b{WH}\b")
+WHEN = re.compile(r"\b(?:when|когда|қашан|қай кезде)\b", re.I)
+# the question words of each language ("не" is left out: in Russian it is "not")
+FIRST_WH = re.compile(
+    rf"\b(?:{WH}|кто|что|где|как|какой|какая|какое|какие|почему|зачем|сколько|кім|қайда|қалай|қандай|қай|неше|қанша)\b",
+    re.I,
+)
 PLACE = re.compile(
     r"\bwhere\b|\b(which|what) (city|cities|country|countries|region|regions|place|places|town|venue)\b"
     r"|где|қайда|қай қала"
@@ -55,7 +61,7 @@ class Part:
     kind: str
     terms: tuple[str, ...]
     focus: frozenset[str]  # the relation asked about ("launched", "head of"): an answer should hold it
-    counted: str = ""  # "how many delegates ...": the stem of what is counted ("deleg"), else ""
+    counted: frozenset[str] = frozenset()  # "how many delegates ...": stems naming what is counted ({"deleg"})
 
 
 @dataclass(frozen=True)
@@ -113,10 +119,23 @@ def focus_terms(question: str) -> set[str]:
     return found
 
 
-def counted_noun(question: str) -> str:
-    """The stem of what a "how many" question counts: the content word right after "how many", else ""."""
+def counted_words(question: str) -> frozenset[str]:
+    """The stem naming what a "how many" question counts ("delegates"), as a set; empty when there is none.
+
+    The first COUNTED_WORDS content words after "how many [of the]", stopping at a common word and
+    skipping figures written as words ("how many million people": "people"). An adjective stands in
+    for its noun ("how many new centres": "new"); taking two words also took the verb ("delegates
+    took part") and lowered dev abstention at 5% false abstention (dev2 0.26 -> 0.22, SQuAD dev 0.34
+    -> 0.32), so one it is.
+    """
     found = COUNTED.search(question)
-    return next(iter(terms(found.group(1))), "") if found else ""
+    out: list[str] = []
+    for word in words(found.group(1)) if found else ():
+        if word.lower() in STOPWORDS or word[0].isdigit() or len(out) == COUNTED_WORDS:
+            break
+        if not NUMBER_WORD.match(word):
+            out.append(stem(word))
+    return frozenset(out)
 
 
 def named_things(question: str) -> tuple[str, ...]:
@@ -143,7 +162,7 @@ def profile(question: str) -> Profile:
         else:
             borrowed = []
         part_terms = tuple(dict.fromkeys(own + borrowed)) or all_terms
-        parts.append(Part(piece, piece_kind, part_terms, frozenset(explicit & set(part_terms)), counted_noun(piece)))
+        parts.append(Part(piece, piece_kind, part_terms, frozenset(explicit & set(part_terms)), counted_words(piece)))
     seq = terms(question)
     definition = DEFINITION.match(question.strip())
     defines = definition.group(1).lower() if definition and kind == "description" else ""

@@ -168,6 +168,10 @@ class PartReading:
     def order(self) -> list[int]:
         return sorted(range(len(self.cands)), key=lambda i: (-self.logits[i], self.cands[i].ev.rank, i))
 
+    def column(self, rows: Sequence[int], name: str) -> np.ndarray:
+        """One feature (a FEATURE_NAMES name) of the candidates at `rows`."""
+        return self.features[list(rows), FEATURE_NAMES.index(name)]
+
 
 @dataclass
 class Analysis:
@@ -208,15 +212,10 @@ class Analysis:
             best_similarity=max(sims),
             unknown_terms=self.unknown_terms,
             unknown_names=self.unknown_names,
-            typed_missing=typed_missing(self._best_column(part, "answer_type"), part.question),
-            counted_missing=counted_missing(self._best_column(part, "counted_figure"), part.question),
+            typed_missing=typed_missing(part.column(order[:TYPED_AMONG], "answer_type"), part.question),
+            counted_missing=counted_missing(part.column(order[:TYPED_AMONG], "counted_figure"), part.question),
         )
         return signals
-
-    @staticmethod
-    def _best_column(part: PartReading, name: str) -> np.ndarray:
-        """One feature of the part's TYPED_AMONG best candidates."""
-        return part.features[part.order[:TYPED_AMONG], FEATURE_NAMES.index(name)]
 
     def question_features(self, part: PartReading) -> np.ndarray:
         """QUESTION_FEATURES for one part, in order (zeros when it has no candidate)."""

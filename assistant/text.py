@@ -34,6 +34,10 @@ STOPWORDS = frozenset(
     үшін туралы қандай қай кім қашан қайда неше қанша деп еді болды бойынша арқылы сияқты
     """.split()
 )
+NUMBER_WORDS = (  # figures written as words: entities to the reader, never the thing a question counts
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+    r"hundred|thousand|million|billion|dozen|half"
+)
 _EN = snowballstemmer.stemmer("english")
 _RU = snowballstemmer.stemmer("russian")
 _STEMMING = threading.Lock()  # a Snowball stemmer keeps its word in itself: two threads at once corrupt it

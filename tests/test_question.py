@@ -1,4 +1,4 @@
-from assistant.question import counted_noun, named_things, profile, question_kind
+from assistant.question import counted_words, named_things, profile, question_kind
 
 
 def test_question_kinds_come_from_the_wh_phrase():
@@ -16,6 +16,8 @@ def test_question_kinds_come_from_the_wh_phrase():
     assert question_kind("Когда открыли центр?") == "date"
     assert question_kind("What happens when the ice melts?") == "description"  # "when" is a condition here
     assert question_kind("Who led the city when it fell?") == "person"
+    assert question_kind("Кто руководил городом, когда он пал?") == "person"  # the first question word leads
+    assert question_kind("Кто никогда не был в Алматы?") == "person"  # "никогда" (never) holds no "когда"
 
 
 def test_multi_part_questions_split_into_parts():
@@ -35,10 +37,11 @@ def test_focus_and_definition():
     assert profile("What is the FRIENDS project?").defines.startswith("friends")
 
 
-def test_the_counted_noun_is_the_word_after_how_many():
-    assert counted_noun("How many delegates took part?") == "deleg"
-    assert counted_noun("How many of the students passed?") == "student"
-    assert counted_noun("Сколько центров открыли?") == "центр"
-    assert counted_noun("How many did they count?") == ""  # no noun after it
-    assert counted_noun("How much did it cost?") == ""  # an amount, not a count
-    assert [p.counted for p in profile("How many hectares will it restore, and when?").parts] == ["hectar", ""]
+def test_the_counted_words_follow_how_many():
+    assert counted_words("How many delegates were there?") == {"deleg"}
+    assert counted_words("How many of the students are there?") == {"student"}
+    assert counted_words("How many million people are there?") == {"peopl"}  # a figure in words is not counted
+    assert counted_words("Сколько центров открыли?") >= {"центр"}
+    assert counted_words("How many did they count?") == frozenset()  # no noun after it
+    assert counted_words("How much did it cost?") == frozenset()  # an amount, not a count
+    assert [p.counted for p in profile("How many hectares will it restore, and when?").parts] == [{"hectar"}, set()]
