@@ -31,15 +31,16 @@ DEFINITION = re.compile(
     r"^(?:what|who)\s+(?:is|are|was|were)\s+(?:the\s+|an?\s+)?([\w'’-]+(?:\s+[\w'’-]+){0,2}?)\s*\?*$", re.I
 )
 SHARE = re.compile(r"\b(what|which)\s+(percentage|share|proportion|fraction|percent)\b|%|процент|доля|пайыз")
-COUNT = re.compile(r"\bhow many\b|\bwhat number\b|сколько|қанша|неше")
+COUNT = re.compile(r"\b(?:how many|what number|сколько|қанша|неше)\b")  # not "несколько", "бірнеше" (several)
 COUNTED = re.compile(rf"(?:{COUNT.pattern})\s+(?:of\s+(?:(?:the|its|their|these|those)\s+)?)?(.*)", re.I)
 COUNTED_WORDS = 1  # content words after "how many" taken to name what is counted (2 lost dev abstention: docstring)
-NUMBER_WORD = re.compile(rf"(?:{NUMBER_WORDS})$", re.I)
+NUMBER_WORD = re.compile(rf"(?:(?:{NUMBER_WORDS})s?|миллион\w*|миллиард\w*|тысяч\w*|млн|млрд)$", re.I)
 DATE = re.compile(r"\b(what|which|on what|in what) (date|day|year|month|century|decade)\b")
 WHEN = re.compile(r"\b(?:when|когда|қашан|қай кезде)\b", re.I)
 # the question words of each language ("не" is left out: in Russian it is "not")
 FIRST_WH = re.compile(
-    rf"\b(?:{WH}|кто|что|где|как|какой|какая|какое|какие|почему|зачем|сколько|кім|қайда|қалай|қандай|қай|неше|қанша)\b",
+    rf"\b(?:{WH}|кто|что|где|куда|откуда|как|как(?:ой|ая|ое|ие|ом|ого|их|ую|им)|котор\w+|чей|чья|чьё|чьи|почему|зачем|"
+    r"сколько|кім|кімнің|кімге|қайда|қайдан|қалай|қандай|қай|неге|неліктен|неше|қанша)\b",
     re.I,
 )
 PLACE = re.compile(

@@ -18,6 +18,8 @@ def test_question_kinds_come_from_the_wh_phrase():
     assert question_kind("Who led the city when it fell?") == "person"
     assert question_kind("Кто руководил городом, когда он пал?") == "person"  # the first question word leads
     assert question_kind("Кто никогда не был в Алматы?") == "person"  # "никогда" (never) holds no "когда"
+    assert question_kind("Кто открыл несколько центров?") == "person"  # "несколько" (several) is no "сколько"
+    assert question_kind("В каком городе прошёл форум, когда открыли хаб?") != "date"  # "когда" is a condition
 
 
 def test_multi_part_questions_split_into_parts():
@@ -41,6 +43,7 @@ def test_the_counted_words_follow_how_many():
     assert counted_words("How many delegates were there?") == {"deleg"}
     assert counted_words("How many of the students are there?") == {"student"}
     assert counted_words("How many million people are there?") == {"peopl"}  # a figure in words is not counted
+    assert counted_words("How many millions of people are there?") == frozenset()  # "of" ends it: no noun named
     assert counted_words("Сколько центров открыли?") >= {"центр"}
     assert counted_words("How many did they count?") == frozenset()  # no noun after it
     assert counted_words("How much did it cost?") == frozenset()  # an amount, not a count
