@@ -477,9 +477,8 @@ dev: 5 and 5). Its learned weight is small, since SQuAD's training questions out
 when it leads the question: together they raised dev abstention at 5% false abstention from 0.32
 to 0.34 (SQuAD dev) and 0.13 to 0.26 (the stories' dev2), and the area under the curve on every
 dev corpus (measured with the `train-reader` steps on the pickled dev analyses, 2026-11-27)."""
-TYPED_AMONG = (
-    3  # best sentences searched for an answer of the asked kind (typed or counted): the fitted answer size (tested)
-)
+# best sentences searched for an answer of the asked kind (typed or counted): the fitted answer size (tested)
+TYPED_AMONG = 3
 
 
 def typed_missing(answer_types: np.ndarray, q: Question) -> float:
