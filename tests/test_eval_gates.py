@@ -112,3 +112,25 @@ def test_the_answer_size_is_the_fewest_sentences_within_tolerance_of_the_best_de
     assert choose_answer_size(rates) == (3, 0.3)
     rates[(2, 0.5)] = 0.904 - PASS_TOLERANCE / 2  # two sentences nearly as good: fewer wins
     assert choose_answer_size(rates) == (2, 0.5)
+
+
+def test_out_of_fold_folds_keep_each_document_whole():
+    """A held-out question's own article never trains the model that scores it (as on a new document)."""
+    from types import SimpleNamespace
+
+    from assistant.harness.training import FOLDS, Sample, Split, document_folds, document_of
+
+    def sample(split: str, story: str, runner_up: str) -> Sample:
+        ranked = [(2, runner_up), (1, story)]  # the best-ranked passage's story is the document
+        cands = [SimpleNamespace(ev=SimpleNamespace(rank=r, story=SimpleNamespace(story_id=s))) for r, s in ranked]
+        return Sample(None, Split(split, EVAL, EVAL), SimpleNamespace(cands=cands), None)  # type: ignore[arg-type]
+
+    articles = [f"article-{i}" for i in range(FOLDS + 2)]
+    samples = [sample(split, a, "other") for split in ("squad", "stories") for a in articles for _ in range(3)]
+    folds = document_folds(samples)
+    assert sorted(map(id, (s for fold in folds for s in fold))) == sorted(map(id, samples))
+    homes = {document_of(s): i for i, fold in enumerate(folds) for s in fold}
+    assert len(homes) == 2 * len(articles) and document_of(samples[0]) == ("squad", "article-0")
+    assert {homes[("squad", a)] for a in articles[:FOLDS]} == set(range(FOLDS))  # one article a fold, then round again
+    for i, fold in enumerate(folds):
+        assert all(homes[document_of(s)] == i for s in fold)

@@ -47,7 +47,7 @@ FALSE_ABSTAIN_TARGET = 0.04  # the dev false-abstention rate the threshold may n
 SHORT_PRECISION = 0.7  # dev share of short answers that must hold the gold answer from the chosen confidence on
 C_SENTENCE = 1.0  # inverse regularisation strength of the sentence scorer (scikit-learn's default)
 C_ANSWERABLE = 0.1  # ... of the abstention model: chosen on dev (0.01 / 0.1 / 1 gave 0.307 / 0.303 / 0.299 at 4%)
-FOLDS = 5
+FOLDS = 5  # out-of-fold folds; whole documents go to one fold (see `document_folds`)
 SIGNIFICANT = 10  # digits kept in the JSON, so the file does not depend on the last bits of a float sum
 PASS_TOLERANCE = 0.005  # dev pass rate a shorter answer may cost: a runner-up joins only where it earns its length
 SECOND_RATIOS = (1.01, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0)
@@ -155,9 +155,29 @@ def _rescore(samples: list[Sample], model: LinearModel) -> None:
             part.logits = model.logits(part.features) if len(part.cands) else np.zeros(0)
 
 
+def document_of(sample: Sample) -> tuple[str, str]:
+    """(split, story) the question is about, as retrieval sees it: the story of its best-ranked passage."""
+    return sample.split.name, min(sample.analysis.cands, key=lambda c: c.ev.rank).ev.story.story_id
+
+
+def document_folds(samples: list[Sample]) -> list[list[Sample]]:
+    """FOLDS folds, each document's questions in one: out of fold then means on documents never seen.
+
+    Within a split, documents are dealt to the folds in order of their ids (SQuAD's five training
+    articles: one each). Folds that mixed a document's questions let the held-out questions' own
+    article teach the model, and set the abstention threshold for articles the reader had seen.
+    """
+    documents = sorted({document_of(s) for s in samples})
+    deal: dict[tuple[str, str], int] = {}
+    for split in sorted({split for split, _ in documents}):
+        for i, doc in enumerate(d for d in documents if d[0] == split):
+            deal[doc] = i % FOLDS
+    return [[s for s in samples if deal[document_of(s)] == i] for i in range(FOLDS)]
+
+
 def _out_of_fold(samples: list[Sample]) -> None:
-    """Score each training question with a sentence model fitted without it (what the reader sees on new text)."""
-    folds = [samples[i::FOLDS] for i in range(FOLDS)]
+    """Score each training question with a sentence model fitted without its document (as on new text)."""
+    folds = document_folds(samples)
     models = []
     for i in range(FOLDS):
         rest = [s for j, fold in enumerate(folds) if j != i for s in fold]
@@ -189,8 +209,8 @@ def answerable_confidences(samples: list[Sample], reader: OfflineReader) -> dict
 
 
 def out_of_fold_confidences(samples: list[Sample]) -> dict[str, list[float]]:
-    """Answerable training questions' confidences, each from an abstention model fitted without it."""
-    folds = [samples[i::FOLDS] for i in range(FOLDS)]
+    """Answerable training questions' confidences, each from an abstention model fitted without its document."""
+    folds = document_folds(samples)
     out: dict[str, list[float]] = {}
     for i, fold in enumerate(folds):
         x, y, w = _question_rows([s for j, other in enumerate(folds) if j != i for s in other])
