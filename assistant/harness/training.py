@@ -15,7 +15,8 @@ fitted: the sentence scorer, and, on out-of-fold scores, the probability that th
 question is answerable from the evidence found (labels: SQuAD 2.0's `is_impossible` and
 the stories' `abstain` cases). The abstention threshold is the highest one whose false
 abstention stays within FALSE_ABSTAIN_TARGET on every dev corpus and on the training
-questions scored out of fold: one dev article alone set it too high for other articles. The result is written
+questions scored out of fold, whole documents held out: one dev article alone set it too high
+for other articles. The result is written
 as plain JSON (`reader_model.json`); the same data give the same file, bit for bit.
 """
 
@@ -24,6 +25,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -37,16 +40,17 @@ from .evaluate import Case, contains_answer, corpus_assistant, load_cases
 
 EVAL = PROJECT_ROOT / "eval"
 STORIES_WEIGHT = 4.0  # a stories question counts as four SQuAD ones in the sentence scorer: the product's own text
-# ... and as one in the abstention model: chosen on dev by the whole trade-off curve. Weights 0.5 / 1 / 2 / 4 gave
-# an area under it of 0.804 / 0.799 / 0.791 / 0.779 on the SQuAD dev article and 0.642 / 0.643 / 0.646 / 0.648 on
-# dev2 (its 23 near misses that the learned path decides); four tilted the model to qa.yaml's dozen unanswerable
-# questions. One rather than 0.5: at the threshold it abstains more on both dev corpora (SQuAD dev 0.262 against
-# 0.250, dev2 3 of 23 against 2), and it weighs every question alike.
+# ... and as one in the abstention model: chosen on dev by the whole trade-off curve, with folds that still mixed
+# documents. Weights 0.5 / 1 / 2 / 4 gave an area under it of 0.804 / 0.799 / 0.791 / 0.779 on the SQuAD dev article
+# and 0.642 / 0.643 / 0.646 / 0.648 on dev2 (its 23 near misses that the learned path decides); four tilted the model
+# to qa.yaml's dozen unanswerable questions. One rather than 0.5: at the threshold it abstains more on both dev
+# corpora (SQuAD dev 0.262 against 0.250, dev2 3 of 23 against 2), and it weighs every question alike.
 STORIES_ABSTENTION_WEIGHT = 1.0
 FALSE_ABSTAIN_TARGET = 0.04  # the dev false-abstention rate the threshold may not exceed
 SHORT_PRECISION = 0.7  # dev share of short answers that must hold the gold answer from the chosen confidence on
 C_SENTENCE = 1.0  # inverse regularisation strength of the sentence scorer (scikit-learn's default)
-C_ANSWERABLE = 0.1  # ... of the abstention model: chosen on dev (0.01 / 0.1 / 1 gave 0.307 / 0.303 / 0.299 at 4%)
+# ... of the abstention model: chosen on dev (0.01 / 0.1 / 1 gave 0.307 / 0.303 / 0.299 at 4%, folds mixing documents)
+C_ANSWERABLE = 0.1
 FOLDS = 5  # out-of-fold folds; whole documents go to one fold (see `document_folds`)
 SIGNIFICANT = 10  # digits kept in the JSON, so the file does not depend on the last bits of a float sum
 PASS_TOLERANCE = 0.005  # dev pass rate a shorter answer may cost: a runner-up joins only where it earns its length
@@ -156,28 +160,33 @@ def _rescore(samples: list[Sample], model: LinearModel) -> None:
 
 
 def document_of(sample: Sample) -> tuple[str, str]:
-    """(split, story) the question is about, as retrieval sees it: the story of its best-ranked passage."""
+    """(split, story) a question with candidates is about, as retrieval sees it: the story of its best-ranked one.
+
+    Retrieval's, not the case's: SQuAD's unanswerable questions name no source.
+    """
     return sample.split.name, min(sample.analysis.cands, key=lambda c: c.ev.rank).ev.story.story_id
 
 
 def document_folds(samples: list[Sample]) -> list[list[Sample]]:
-    """FOLDS folds, each document's questions in one: out of fold then means on documents never seen.
+    """FOLDS folds, each document's questions in one: each question is scored by models that never saw its document.
 
-    Within a split, documents are dealt to the folds in order of their ids (SQuAD's five training
-    articles: one each). Folds that mixed a document's questions let the held-out questions' own
-    article teach the model, and set the abstention threshold for articles the reader had seen.
+    Within a split, documents go to the folds in turn, in order of their ids (SQuAD's five training
+    articles: one a fold). Folds that mixed a document's questions let the held-out question's own
+    article (often its own paragraph) train the models scoring it, which set the abstention threshold
+    for articles the reader had already read.
     """
-    documents = sorted({document_of(s) for s in samples})
-    deal: dict[tuple[str, str], int] = {}
-    for split in sorted({split for split, _ in documents}):
-        for i, doc in enumerate(d for d in documents if d[0] == split):
-            deal[doc] = i % FOLDS
-    return [[s for s in samples if deal[document_of(s)] == i] for i in range(FOLDS)]
+    documents = [document_of(s) for s in samples]
+    fold_of: dict[tuple[str, str], int] = {}
+    for _, split_documents in groupby(sorted(set(documents)), key=itemgetter(0)):
+        fold_of.update((doc, i % FOLDS) for i, doc in enumerate(split_documents))
+    folds: list[list[Sample]] = [[] for _ in range(FOLDS)]
+    for s, doc in zip(samples, documents, strict=True):
+        folds[fold_of[doc]].append(s)
+    return folds
 
 
-def _out_of_fold(samples: list[Sample]) -> None:
-    """Score each training question with a sentence model fitted without its document (as on new text)."""
-    folds = document_folds(samples)
+def _out_of_fold(folds: list[list[Sample]]) -> None:
+    """Score each training question with a sentence model fitted on the other folds (as on new text)."""
     models = []
     for i in range(FOLDS):
         rest = [s for j, fold in enumerate(folds) if j != i for s in fold]
@@ -208,9 +217,8 @@ def answerable_confidences(samples: list[Sample], reader: OfflineReader) -> dict
     return by_split
 
 
-def out_of_fold_confidences(samples: list[Sample]) -> dict[str, list[float]]:
-    """Answerable training questions' confidences, each from an abstention model fitted without its document."""
-    folds = document_folds(samples)
+def out_of_fold_confidences(folds: list[list[Sample]]) -> dict[str, list[float]]:
+    """Answerable training questions' confidences, each from an abstention model fitted on the other folds."""
     out: dict[str, list[float]] = {}
     for i, fold in enumerate(folds):
         x, y, w = _question_rows([s for j, other in enumerate(folds) if j != i for s in other])
@@ -303,7 +311,8 @@ def train(settings: Settings, echo: Callable[[str], None]) -> ReaderModel:
     usable = _usable(train_samples)
     x, y, w, _ = _sentence_rows(usable)
     sentence = _fit(x, y, w, FEATURE_NAMES)
-    _out_of_fold(usable)
+    folds = document_folds(usable)
+    _out_of_fold(folds)
     qx, qy, qw = _question_rows(usable)
     answerable = _fit(qx, qy, qw, QUESTION_FEATURES, C_ANSWERABLE)
     untrained = ReaderModel.untrained()
@@ -311,7 +320,7 @@ def train(settings: Settings, echo: Callable[[str], None]) -> ReaderModel:
     dev = _usable(dev_samples)
     _rescore(dev, sentence)
     reader = _scoring_reader(model)
-    confidences = answerable_confidences(dev, reader) | out_of_fold_confidences(usable)
+    confidences = answerable_confidences(dev, reader) | out_of_fold_confidences(folds)
     model = replace(model, threshold=choose_threshold(confidences))
     sizes = answer_sizes(dev, reader, model)
     most, ratio = choose_answer_size(sizes)

@@ -1,0 +1,73 @@
+"""`assistant train-reader`'s pieces: a deterministic fit, the answer size, folds that hold documents out whole.
+
+A full refit needs the eval indexes and minutes; `assistant train-reader --check` does it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from types import SimpleNamespace
+
+import numpy as np
+
+from assistant.config import PROJECT_ROOT
+from assistant.features import QUESTION_FEATURES
+from assistant.harness.training import (
+    FOLDS,
+    PASS_TOLERANCE,
+    Sample,
+    Split,
+    _fit,
+    choose_answer_size,
+    document_folds,
+    dumps,
+)
+from assistant.reader import MODEL_FILE, ReaderModel
+
+
+def test_fitting_is_deterministic_and_the_model_file_round_trips():
+    """Same rows, same weights (lbfgs and the JSON rounding are deterministic); the file is what `dumps` writes.
+
+    `assistant train-reader --check` compares a full refit with the committed file; that holds on
+    the same eval indexes, but a freshly built index retrieves a few passages differently (Chroma's
+    HNSW graph), so it is not run here.
+    """
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, len(QUESTION_FEATURES)))
+    y = (x[:, 0] + 0.5 * rng.normal(size=400) > 0).astype(int)
+    first, second = (_fit(x, y, np.ones(400), QUESTION_FEATURES, 0.1) for _ in range(2))
+    assert first.as_dict() == second.as_dict() and first.coef[0] > 0
+    assert dumps(ReaderModel.load()) == MODEL_FILE.read_text(encoding="utf-8")
+
+
+def test_the_answer_size_is_the_fewest_sentences_within_tolerance_of_the_best_dev_pass_rate():
+    rates = {(1, 1.01): 0.80, (2, 0.5): 0.85, (2, 0.1): 0.86, (3, 0.3): 0.90, (3, 0.1): 0.903, (4, 0.1): 0.904}
+    assert choose_answer_size(rates) == (3, 0.3)
+    rates[(2, 0.5)] = 0.904 - PASS_TOLERANCE / 2  # two sentences nearly as good: fewer wins
+    assert choose_answer_size(rates) == (2, 0.5)
+
+
+def question_about(split: str, story: str) -> Sample:
+    """A sample whose best-ranked candidate is from `story` (listed after a lower-ranked one from another story)."""
+    ranked = [(2, "another story"), (1, story)]
+    cands = [SimpleNamespace(ev=SimpleNamespace(rank=r, story=SimpleNamespace(story_id=s))) for r, s in ranked]
+    return Sample(None, Split(split, PROJECT_ROOT, PROJECT_ROOT), SimpleNamespace(cands=cands), None)  # type: ignore[arg-type]
+
+
+def test_out_of_fold_folds_hold_each_document_out_whole():
+    """A held-out question's own article never trains the model that scores it (as on a new document)."""
+    articles = [f"article-{i}" for i in range(FOLDS + 2)]
+    samples = [question_about(split, a) for split in ("squad", "stories") for a in articles for _ in range(3)]
+
+    def folds_of(ordered: list[Sample]) -> dict[tuple[str, str], set[int]]:
+        found = defaultdict(set)
+        for i, fold in enumerate(document_folds(ordered)):
+            for s in fold:
+                found[(s.split.name, s.analysis.cands[1].ev.story.story_id)].add(i)
+        return found
+
+    folds = document_folds(samples)
+    assert sorted(map(id, (s for fold in folds for s in fold))) == sorted(map(id, samples))
+    found = folds_of(samples)
+    assert [found[("squad", a)] for a in articles] == [{0}, {1}, {2}, {3}, {4}, {0}, {1}]  # one a fold, then again
+    assert found == folds_of(samples[::-1])  # the same whatever order the questions come in
