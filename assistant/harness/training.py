@@ -16,8 +16,8 @@ question is answerable from the evidence found (labels: SQuAD 2.0's `is_impossib
 the stories' `abstain` cases). The abstention threshold is the highest one whose false
 abstention stays within FALSE_ABSTAIN_TARGET on every dev corpus and on the training
 questions scored out of fold, whole documents held out: one dev article alone set it too high
-for other articles. The result is written
-as plain JSON (`reader_model.json`); the same data give the same file, bit for bit.
+for other articles. The result is written as plain JSON (`reader_model.json`); the same data
+give the same file, bit for bit.
 """
 
 from __future__ import annotations
@@ -334,6 +334,7 @@ def train(settings: Settings, echo: Callable[[str], None]) -> ReaderModel:
         ],
         "dev": [f"{s.name}: {s.qa.relative_to(PROJECT_ROOT)}" for s in DEV],
         "questions": len(usable),
+        "out_of_fold_questions_by_fold": [len(fold) for fold in folds],  # each fold whole documents
         "candidate_rows": len(y),
         "positive_rows": int(y.sum()),
         "threshold_answerable_questions": {name: len(c) for name, c in confidences.items()},
