@@ -199,3 +199,31 @@ def test_each_part_of_a_two_part_question_keeps_its_sentence_whatever_the_answer
     assert len(analysis.parts) == 2
     reply = reader.decide(analysis, replace(reader.model, threshold=0.0, max_sentences=1))
     assert len(reply.citations) == 2 and "2004" in reply.text and "Ołdakowski" in reply.text
+
+
+def test_a_rival_figure_from_another_story_joins_only_when_rated_nearly_as_high(reader):
+    from dataclasses import replace
+
+    from assistant.chunks import Chunk
+    from assistant.reader import DISAGREE_TEXT, RIVAL_RATIO
+    from assistant.retrieve import Evidence
+    from assistant.types import StoredChunk
+
+    text = "Guides say that the Warsaw Uprising Museum receives about 300,000 visitors a year."
+    other = replace(STORY, story_id="s2", title="Museum guide", source="guide.txt", text=text, end=len(text))
+    rival = Evidence(StoredChunk(Chunk("c2", "s2", 0, 0, len(text), text), other), 0.02, dense=0.8, bm25=4.0, rank=2)
+    analysis = reader.analyse("How many visitors does the Warsaw Uprising Museum receive a year?", [*evidence(), rival])
+    part = analysis.parts[0]
+    ours = next(i for i, c in enumerate(part.cands) if "500,000" in c.sentence.text)
+    theirs = next(i for i, c in enumerate(part.cands) if "300,000" in c.sentence.text)
+
+    def reply_rating_theirs(share: float):
+        """The reply when the other story's sentence is rated `share` of ours (0.8 likely to hold the answer)."""
+        part.logits = np.full(len(part.cands), -6.0)
+        part.logits[ours], part.logits[theirs] = np.log(0.8 / 0.2), np.log(0.8 * share / (1 - 0.8 * share))
+        return reader.decide(analysis, replace(reader.model, threshold=0.0))
+
+    near, far = reply_rating_theirs(RIVAL_RATIO + 0.05), reply_rating_theirs(RIVAL_RATIO - 0.05)
+    assert near.disagreement and near.text.startswith(DISAGREE_TEXT)
+    assert "500,000" in near.citations[0].quote and "300,000" in near.citations[1].quote
+    assert not far.disagreement and not far.text.startswith(DISAGREE_TEXT)
