@@ -65,6 +65,9 @@ DISAGREE_TEXT = "The stories give different figures."
 # answerable questions and 2 / 1 / 0 / 0 of dev2's, where 0.8 and never passed one case more (a follow-up's "rival"
 # was the figure asked for); the strictest value that still lets two stories disagree (was 0.6, typed in).
 RIVAL_RATIO = 0.8
+RIVALS_SEEN = 7  # sentences after the best that may be a rival figure
+RUNNERS_UP_SEEN = 5  # sentences after the best that may join as runners-up (`max_sentences` is at most 4)
+MARKER_ROOM = 40  # characters left for "[n]" markers when a runner-up is measured; `cite_within` checks the real length
 DECISIONS = ("threshold", "second_ratio", "max_sentences", "short_answer_min", "cross_floor", "cross_span")
 
 
@@ -375,10 +378,10 @@ class OfflineReader:
     ) -> None:
         """Sentences scored nearly as high as the best (`second_ratio`), while the answer has room (`max_sentences`)."""
         best = scores[ranked[0]]
-        for i in ranked[1:6]:
+        for i in ranked[1 : 1 + RUNNERS_UP_SEEN]:
             if len(picks) >= model.max_sentences or scores[i] <= 0.0 or scores[i] < model.second_ratio * best:
                 break
-            if sum(len(p.text) for p in picks) + len(part.cands[i].sentence.text) > MAX_ANSWER_CHARS - 40:
+            if sum(len(p.text) for p in picks) + len(part.cands[i].sentence.text) > MAX_ANSWER_CHARS - MARKER_ROOM:
                 continue
             _add(picks, part.cands[i], part, analysis, whole)
 
@@ -508,7 +511,7 @@ def _rival_figure(part: PartReading, first: Pick, analysis: Analysis) -> Pick | 
     probs = sigmoid(part.logits)
     order = part.order
     best = first.candidate
-    for i in order[1:8]:
+    for i in order[1 : 1 + RIVALS_SEEN]:
         c = part.cands[i]
         other = c.ev.story
         same_story = other.story_id in (best.ev.story.story_id, best.ev.story.translation_of)
