@@ -185,15 +185,16 @@ def document_folds(samples: list[Sample]) -> list[list[Sample]]:
     return folds
 
 
+def _other_folds(folds: list[list[Sample]], held_out: int) -> list[Sample]:
+    """Every question outside fold `held_out`: what its out-of-fold models are fitted on."""
+    return [s for j, fold in enumerate(folds) if j != held_out for s in fold]
+
+
 def _out_of_fold(folds: list[list[Sample]]) -> None:
     """Score each training question with a sentence model fitted on the other folds (as on new text)."""
-    models = []
-    for i in range(FOLDS):
-        rest = [s for j, fold in enumerate(folds) if j != i for s in fold]
-        x, y, w, _ = _sentence_rows(rest)
-        models.append(_fit(x, y, w, FEATURE_NAMES))
-    for fold, model in zip(folds, models, strict=True):
-        _rescore(fold, model)
+    for i, fold in enumerate(folds):
+        x, y, w, _ = _sentence_rows(_other_folds(folds, i))  # features and labels only: earlier rescoring is unread
+        _rescore(fold, _fit(x, y, w, FEATURE_NAMES))
 
 
 def _question_rows(samples: list[Sample]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -221,7 +222,7 @@ def out_of_fold_confidences(folds: list[list[Sample]]) -> dict[str, list[float]]
     """Answerable training questions' confidences, each from an abstention model fitted on the other folds."""
     out: dict[str, list[float]] = {}
     for i, fold in enumerate(folds):
-        x, y, w = _question_rows([s for j, other in enumerate(folds) if j != i for s in other])
+        x, y, w = _question_rows(_other_folds(folds, i))
         held_out = replace(ReaderModel.untrained(), answerable=_fit(x, y, w, QUESTION_FEATURES, C_ANSWERABLE))
         for name, values in answerable_confidences(fold, _scoring_reader(held_out)).items():
             out.setdefault(f"{name} (out of fold)", []).extend(values)
