@@ -106,7 +106,11 @@ class EmbeddingSettings(BaseModel):
 class RetrievalSettings(BaseModel):
     top_k: int = env_field("TOP_K", 6, "Passages handed to the answerer.", ge=1, le=30)
     max_per_story: int = env_field(
-        "MAX_PASSAGES_PER_STORY", 3, "Most passages one story may contribute, so none floods the evidence.", ge=1
+        "MAX_PASSAGES_PER_STORY",
+        3,
+        "Most passages one story may contribute, so none floods the evidence (a long document may give one for"
+        " each ten passages it holds).",
+        ge=1,
     )
     candidates: int = env_field("CANDIDATES", 30, "Candidates each of BM25 and vectors return before fusion.", ge=1)
     date_from: str = env_field(

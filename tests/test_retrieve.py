@@ -1,7 +1,12 @@
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from assistant.retrieve import BM25, Filters, condense, date_hint, retrieval_query, topic_of
+from assistant.chunks import Chunk
+from assistant.retrieve import BM25, Filters, condense, date_hint, retrieval_query, story_caps, topic_of
+from assistant.types import StoredChunk
+
+from .reader_fixtures import STORY
 
 
 def test_bm25_prefers_rare_matching_terms():
@@ -45,6 +50,15 @@ def test_search_returns_fused_evidence_with_story_cap(assistant):
         per_story[ev.story.story_id] = per_story.get(ev.story.story_id, 0) + 1
     assert max(per_story.values()) <= assistant.settings.retrieval.max_per_story
     assert [ev.rank for ev in r.evidence] == list(range(1, len(r.evidence) + 1))
+
+
+def test_a_long_document_may_give_more_passages_than_a_news_story():
+    def passages(story_id: str, n: int) -> list[StoredChunk]:
+        story = replace(STORY, story_id=story_id)
+        return [StoredChunk(Chunk(f"{story_id}-{i}", story_id, i, 0, 1, "x"), story) for i in range(n)]
+
+    caps = story_caps(passages("news", 20) + passages("short", 2) + passages("article", 75), max_per_story=3)
+    assert caps == {"news": 3, "short": 3, "article": 7}  # one passage for each ten the article holds
 
 
 def test_filters_limit_language_and_dates(assistant):
