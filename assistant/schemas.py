@@ -137,7 +137,7 @@ def search_stories(assistant, query: str, filters: Filters, limit: int) -> Searc
     """The `limit` stories that best match `query` (hybrid BM25 + vector retrieval), each with its best passage."""
     settings = assistant.settings
     query, _ = clean_question(query, settings.retrieval.max_question_chars)
-    retrieval = assistant.retriever.search(query, filters, top_k=limit * settings.retrieval.max_per_story)
+    retrieval = assistant.retriever.search(query, filters, top_k=limit, per_story=1)
     hits: dict[str, SearchHit] = {}
     for ev in retrieval.evidence:
         s = ev.story

@@ -1,10 +1,22 @@
+from collections import Counter
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 from assistant.chunks import Chunk
-from assistant.retrieve import BM25, Filters, condense, date_hint, retrieval_query, story_caps, topic_of
-from assistant.types import StoredChunk
+from assistant.embeddings import HashEmbedder
+from assistant.retrieve import (
+    BM25,
+    Filters,
+    HybridRetriever,
+    RetrievalIndex,
+    bm25_index,
+    condense,
+    date_hint,
+    retrieval_query,
+    topic_of,
+)
+from assistant.types import Snapshot, StoredChunk
 
 from .reader_fixtures import STORY
 
@@ -48,17 +60,40 @@ def test_search_returns_fused_evidence_with_story_cap(assistant):
     per_story = {}
     for ev in r.evidence:
         per_story[ev.story.story_id] = per_story.get(ev.story.story_id, 0) + 1
-    assert max(per_story.values()) <= assistant.settings.retrieval.max_per_story
+    assert all(n <= assistant.retriever.story_cap(story, assistant.retriever.top_k) for story, n in per_story.items())
+    assert max(per_story.values()) <= assistant.settings.retrieval.max_per_story  # no bundled story is that long
     assert [ev.rank for ev in r.evidence] == list(range(1, len(r.evidence) + 1))
 
 
-def test_a_long_document_may_give_more_passages_than_a_news_story():
-    def passages(story_id: str, n: int) -> list[StoredChunk]:
-        story = replace(STORY, story_id=story_id)
-        return [StoredChunk(Chunk(f"{story_id}-{i}", story_id, i, 0, 1, "x"), story) for i in range(n)]
+def corpus_retriever(**sizes: int) -> HybridRetriever:
+    """A retriever over stories of the given numbers of passages; passage i of each says "orchard" when i < 10,
+    the long "article" also "notes", so for "orchard notes" its passages rank first, then the others'."""
+    stories, items = {}, []
+    for name, n in sizes.items():
+        story = replace(STORY, story_id=name, title=name)
+        stories[name] = story
+        for i in range(n):
+            text = f"orchard {'notes' if name == 'article' else 'news'} {i}" if i < 10 else f"filler {i}"
+            items.append(StoredChunk(Chunk(f"{name}-{i:03d}", name, i, 0, len(text), text), story))
+    snapshot = Snapshot(stories, items, "")
+    index = RetrievalIndex(snapshot, bm25_index(snapshot))
+    return HybridRetriever(index, HashEmbedder(), dense=lambda vector, k, filters: [], top_k=6, max_per_story=3)
 
-    caps = story_caps(passages("news", 20) + passages("short", 2) + passages("article", 75), max_per_story=3)
-    assert caps == {"news": 3, "short": 3, "article": 7}  # one passage for each ten the article holds
+
+def test_a_long_document_may_give_more_passages_but_leaves_a_place_for_another_story():
+    retriever = corpus_retriever(article=75, news=20, short=2)
+    assert [retriever.story_cap(name, 6) for name in ("article", "news", "short")] == [5, 3, 3]
+    assert retriever.story_cap("article", 12) == 7  # one passage for each ten it holds
+    given = Counter(ev.story.story_id for ev in retriever.search("orchard notes").evidence)
+    assert given == {"article": 5, "news": 1}
+    held = Counter(ev.story.story_id for ev in retriever.search("orchard notes", per_story=1, top_k=2).evidence)
+    assert held == {"article": 1, "news": 1}
+
+
+def test_news_stories_keep_the_cap():
+    retriever = corpus_retriever(news=39, short=20)
+    assert retriever.story_cap("news", 6) == 3 and retriever.story_cap("news", 30) == 3
+    assert corpus_retriever(news=40).story_cap("news", 6) == 4
 
 
 def test_filters_limit_language_and_dates(assistant):
