@@ -109,7 +109,7 @@ class RetrievalSettings(BaseModel):
         "MAX_PASSAGES_PER_STORY",
         3,
         "Most passages one story may contribute, so none floods the evidence (a long document may give one for"
-        " each ten passages it holds, leaving one place for another story).",
+        " each ten passages it holds, all but one place when other stories have passages to give).",
         ge=1,
     )
     candidates: int = env_field("CANDIDATES", 30, "Candidates each of BM25 and vectors return before fusion.", ge=1)

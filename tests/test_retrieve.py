@@ -3,6 +3,8 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from assistant.chunks import Chunk
 from assistant.embeddings import HashEmbedder
 from assistant.retrieve import (
@@ -60,14 +62,17 @@ def test_search_returns_fused_evidence_with_story_cap(assistant):
     per_story = {}
     for ev in r.evidence:
         per_story[ev.story.story_id] = per_story.get(ev.story.story_id, 0) + 1
-    assert all(n <= assistant.retriever.story_cap(story, assistant.retriever.top_k) for story, n in per_story.items())
     assert max(per_story.values()) <= assistant.settings.retrieval.max_per_story  # no bundled story is that long
     assert [ev.rank for ev in r.evidence] == list(range(1, len(r.evidence) + 1))
 
 
 def corpus_retriever(**sizes: int) -> HybridRetriever:
-    """A retriever over stories of the given numbers of passages; passage i of each says "orchard" when i < 10,
-    the long "article" also "notes", so for "orchard notes" its passages rank first, then the others'."""
+    """A retriever (BM25 alone) over stories of the given numbers of passages.
+
+    The first ten passages of each story say "orchard"; the story named "article" says "orchard notes", so
+    for that query its passages rank first, in passage order (BM25 breaks ties by position: its lead is
+    among them and does not join as one more), then the other stories' "orchard" passages.
+    """
     stories, items = {}, []
     for name, n in sizes.items():
         story = replace(STORY, story_id=name, title=name)
@@ -80,19 +85,31 @@ def corpus_retriever(**sizes: int) -> HybridRetriever:
     return HybridRetriever(index, HashEmbedder(), dense=lambda vector, k, filters: [], top_k=6, max_per_story=3)
 
 
+def stories_of(retrieval) -> Counter:
+    return Counter(ev.story.story_id for ev in retrieval.evidence)
+
+
 def test_a_long_document_may_give_more_passages_but_leaves_a_place_for_another_story():
     retriever = corpus_retriever(article=75, news=20, short=2)
     assert [retriever.story_cap(name, 6) for name in ("article", "news", "short")] == [5, 3, 3]
     assert retriever.story_cap("article", 12) == 7  # one passage for each ten it holds
-    given = Counter(ev.story.story_id for ev in retriever.search("orchard notes").evidence)
-    assert given == {"article": 5, "news": 1}
-    held = Counter(ev.story.story_id for ev in retriever.search("orchard notes", per_story=1, top_k=2).evidence)
-    assert held == {"article": 1, "news": 1}
+    assert retriever.story_cap("article", 1) == 3  # never below the cap, whatever top_k
+    assert stories_of(retriever.search("orchard notes")) == {"article": 5, "news": 1}
+    assert stories_of(retriever.search("orchard notes", per_story=1, top_k=2)) == {"article": 1, "news": 1}
+    with pytest.raises(ValueError, match="per_story"):
+        retriever.search("orchard notes", per_story=0)
+
+
+def test_a_place_no_other_story_can_fill_goes_back_to_the_document():
+    alone = corpus_retriever(article=75)
+    assert stories_of(alone.search("orchard notes")) == {"article": 6}
+    assert stories_of(alone.search("orchard notes", per_story=2)) == {"article": 2}  # a strict limit stays strict
 
 
 def test_news_stories_keep_the_cap():
-    retriever = corpus_retriever(news=39, short=20)
-    assert retriever.story_cap("news", 6) == 3 and retriever.story_cap("news", 30) == 3
+    retriever = corpus_retriever(news=39, short=20)  # 20 passages: the longest bundled story
+    assert retriever.story_cap("news", 6) == 3 and retriever.story_cap("short", 6) == 3
+    assert retriever.story_cap("news", 30) == 3
     assert corpus_retriever(news=40).story_cap("news", 6) == 4
 
 
