@@ -35,7 +35,13 @@ COUNT = re.compile(r"\b(?:how many|what number|сколько|қанша|неш�
 COUNTED = re.compile(rf"(?:{COUNT.pattern})\s+(?:of\s+(?:(?:the|its|their|these|those)\s+)?)?(.*)", re.I)
 COUNTED_WORDS = 1  # content words after "how many" taken to name what is counted (2 lost dev abstention: docstring)
 NUMBER_WORD = re.compile(rf"(?:(?:{NUMBER_WORDS})s?|миллион\w*|миллиард\w*|тысяч\w*|млн|млрд)$", re.I)
-DATE = re.compile(r"\b(what|which|on what|in what) (date|day|year|month|century|decade)\b")
+DATE = re.compile(
+    r"\b(what|which|on what|in what) (date|day|year|month|century|decade)\b"
+    r"|\bв как(?:ом|ой) (?:году|месяце|день)\b|\bкакого (?:числа|года)\b|\bқай (?:жылы|жылдан|күні|айда)\b"
+)
+AMOUNT = re.compile(
+    r"\bhow (much|large|big|long|far|old|high|tall)\b|\bкак(?:ую|ая) сумм\w*|\bсколько денег\b|\bқанша (?:қаржы|ақша)\b"
+)
 WHEN = re.compile(r"\b(?:when|когда|қашан|қай кезде)\b", re.I)
 # the question words of each language ("не" is left out: in Russian it is "not")
 FIRST_WH = re.compile(
@@ -45,12 +51,14 @@ FIRST_WH = re.compile(
 )
 PLACE = re.compile(
     r"\bwhere\b|\b(which|what) (city|cities|country|countries|region|regions|place|places|town|venue)\b"
-    r"|где|қайда|қай қала"
+    r"|где|қайда|қай қала|\b(?:в|из) как(?:ом|ой|ого|их) (?:город|стран|регион|област)\w*|\bқай (?:елде|өңірде|жерде)\b"
 )
 PERSON = re.compile(
     r"\bwho(m|se)?\b|\b(which|what) (\w+ )?(organi[sz]ations?|agency|agencies|company|companies|banks?|ministers?|"
     r"ministry|ministries|person|people|officials?|group|partners?|bod(y|ies)|entity|entities|funds?|office|"
     r"programme|program|initiative|project|leaders?)\b|кто|кім"
+    r"|\bкак(?:ая|ой|ое|ие|ую|им) (?:организаци|агентств|компани|фонд|министерств|ведомств)\w*"
+    r"|\b(?:қай|қандай) (?:агенттік|ұйым|компания|қор|министрлік)\w*"
 )
 
 
@@ -83,7 +91,7 @@ def question_kind(text: str) -> str:
     q = text.lower()
     if SHARE.search(q):
         return "share"
-    if re.search(r"\bhow (much|large|big|long|far|old|high|tall)\b", q):
+    if AMOUNT.search(q):
         return "amount"
     if COUNT.search(q):
         return "count"

@@ -20,6 +20,14 @@ def test_question_kinds_come_from_the_wh_phrase():
     assert question_kind("Кто никогда не был в Алматы?") == "person"  # "никогда" (never) holds no "когда"
     assert question_kind("Кто открыл несколько центров?") == "person"  # "несколько" (several) is no "сколько"
     assert question_kind("В каком городе прошёл форум, когда открыли хаб?") != "date"  # "когда" is a condition
+    # the same kinds asked in Russian and Kazakh
+    assert question_kind("В каком году открыли центр?") == "date"
+    assert question_kind("Қай жылы ашылды?") == "date"
+    assert question_kind("В каком городе может появиться офис?") == "place"
+    assert question_kind("Қай елде өтті?") == "place"
+    assert question_kind("Какую сумму Турция внесла?") == "amount"
+    assert question_kind("Какая организация запустила альянс?") == "person"
+    assert question_kind("БҰҰДБ қай агенттікті қолдайды?") == "person"
 
 
 def test_multi_part_questions_split_into_parts():
