@@ -3,9 +3,10 @@
 BM25 (in memory, over title + chunk text) and dense vectors (Chroma, through
 llama-index) each return candidates; reciprocal-rank fusion merges them, a per-story
 cap keeps one story from flooding the evidence (a long document may give more), and
-date hints in the question ("in June 2023", "in 2016", "the latest") re-rank by story date. Measured on this
-corpus BM25 alone out-retrieves the vectors (names and numbers dominate), while the
-vectors catch paraphrase and cross-language questions; fused, both are kept.
+date hints in the question ("in June 2023", "in 2016", "the latest") re-rank by story
+date. Measured on this corpus BM25 alone out-retrieves the vectors (names and numbers
+dominate), while the vectors catch paraphrase and cross-language questions; fused,
+both are kept.
 """
 
 from __future__ import annotations
