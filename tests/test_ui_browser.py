@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import PROJECT_ROOT, running_ui
 
@@ -166,14 +167,26 @@ def answers_now(page) -> int:
 
 
 def set_date(page, which: str, value: str, note: str) -> str:
-    """Type into the From/To date field; wait for the note under the fields to say `note`."""
+    """Type into the From/To date field; wait for the note under the fields to say `note`.
+
+    A field the settings panel has only just rendered can take the first keystrokes before its
+    change handler is bound (seen once in a fresh-clone run): then the same value is typed again.
+    """
     field = page.locator(f"#date-{which} textarea, #date-{which} input").first
     if not field.is_visible():
         page.locator("#settings-panel button").first.click()
         field.wait_for(state="visible", timeout=20000)
-    field.fill(value)
-    field.press("Tab")
-    page.wait_for_function(f"/{note}/.test(document.querySelector('#date-note').innerText)", timeout=60000)
+    said = f"/{note}/.test(document.querySelector('#date-note').innerText)"
+    for attempt in range(3):
+        field.fill("")
+        field.fill(value)
+        field.press("Tab")
+        try:
+            page.wait_for_function(said, timeout=20000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
     return page.inner_text("#date-note")
 
 
