@@ -376,19 +376,14 @@ class OfflineReader:
         scores: np.ndarray,
         whole: bool = False,
     ) -> None:
-        """Sentences scored nearly as high as the best (`second_ratio`), while the answer has room (`max_sentences`).
-
-        A runner-up longer than the room left is cut to its answering clauses when they fit in it (not a
-        whole sentence: those answer across languages, where clauses are not read).
-        """
+        """Sentences scored nearly as high as the best (`second_ratio`), while the answer has room (`max_sentences`)."""
         best = scores[ranked[0]]
         for i in ranked[1 : 1 + RUNNERS_UP_SEEN]:
             if len(picks) >= model.max_sentences or scores[i] <= 0.0 or scores[i] < model.second_ratio * best:
                 break
-            room = MAX_ANSWER_CHARS - MARKER_ROOM - sum(len(p.text) for p in picks)
-            pick = _add(picks, part.cands[i], part, analysis, whole, limit=min(room, LONG_SENTENCE))
-            if pick is not None and len(pick.text) > room:
-                picks.remove(pick)
+            if sum(len(p.text) for p in picks) + len(part.cands[i].sentence.text) > MAX_ANSWER_CHARS - MARKER_ROOM:
+                continue
+            _add(picks, part.cands[i], part, analysis, whole)
 
     def _decide_cross(self, analysis: Analysis, model: ReaderModel) -> Reply:
         """Across languages: the sentences the multilingual embedding finds closest, whole, ranked as confidences."""
@@ -429,15 +424,8 @@ class Pick:
         return self.story.text[self.start : self.end]
 
 
-def _add(
-    picks: list[Pick],
-    c: Candidate,
-    part: PartReading,
-    analysis: Analysis,
-    whole: bool = False,
-    limit: int = LONG_SENTENCE,
-) -> Pick | None:
-    a, b = (c.sentence.start, c.sentence.end) if whole else clause_for(c, part.question, limit)
+def _add(picks: list[Pick], c: Candidate, part: PartReading, analysis: Analysis, whole: bool = False) -> Pick | None:
+    a, b = (c.sentence.start, c.sentence.end) if whole else clause_for(c, part.question)
     if any(p.story.story_id == c.ev.story.story_id and (p.start <= a < p.end or a <= p.start < b) for p in picks):
         return None
     pick = Pick(c, a, b)
@@ -445,13 +433,10 @@ def _add(
     return pick
 
 
-def clause_for(c: Candidate, q: Question, limit: int = LONG_SENTENCE) -> tuple[int, int]:
-    """The shortest run of a long sentence's clauses that keeps the question's words and an answer of its kind.
-
-    Long: over `limit` characters; a shorter sentence is kept whole.
-    """
+def clause_for(c: Candidate, q: Question) -> tuple[int, int]:
+    """The shortest run of a long sentence's clauses that keeps the question's words and an answer of its kind."""
     s = c.sentence
-    if len(s.text) <= limit:
+    if len(s.text) <= LONG_SENTENCE:
         return s.start, s.end
     seps = list(re.finditer(r"[,;:–—]\s+|\s+(?:and|while|but|which|whereas)\s+", s.text))
     starts = [0] + [m.end() for m in seps]
@@ -463,28 +448,28 @@ def clause_for(c: Candidate, q: Question, limit: int = LONG_SENTENCE) -> tuple[i
             continue  # never open a quote in the middle of a quoted name
         for j in range(i, len(ends)):
             piece = s.text[starts[i] : ends[j]]
-            if len(piece) > limit and j > i:
+            if len(piece) > LONG_SENTENCE and j > i:
                 break
             typed = bool(typed_entities(piece, q)) or q.part.kind == "description"
             key = (typed, len(set(terms(piece)) & wanted), -len(piece))
             if best_key is None or key > best_key:
                 best, best_key = (starts[i], ends[j]), key
-    a, b = _widened(best, starts, ends, limit)
+    a, b = _widened(best, starts, ends)
     a += len(s.text[a:b]) - len(s.text[a:b].lstrip())
     b = a + len(s.text[a:b].rstrip(" ,;:–—"))
     return s.start + a, s.start + b
 
 
-def _widened(span: tuple[int, int], starts: list[int], ends: list[int], limit: int) -> tuple[int, int]:
-    """The chosen clauses with a neighbouring clause on each side while they fit in `limit` characters.
+def _widened(span: tuple[int, int], starts: list[int], ends: list[int]) -> tuple[int, int]:
+    """The chosen clauses with a neighbouring clause on each side while they fit in LONG_SENTENCE.
 
     An answer often sits just beside the clause that repeats the question's words (the name
     before "UN Under-Secretary-General and ESCAP Executive Secretary").
     """
     i, j = starts.index(span[0]), ends.index(span[1])
-    if i > 0 and ends[j] - starts[i - 1] <= limit:
+    if i > 0 and ends[j] - starts[i - 1] <= LONG_SENTENCE:
         i -= 1
-    if j + 1 < len(ends) and ends[j + 1] - starts[i] <= limit:
+    if j + 1 < len(ends) and ends[j + 1] - starts[i] <= LONG_SENTENCE:
         j += 1
     return starts[i], ends[j]
 

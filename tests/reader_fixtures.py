@@ -16,10 +16,9 @@ TEXT = (
 STORY = Story("s1", "Warsaw Uprising Museum", "2020-01-02", "Story", "en", "museum.txt", TEXT, 0, len(TEXT))
 
 
-def evidence(dense: float = 0.85, story: Story = STORY) -> list[Evidence]:
-    """The whole of `story` (the museum's, unless another is given) as one retrieved chunk."""
-    chunk = Chunk("c1", story.story_id, 0, 0, len(story.text), story.text)
-    return [Evidence(StoredChunk(chunk, story), 0.03, dense=dense, bm25=5.0, rank=1)]
+def evidence(dense: float = 0.85) -> list[Evidence]:
+    chunk = Chunk("c1", "s1", 0, 0, len(TEXT), TEXT)
+    return [Evidence(StoredChunk(chunk, STORY), 0.03, dense=dense, bm25=5.0, rank=1)]
 
 
 IDF = {

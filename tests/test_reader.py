@@ -166,39 +166,6 @@ def test_runners_up_give_way_when_the_short_answer_would_push_the_reply_over_the
     assert len(cite_within(picks, short, keep=3)[0]) > MAX_ANSWER_CHARS  # the kept picks stay whatever their length
 
 
-def test_a_runner_up_too_long_for_the_room_left_is_cut_to_the_clauses_that_answer(reader):
-    from dataclasses import replace
-
-    from assistant.reader import LONG_SENTENCE, MARKER_ROOM, MAX_ANSWER_CHARS, _add
-    from assistant.stories import Story
-
-    first = "The Warsaw Uprising Museum opened in 2004 in the Wola district of Warsaw"
-    while len(first) < LONG_SENTENCE - 30:
-        first += " after years of planning"  # no clause break: the first pick stays whole
-    second = (
-        "Since the opening the museum has been led by its director Jan Ołdakowski, who studied history in Warsaw,"
-        " while the city council, which founded it after a long public debate, pays for its exhibitions, its archive"
-        " and its growing collection of objects."
-    )
-    text = f"{first}. {second}"
-    story = Story("s2", "Warsaw Uprising Museum", "2020-01-02", "Story", "en", "museum.txt", text, 0, len(text))
-    analysis = reader.analyse("Who has led the museum since the opening?", evidence(story=story))
-    part = analysis.parts[0]
-    long_one, runner_up = (
-        next(i for i, c in enumerate(part.cands) if c.sentence.text.startswith(s[:20])) for s in (first, second)
-    )
-    picks: list = []
-    _add(picks, part.cands[long_one], part, analysis)
-    room = MAX_ANSWER_CHARS - MARKER_ROOM - len(picks[0].text)
-    assert len(second) > room  # it does not fit whole
-    model = replace(reader.model, max_sentences=2, second_ratio=0.0)
-    reader._add_runners_up(part, picks, analysis, model, [long_one, runner_up], np.ones(len(part.cands)))
-    assert len(picks) == 2
-    cut = picks[1].text
-    assert len(cut) <= room and cut in second and cut != second
-    assert "Jan Ołdakowski" in cut  # the clause that answers, not the council's
-
-
 def test_a_cross_language_answer_adds_runners_up_by_embedding_similarity(reader):
     from dataclasses import replace
 
