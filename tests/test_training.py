@@ -18,6 +18,8 @@ from assistant.harness.training import (
     Sample,
     Split,
     _fit,
+    abstention_at,
+    answerable_only,
     choose_answer_size,
     document_folds,
     dumps,
@@ -45,6 +47,18 @@ def test_the_answer_size_is_the_fewest_sentences_within_tolerance_of_the_best_de
     assert choose_answer_size(rates) == (3, 0.3)
     rates[(2, 0.5)] = 0.904 - PASS_TOLERANCE / 2  # two sentences nearly as good: fewer wins
     assert choose_answer_size(rates) == (2, 0.5)
+
+
+def test_abstention_is_reported_per_corpus_at_the_threshold_and_the_threshold_reads_answerable_questions_only():
+    scores = {
+        "dev": [(True, 0.1), (True, 0.5), (False, 0.2), (False, 0.6), (False, 0.9), (False, 0.95)],
+        "held out": [(True, 0.3)],
+    }
+    assert abstention_at(0.4, scores) == {
+        "dev": {"abstain_unanswerable": 0.5, "false_abstain": 0.25},
+        "held out": {"abstain_unanswerable": 1.0, "false_abstain": 0.0},  # no answerable question: no false abstention
+    }
+    assert answerable_only(scores) == {"dev": [0.2, 0.6, 0.9, 0.95], "held out": []}
 
 
 def question_about(split: str, story: str) -> Sample:
