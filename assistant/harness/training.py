@@ -229,8 +229,12 @@ def out_of_fold_scores(folds: list[list[Sample]]) -> dict[str, list[tuple[bool, 
 
 
 def answerable_only(scores: dict[str, list[tuple[bool, float]]]) -> dict[str, list[float]]:
-    """The confidences of the answerable questions alone: what the threshold must not abstain on."""
-    return {name: [conf for unanswerable, conf in rows if not unanswerable] for name, rows in scores.items()}
+    """The confidences of the answerable questions alone: what the threshold must not abstain on.
+
+    A corpus with none is left out (it has no false abstention to keep down).
+    """
+    found = {name: [conf for unanswerable, conf in rows if not unanswerable] for name, rows in scores.items()}
+    return {name: confidences for name, confidences in found.items() if confidences}
 
 
 def choose_threshold(by_split: dict[str, list[float]]) -> float:
@@ -242,31 +246,34 @@ def choose_threshold(by_split: dict[str, list[float]]) -> float:
     return best
 
 
-def dev_scores(
-    dev: list[Sample], reader: OfflineReader, model: ReaderModel | None = None
-) -> dict[str, list[tuple[bool, float]]]:
-    """Per dev corpus: each question's (unanswerable?, confidence) under `model` (else the reader's)."""
+def dev_scores(dev: list[Sample], reader: OfflineReader) -> dict[str, list[tuple[bool, float]]]:
+    """Per dev corpus: each question's (unanswerable?, confidence) under the reader's model."""
     out: dict[str, list[tuple[bool, float]]] = {}
     for s in dev:
-        out.setdefault(s.split.name, []).append(
-            (s.case.abstain, reader.confidence(s.analysis, s.analysis.parts[0], model))
-        )
+        out.setdefault(s.split.name, []).append((s.case.abstain, reader.confidence(s.analysis, s.analysis.parts[0])))
     return out
 
 
 def abstention_at(threshold: float, scores: dict[str, list[tuple[bool, float]]]) -> dict:
-    """Per corpus: abstention on unanswerable and on answerable questions at `threshold`."""
-    return {
-        name: {
-            "abstain_unanswerable": _rate([conf < threshold for unanswerable, conf in rows if unanswerable]),
-            "false_abstain": _rate([conf < threshold for unanswerable, conf in rows if not unanswerable]),
+    """Per corpus: abstention on unanswerable and on answerable questions at `threshold`, and how many of each.
+
+    A rate over no question is None, not 0.
+    """
+    out = {}
+    for name, rows in sorted(scores.items()):
+        unanswerable = [conf < threshold for wanted, conf in rows if wanted]
+        answerable = [conf < threshold for wanted, conf in rows if not wanted]
+        out[name] = {
+            "abstain_unanswerable": _rate(unanswerable),
+            "false_abstain": _rate(answerable),
+            "unanswerable": len(unanswerable),
+            "answerable": len(answerable),
         }
-        for name, rows in sorted(scores.items())
-    }
+    return out
 
 
-def _rate(flags: list[bool]) -> float:
-    return round(float(np.mean(flags)), 4) if flags else 0.0
+def _rate(flags: list[bool]) -> float | None:
+    return round(float(np.mean(flags)), 4) if flags else None
 
 
 def dev_pass_rate(dev: list[Sample], reader: OfflineReader, model: ReaderModel) -> float:
@@ -333,8 +340,9 @@ def train(settings: Settings, echo: Callable[[str], None]) -> ReaderModel:
     dev = _usable(dev_samples)
     _rescore(dev, sentence)
     reader = _scoring_reader(model)
-    held_out = out_of_fold_scores(folds)
-    confidences = answerable_only(dev_scores(dev, reader) | held_out)
+    dev_confidences = dev_scores(dev, reader)  # the thresholds chosen below leave the confidences as they are
+    held_out_scores = out_of_fold_scores(folds)
+    confidences = answerable_only(dev_confidences | held_out_scores)
     model = replace(model, threshold=choose_threshold(confidences))
     sizes = answer_sizes(dev, reader, model)
     most, ratio = choose_answer_size(sizes)
@@ -357,9 +365,9 @@ def train(settings: Settings, echo: Callable[[str], None]) -> ReaderModel:
         "scikit_learn": sklearn.__version__,
         "source": "SQuAD 2.0 dev set articles (Rajpurkar, Jia & Liang 2018, CC BY-SA 4.0) + eval/qa.yaml",
     }
-    provenance["dev_at_threshold"] = abstention_at(model.threshold, dev_scores(dev, reader, model))
+    provenance["dev_at_threshold"] = abstention_at(model.threshold, dev_confidences)
     # the training documents, each scored by models that never saw it: many more questions than one dev article
-    provenance["training_held_out_at_threshold"] = abstention_at(model.threshold, held_out)
+    provenance["training_held_out_at_threshold"] = abstention_at(model.threshold, held_out_scores)
     model = replace(model, provenance=provenance)
     echo(f"dev at the threshold: {provenance['dev_at_threshold']}")
     echo(f"training documents held out, at the threshold: {provenance['training_held_out_at_threshold']}")
