@@ -17,8 +17,8 @@ the stories' `abstain` cases). The abstention threshold is the highest one whose
 abstention stays within FALSE_ABSTAIN_TARGET on every dev corpus and on the training
 questions scored out of fold, whole documents held out: one dev article alone set it too high
 for other articles. The file's provenance gives abstention at the threshold on both: the held-out
-training documents (a thousand SQuAD questions of each kind) predict a new article better than the one
-dev article does. The result is written as plain JSON (`reader_model.json`); the same data
+training documents hold about a thousand SQuAD questions of each kind, four times the one dev
+article's. The result is written as plain JSON (`reader_model.json`); the same data
 give the same file, bit for bit.
 """
 
@@ -211,6 +211,14 @@ def _usable(samples: list[Sample]) -> list[Sample]:
     return [s for s in samples if s.analysis.cands and not s.analysis.cross]
 
 
+def scores_by_corpus(samples: list[Sample], reader: OfflineReader) -> dict[str, list[tuple[bool, float]]]:
+    """Per corpus: each question's (unanswerable?, confidence) under the reader's model."""
+    out: dict[str, list[tuple[bool, float]]] = {}
+    for s in samples:
+        out.setdefault(s.split.name, []).append((s.case.abstain, reader.confidence(s.analysis, s.analysis.parts[0])))
+    return out
+
+
 def out_of_fold_scores(folds: list[list[Sample]]) -> dict[str, list[tuple[bool, float]]]:
     """Per training corpus: each question's (unanswerable?, confidence), as the reader meets a new document.
 
@@ -222,9 +230,8 @@ def out_of_fold_scores(folds: list[list[Sample]]) -> dict[str, list[tuple[bool, 
         held_out = _scoring_reader(
             replace(ReaderModel.untrained(), answerable=_fit(x, y, w, QUESTION_FEATURES, C_ANSWERABLE))
         )
-        for s in fold:
-            row = (s.case.abstain, held_out.confidence(s.analysis, s.analysis.parts[0]))
-            out.setdefault(f"{s.split.name} (out of fold)", []).append(row)
+        for name, rows in scores_by_corpus(fold, held_out).items():
+            out.setdefault(f"{name} (out of fold)", []).extend(rows)
     return out
 
 
@@ -244,14 +251,6 @@ def choose_threshold(by_split: dict[str, list[float]]) -> float:
         if all(np.mean(np.array(c) < t) <= FALSE_ABSTAIN_TARGET for c in by_split.values()):
             best = float(t)
     return best
-
-
-def dev_scores(dev: list[Sample], reader: OfflineReader) -> dict[str, list[tuple[bool, float]]]:
-    """Per dev corpus: each question's (unanswerable?, confidence) under the reader's model."""
-    out: dict[str, list[tuple[bool, float]]] = {}
-    for s in dev:
-        out.setdefault(s.split.name, []).append((s.case.abstain, reader.confidence(s.analysis, s.analysis.parts[0])))
-    return out
 
 
 def abstention_at(threshold: float, scores: dict[str, list[tuple[bool, float]]]) -> dict:
@@ -340,7 +339,7 @@ def train(settings: Settings, echo: Callable[[str], None]) -> ReaderModel:
     dev = _usable(dev_samples)
     _rescore(dev, sentence)
     reader = _scoring_reader(model)
-    dev_confidences = dev_scores(dev, reader)  # the thresholds chosen below leave the confidences as they are
+    dev_confidences = scores_by_corpus(dev, reader)  # the thresholds chosen below leave the confidences as they are
     held_out_scores = out_of_fold_scores(folds)
     confidences = answerable_only(dev_confidences | held_out_scores)
     model = replace(model, threshold=choose_threshold(confidences))
