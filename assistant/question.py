@@ -15,7 +15,7 @@ from .text import NUMBER_WORDS, STOPWORDS, content_terms, stem, terms, words
 
 __all__ = ["KINDS", "Part", "Profile", "counted_words", "profile", "question_kind"]
 
-KINDS = ("person", "date", "place", "count", "amount", "share", "list", "description")
+KINDS = ("person", "date", "place", "count", "amount", "duration", "share", "list", "description")
 WH = r"(?:how|what|who|whom|whose|when|where|which|why)"
 PART_SPLIT = re.compile(rf",?\s+and\s+(?={WH}\b|(?:at|in|on|for|during|from)\s)", re.I)
 FOCUS_OF = re.compile(
@@ -39,8 +39,13 @@ DATE = re.compile(
     r"\b(what|which|on what|in what) (date|day|year|month|century|decade)\b"
     r"|\bв как(?:ом|ой) (?:году|месяце|день)\b|\bкакого (?:числа|года)\b|\bқай (?:жылы|жылдан|күні|айда)\b"
 )
+DURATION = re.compile(r"\bhow long\b|\bкак долго\b|\bсколько времени\b|\bқанша уақыт")  # a span of time or a length
 AMOUNT = re.compile(
-    r"\bhow (much|large|big|long|far|old|high|tall)\b|\bкак(?:ую|ая) сумм\w*|\bсколько денег\b|\bқанша (?:қаржы|ақша)\b"
+    r"\bhow (much|large|big|far|old|high|tall)\b|\bкак(?:ую|ая) сумм\w*|\bсколько денег\b|\bқанша (?:қаржы|ақша)\b"
+)
+# an auxiliary straight after "when": the word order of a question ("When did ...", "When wasn't ...")
+INVERTED = re.compile(
+    r"\s+(?:did|do|does|was|were|is|are|will|would|could|can|had|has|have|should|shall|might|must|may)(?:n't)?\b", re.I
 )
 WHEN = re.compile(r"\b(?:when|когда|қашан|қай кезде)\b", re.I)
 # the question words of each language ("не" is left out: in Russian it is "not")
@@ -91,6 +96,8 @@ def question_kind(text: str) -> str:
     q = text.lower()
     if SHARE.search(q):
         return "share"
+    if DURATION.search(q):
+        return "duration"
     if AMOUNT.search(q):
         return "amount"
     if COUNT.search(q):
@@ -110,13 +117,18 @@ def question_kind(text: str) -> str:
 def asks_when(question: str) -> bool:
     """Whether "when" is what the question asks, not a condition in it ("What happens when ice melts?").
 
-    It is asked when no other wh-word comes before it: the first wh-word leads the question.
+    It is asked when no other wh-word comes before it, and either a verb comes straight after it
+    ("When did ...", "When was ...") or no English wh-word follows: "When B cells begin to
+    replicate, what do they become?" opens with a clause and asks "what".
     """
     found = WHEN.search(question)
     if found is None:
         return False
     first = FIRST_WH.search(question)
-    return first is None or first.start() >= found.start()
+    if first is not None and first.start() < found.start():
+        return False
+    rest = question[found.end() :]
+    return bool(INVERTED.match(rest)) or not re.search(rf"\b{WH}\b", rest, re.I)
 
 
 def focus_terms(question: str) -> set[str]:

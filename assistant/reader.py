@@ -46,6 +46,7 @@ from .features import (
     story_sentences,
     typed_entities,
     typed_missing,
+    value_missing,
 )
 from .question import Profile, profile
 from .results import ABSTAIN_TEXT, MAX_ANSWER_CHARS, Citation
@@ -328,6 +329,8 @@ class OfflineReader:
         model = model or self.model
         if analysis.cross:
             return float(model.cross_confidence(analysis.dense).max(initial=0.0))
+        if value_missing(part.column(part.order[:TYPED_AMONG], "answer_type"), part.question):
+            return 0.0
         return float(sigmoid(model.answerable.logits(analysis.question_features(part))))
 
     # -- decision -----------------------------------------------------------------------------

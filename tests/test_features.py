@@ -9,6 +9,7 @@ from assistant.features import (
     is_prose,
     question_view,
     typed_missing,
+    value_missing,
 )
 from assistant.question import profile
 
@@ -57,17 +58,33 @@ def test_the_answering_sentence_has_the_answer_type_and_full_coverage():
     assert np.all(x[:, col["missing_rarity"]] == 0.0)
 
 
+def among(check, best: slice, question: str):
+    """`check` (typed_missing, value_missing) over the `best` candidates' answer_type column."""
+    q = view(question)
+    return check(feature_matrix(candidates(evidence()), q)[best, FEATURE_NAMES.index("answer_type")], q)
+
+
 def test_typed_missing_marks_a_typed_question_whose_best_sentences_hold_no_answer_of_its_kind():
-    cands = candidates(evidence())
-    column = FEATURE_NAMES.index("answer_type")
+    assert among(typed_missing, slice(0, 1), "When did the Warsaw Uprising Museum open?") == 0.0  # "31 July 2004"
+    assert among(typed_missing, slice(3, None), "When did the Warsaw Uprising Museum open?") == 1.0  # no date there
+    assert among(typed_missing, slice(3, None), "What is the Warsaw Uprising Museum?") == 0.0  # no type asked
 
-    def typed_missing_among(best: slice, question: str) -> float:
-        q = view(question)
-        return typed_missing(feature_matrix(cands, q)[best, column], q)
 
-    assert typed_missing_among(slice(0, 1), "When did the Warsaw Uprising Museum open?") == 0.0  # "31 July 2004"
-    assert typed_missing_among(slice(3, None), "When did the Warsaw Uprising Museum open?") == 1.0  # no date there
-    assert typed_missing_among(slice(3, None), "What is the Warsaw Uprising Museum?") == 0.0  # no type asked
+def test_spans_of_time_and_plural_magnitudes_are_values():
+    found = {(e.kind, e.text) for e in entities("They held out for almost a month, less than a year after five years.")}
+    assert {("duration", "almost a month"), ("duration", "less than a year"), ("duration", "five years")} <= found
+    assert ("number", "five") in found  # the span's figure stays a number for "how many years?"
+    assert ("number", "dozens") in {(e.kind, e.text) for e in entities("Muslim empires number in the dozens.")}
+    assert ("number", "thousands") in {(e.kind, e.text) for e in entities("It has existed for thousands of years.")}
+
+
+def test_value_missing_holds_back_a_value_question_whose_best_sentences_hold_no_value():
+    assert not among(value_missing, slice(0, 1), "When did the Warsaw Uprising Museum open?")  # "2004"
+    assert among(value_missing, slice(1, 2), "When did the Warsaw Uprising Museum open?")  # founded, but no date
+    assert among(value_missing, slice(3, None), "How many visitors does the museum receive?")  # no figure
+    assert not among(value_missing, slice(2, 3), "How many visitors does the museum receive?")  # "500,000"
+    assert not among(value_missing, slice(3, None), "Who has led the museum?")  # a name is asked, not a value
+    assert among(value_missing, slice(0, 0), "How long has he led it?")  # no sentence at all
 
 
 def test_a_figure_counts_the_noun_that_follows_it():

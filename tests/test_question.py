@@ -20,6 +20,13 @@ def test_question_kinds_come_from_the_wh_phrase():
     assert question_kind("Кто никогда не был в Алматы?") == "person"  # "никогда" (never) holds no "когда"
     assert question_kind("Кто открыл несколько центров?") == "person"  # "несколько" (several) is no "сколько"
     assert question_kind("В каком городе прошёл форум, когда открыли хаб?") != "date"  # "когда" is a condition
+    # a question opened by a "when" clause asks its later wh-word; a verb straight after "when" asks the date
+    assert question_kind("When B cells begin to replicate, what do their offspring become?") == "description"
+    assert question_kind("When a pathogen is eaten it is trapped in what vesicle?") == "description"
+    assert question_kind("When was the man who founded it born?") == "date"
+    assert question_kind("When didn't Kublai ban the trade?") == "date"
+    assert question_kind("How long was Warsaw the capital?") == "duration"
+    assert question_kind("How long is the Vistula?") == "duration"
     # the same kinds asked in Russian and Kazakh
     assert question_kind("В каком году открыли центр?") == "date"
     assert question_kind("Қай жылы ашылды?") == "date"

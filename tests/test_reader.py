@@ -3,10 +3,13 @@ import json
 import numpy as np
 import pytest
 
+from assistant.chunks import Chunk
 from assistant.features import FEATURE_NAMES, QUESTION_FEATURES, TYPED_AMONG
 from assistant.reader import MODEL_FILE, RERANK, OfflineReader, ReaderModel
+from assistant.retrieve import Evidence
+from assistant.types import StoredChunk
 
-from .reader_fixtures import IDF, STORY, evidence
+from .reader_fixtures import IDF, STORY, TEXT, evidence
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +91,15 @@ def test_abstains_below_the_threshold_and_without_evidence(reader):
 
     assert reader.decide(analysis, replace(strict, threshold=1.0)).abstained
     assert not reader.decide(analysis, replace(strict, threshold=0.0)).abstained
+
+
+def test_a_value_question_is_not_answered_from_sentences_without_a_value(reader):
+    start = TEXT.index("It was founded")
+    founded = [Evidence(StoredChunk(Chunk("c2", "s1", 1, start, TEXT.index("The museum"), TEXT), STORY), 0.03, rank=1)]
+    when = reader.analyse("When was the Warsaw Uprising Museum founded?", founded)  # the sentence gives no date
+    assert reader.confidence(when, when.parts[0]) == 0.0 and reader.decide(when).abstained
+    who = reader.analyse("Who founded the Warsaw Uprising Museum?", founded)  # a name is asked: the model decides
+    assert reader.confidence(who, who.parts[0]) > 0.0
 
 
 def test_short_answer_opens_the_reply_when_confident(reader):
