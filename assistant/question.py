@@ -44,9 +44,13 @@ AMOUNT = re.compile(
     r"\bhow (much|large|big|far|old|high|tall)\b|\bкак(?:ую|ая) сумм\w*|\bсколько денег\b|\bқанша (?:қаржы|ақша)\b"
 )
 # an auxiliary straight after "when": the word order of a question ("When did ...", "When wasn't ...")
+# after "when": a verb, perhaps after an adverb ("When exactly was ..."), "'s", or "and" ("When and where ...")
 INVERTED = re.compile(
-    r"\s+(?:did|do|does|was|were|is|are|will|would|could|can|had|has|have|should|shall|might|must|may)(?:n't)?\b", re.I
+    r"['’]s\b|\s+and\b|\s+(?:\w+ly\s+)?"
+    r"(?:did|do|does|was|were|is|are|will|would|could|can|had|has|have|should|shall|might|must|may)(?:n't)?\b",
+    re.I,
 )
+ANY_WH = re.compile(rf"\b{WH}\b", re.I)
 WHEN = re.compile(r"\b(?:when|когда|қашан|қай кезде)\b", re.I)
 # the question words of each language ("не" is left out: in Russian it is "not")
 FIRST_WH = re.compile(
@@ -118,8 +122,8 @@ def asks_when(question: str) -> bool:
     """Whether "when" is what the question asks, not a condition in it ("What happens when ice melts?").
 
     It is asked when no other wh-word comes before it, and either a verb comes straight after it
-    ("When did ...", "When was ...") or no English wh-word follows: "When B cells begin to
-    replicate, what do they become?" opens with a clause and asks "what".
+    ("When did ...", "When exactly was ...", "When and where ...") or no English wh-word follows:
+    "When B cells begin to replicate, what do they become?" opens with a clause and asks "what".
     """
     found = WHEN.search(question)
     if found is None:
@@ -128,7 +132,7 @@ def asks_when(question: str) -> bool:
     if first is not None and first.start() < found.start():
         return False
     rest = question[found.end() :]
-    return bool(INVERTED.match(rest)) or not re.search(rf"\b{WH}\b", rest, re.I)
+    return bool(INVERTED.match(rest)) or not ANY_WH.search(rest)
 
 
 def focus_terms(question: str) -> set[str]:

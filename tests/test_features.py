@@ -76,6 +76,9 @@ def test_spans_of_time_and_plural_magnitudes_are_values():
     assert ("number", "five") in found  # the span's figure stays a number for "how many years?"
     assert ("number", "dozens") in {(e.kind, e.text) for e in entities("Muslim empires number in the dozens.")}
     assert ("number", "thousands") in {(e.kind, e.text) for e in entities("It has existed for thousands of years.")}
+    assert ("duration", "for decades") in {(e.kind, e.text) for e in entities("It has worked for decades.")}
+    for text in ("He won a second term.", "They held a minute of silence."):  # ordinals and customs, not spans
+        assert all(e.kind != "duration" for e in entities(text)), text
 
 
 def test_value_missing_holds_back_a_value_question_whose_best_sentences_hold_no_value():
@@ -85,6 +88,7 @@ def test_value_missing_holds_back_a_value_question_whose_best_sentences_hold_no_
     assert not among(value_missing, slice(2, 3), "How many visitors does the museum receive?")  # "500,000"
     assert not among(value_missing, slice(3, None), "Who has led the museum?")  # a name is asked, not a value
     assert among(value_missing, slice(0, 0), "How long has he led it?")  # no sentence at all
+    assert not among(value_missing, slice(0, 0), "Сколько посетителей в год?")  # Russian: left to the learned model
 
 
 def test_a_figure_counts_the_noun_that_follows_it():

@@ -24,6 +24,9 @@ def test_question_kinds_come_from_the_wh_phrase():
     assert question_kind("When B cells begin to replicate, what do their offspring become?") == "description"
     assert question_kind("When a pathogen is eaten it is trapped in what vesicle?") == "description"
     assert question_kind("When was the man who founded it born?") == "date"
+    assert question_kind("When exactly was the man who founded it born?") == "date"
+    assert question_kind("When's the festival where bands play?") == "date"
+    assert [p.kind for p in profile("When and where was the forum held?").parts] == ["date", "place"]
     assert question_kind("When didn't Kublai ban the trade?") == "date"
     assert question_kind("How long was Warsaw the capital?") == "duration"
     assert question_kind("How long is the Vistula?") == "duration"

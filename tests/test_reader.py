@@ -100,6 +100,18 @@ def test_a_value_question_is_not_answered_from_sentences_without_a_value(reader)
     assert reader.confidence(when, when.parts[0]) == 0.0 and reader.decide(when).abstained
     who = reader.analyse("Who founded the Warsaw Uprising Museum?", founded)  # a name is asked: the model decides
     assert reader.confidence(who, who.parts[0]) > 0.0
+    assert reader.decide(when).text.endswith("give no date for it.")  # not "found nothing": they are about it
+    both = reader.analyse("When was the Warsaw Uprising Museum founded, and who founded it?", founded)
+    assert [p.question.part.kind for p in both.parts] == ["date", "person"]
+    assert reader.lacks_value(both.parts[0]) and not reader.lacks_value(both.parts[1])
+
+
+def test_the_short_answer_is_the_whole_span_not_the_figure_inside_it(reader):
+    from assistant.features import entities
+    from assistant.reader import outermost
+
+    found = outermost(list(entities("It took almost five years to build.")))
+    assert [e.text for e in found] == ["almost five years"]
 
 
 def test_short_answer_opens_the_reply_when_confident(reader):
