@@ -145,6 +145,7 @@ class Candidate:
     title_terms: frozenset[str]
     story_terms: frozenset[str]
     similarity: float = 0.0  # multilingual-embedding cosine of question and sentence (the reader sets it)
+    lead_terms: frozenset[str] = frozenset()  # the story's opening sentence: a news story's dateline and setting
 
 
 @lru_cache(maxsize=4096)
@@ -181,7 +182,8 @@ def candidates(evidence: Sequence[Evidence]) -> list[Candidate]:
             seen.add((story.story_id, s.start))
             near = [sentences[j].text for j in (i - 1, i + 1) if 0 <= j < len(sentences)]
             context = title.union(*(_terms(t) for t in near))
-            out.append(Candidate(ev, s, i, _terms(s.text), frozenset(context), title, whole))
+            lead = frozenset(_terms(sentences[0].text))
+            out.append(Candidate(ev, s, i, _terms(s.text), frozenset(context), title, whole, lead_terms=lead))
     return out
 
 
@@ -293,9 +295,13 @@ def negation_mismatch(c: Candidate, q: Question) -> float:
 
 
 def figure_missing(c: Candidate, q: Question) -> float:
-    """1 when the question gives a figure or year that neither the sentence nor its neighbours hold."""
+    """1 when the question gives a figure or year that neither the sentence, its neighbours nor its story's lead hold.
+
+    The lead counts: a news story dates itself once ("25 November, 2016, Astana - ..."), and a
+    question's "in 2016" is then true of every sentence in it.
+    """
     figures = {w for w in words(q.text) if w.isdigit()}
-    return float(any(f not in c.seq and f not in c.context_terms for f in figures))
+    return float(any(f not in c.seq and f not in c.context_terms and f not in c.lead_terms for f in figures))
 
 
 def name_coverage(c: Candidate, q: Question) -> float:

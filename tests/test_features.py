@@ -70,6 +70,14 @@ def test_typed_missing_marks_a_typed_question_whose_best_sentences_hold_no_answe
     assert among(typed_missing, slice(3, None), "What is the Warsaw Uprising Museum?") == 0.0  # no type asked
 
 
+def test_a_figure_the_question_gives_may_stand_in_the_sentence_its_neighbours_or_the_story_lead():
+    cands = candidates(evidence())  # the lead: "The Warsaw Uprising Museum opened in 2004 in the Wola district."
+    column = FEATURE_NAMES.index("figure_missing")
+    dated = feature_matrix(cands, view("Who has led the museum since 2004?"))[:, column]
+    assert dated.tolist() == [0, 0, 0, 0]  # the last sentence, far from the lead, is dated by it
+    assert feature_matrix(cands, view("Who has led the museum since 1999?"))[:, column].tolist() == [1, 1, 1, 1]
+
+
 def test_spans_of_time_and_plural_magnitudes_are_values():
     found = {(e.kind, e.text) for e in entities("They held out for almost a month, less than a year after five years.")}
     assert {("duration", "almost a month"), ("duration", "less than a year"), ("duration", "five years")} <= found
