@@ -43,10 +43,9 @@ DURATION = re.compile(r"\bhow long\b|\bкак долго\b|\bсколько вр
 AMOUNT = re.compile(
     r"\bhow (much|large|big|far|old|high|tall)\b|\bкак(?:ую|ая) сумм\w*|\bсколько денег\b|\bқанша (?:қаржы|ақша)\b"
 )
-# an auxiliary straight after "when": the word order of a question ("When did ...", "When wasn't ...")
 # after "when": a verb, perhaps after an adverb ("When exactly was ..."), "'s", or "and" ("When and where ...")
 INVERTED = re.compile(
-    r"['’]s\b|\s+and\b|\s+(?:\w+ly\s+)?"
+    r"['’]s\b|,?\s+and\b|\s+(?:(?-i:[a-z]+ly)\s+)?"
     r"(?:did|do|does|was|were|is|are|will|would|could|can|had|has|have|should|shall|might|must|may)(?:n't)?\b",
     re.I,
 )
@@ -106,7 +105,7 @@ def question_kind(text: str) -> str:
         return "amount"
     if COUNT.search(q):
         return "count"
-    if DATE.search(q) or asks_when(q):
+    if DATE.search(q) or asks_when(text):
         return "date"
     if PLACE.search(q):
         return "place"

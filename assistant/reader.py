@@ -347,8 +347,13 @@ class OfflineReader:
 
     @staticmethod
     def lacks_value(part: PartReading) -> bool:
-        """The part asks for a value (a date, a figure) that none of its best sentences holds (`value_missing`)."""
-        return value_missing(part.column(part.order[:TYPED_AMONG], "answer_type"), part.question)
+        """The part asks for a value (a date, a figure) that none of its best sentences holds (`value_missing`).
+
+        Those sentences must be English too: figures in words are read only in English ("бес жыл" is not).
+        """
+        best = part.order[:TYPED_AMONG]
+        english = all(part.cands[i].ev.story.language == "en" for i in best)
+        return english and value_missing(part.column(best, "answer_type"), part.question)
 
     # -- decision -----------------------------------------------------------------------------
     def read(self, question: str, evidence: Sequence[Evidence], query_vector=None) -> Reply:
@@ -520,11 +525,15 @@ def short_answer(pick: Pick, q: Question) -> str:
     return ranked[0].text.strip(" ,.;:")
 
 
-def outermost(found: list[Entity]) -> list[Entity]:
-    """The entities no other one holds: "almost five years", not the "five" inside it."""
+def outermost(found: Sequence[Entity]) -> list[Entity]:
+    """The entities no longer one holds: "almost five years", not the "five" inside it.
+
+    Two of one span ("Almaty", a place and a name) both stay.
+    """
 
     def within(e: Entity, o: Entity) -> bool:
-        return o is not e and o.start <= e.start and e.start + len(e.text) <= o.start + len(o.text)
+        inside = o.start <= e.start and e.start + len(e.text) <= o.start + len(o.text)
+        return inside and len(o.text) > len(e.text)
 
     return [e for e in found if not any(within(e, o) for o in found)]
 

@@ -25,6 +25,7 @@ def test_question_kinds_come_from_the_wh_phrase():
     assert question_kind("When a pathogen is eaten it is trapped in what vesicle?") == "description"
     assert question_kind("When was the man who founded it born?") == "date"
     assert question_kind("When exactly was the man who founded it born?") == "date"
+    assert question_kind("When Italy was unified, what was its capital?") == "description"  # "Italy" is no adverb
     assert question_kind("When's the festival where bands play?") == "date"
     assert [p.kind for p in profile("When and where was the forum held?").parts] == ["date", "place"]
     assert question_kind("When didn't Kublai ban the trade?") == "date"
