@@ -21,7 +21,7 @@ import numpy as np
 from .chunks import Sentence, split_sentences
 from .dates import MONTH_PATTERN
 from .question import KINDS, Part, Profile
-from .text import NUMBER_WORDS, STOPWORDS, stem, terms, words
+from .text import MAGNITUDES, NUMBER_WORDS, STOPWORDS, stem, terms, words
 from .types import Evidence
 
 __all__ = [
@@ -47,7 +47,7 @@ DATE_RE = re.compile(
 )
 PERCENT_RE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:%|per\s*cent|percent)", re.I)
 NUMBER_RE = re.compile(
-    rf"\d[\d,.]*(?:\s+(?:million|billion|thousand))?|\b(?:{NUMBER_WORDS}|(?:dozen|hundred|thousand|million|billion)s)\b",
+    rf"\d[\d,.]*(?:\s+(?:million|billion|thousand))?|\b(?:{NUMBER_WORDS}|(?:{MAGNITUDES})s)\b",
     re.I,
 )
 # units of time; "a second" and "a minute" are left out: far more often "a second term", "a minute of silence"
@@ -520,8 +520,8 @@ def typed_missing(answer_types: np.ndarray, q: Question) -> float:
     return float(bool(KIND_TYPES[q.part.kind]) and not answer_types.any())
 
 
-# the kinds whose answer is a value: a date, a figure, a span of time, a share
-VALUE_KINDS = frozenset({"date", "count", "amount", "duration", "share"})
+# the kinds whose answer is a value, and what that value is called in a reply saying the stories do not give it
+VALUE_KINDS = {"date": "date", "count": "figure", "amount": "figure", "duration": "span of time", "share": "figure"}
 
 
 def value_missing(answer_types: np.ndarray, q: Question) -> bool:

@@ -34,6 +34,7 @@ from .features import (
     FEATURE_NAMES,
     QUESTION_FEATURES,
     TYPED_AMONG,
+    VALUE_KINDS,
     Candidate,
     Entity,
     Question,
@@ -65,13 +66,7 @@ DISAGREE_TEXT = "The stories give different figures."
 # the abstention of a question whose best sentences lack the value it asks for: they are about it, and do not say
 VALUE_ABSTAIN_TEXT = {
     kind: f"The stories don't say. The passages nearest the question give no {value} for it."
-    for kind, value in (
-        ("date", "date"),
-        ("count", "figure"),
-        ("amount", "figure"),
-        ("share", "figure"),
-        ("duration", "span of time"),
-    )
+    for kind, value in VALUE_KINDS.items()
 }
 # a sentence from another story giving a different figure joins ("The stories give different figures") when rated at
 # least this share of the best. Chosen on dev: 0.4 / 0.6 / 0.8 / never gave rivals on 1 / 0 / 0 / 0 of qa.yaml's
@@ -369,15 +364,16 @@ class OfflineReader:
             return self._decide_cross(analysis, model)
         confidences = [self.confidence(analysis, p, model) for p in analysis.parts]
         confidence = max(confidences)
+        lead = analysis.parts[0]
+        lead_lacks_value = self.lacks_value(lead)
         if confidence < model.threshold:
-            lead = analysis.parts[0]
-            text = VALUE_ABSTAIN_TEXT[lead.question.part.kind] if self.lacks_value(lead) else ABSTAIN_TEXT
+            text = VALUE_ABSTAIN_TEXT[lead.question.part.kind] if lead_lacks_value else ABSTAIN_TEXT
             return Reply(text, [], True, confidence)
         # each part the evidence answers, and the first part unless it lacks the value it asks for
         answered = [
             part
             for part, conf in zip(analysis.parts, confidences, strict=True)
-            if conf >= model.threshold or (part is analysis.parts[0] and not self.lacks_value(part))
+            if conf >= model.threshold or (part is lead and not lead_lacks_value)
         ]
         picks: list[Pick] = []
         for part in answered:

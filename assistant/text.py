@@ -34,9 +34,9 @@ STOPWORDS = frozenset(
     үшін туралы қандай қай кім қашан қайда неше қанша деп еді болды бойынша арқылы сияқты
     """.split()
 )
+MAGNITUDES = r"hundred|thousand|million|billion|dozen"  # also figures in the plural: "in the dozens", "thousands"
 NUMBER_WORDS = (  # figures written as words: entities to the reader, never the thing a question counts
-    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
-    r"hundred|thousand|million|billion|dozen|half"
+    rf"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|{MAGNITUDES}|half"
 )
 _EN = snowballstemmer.stemmer("english")
 _RU = snowballstemmer.stemmer("russian")

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from assistant.chunks import Chunk
-from assistant.features import FEATURE_NAMES, QUESTION_FEATURES, TYPED_AMONG
-from assistant.reader import MODEL_FILE, RERANK, OfflineReader, ReaderModel
+from assistant.features import FEATURE_NAMES, QUESTION_FEATURES, TYPED_AMONG, entities
+from assistant.reader import MODEL_FILE, RERANK, OfflineReader, ReaderModel, outermost
 from assistant.retrieve import Evidence
 from assistant.types import StoredChunk
 
@@ -61,8 +61,6 @@ def test_reader_quotes_the_sentence_that_answers(reader):
 
 
 def test_the_answer_holds_at_most_max_sentences(reader):
-    from dataclasses import replace
-
     analysis = reader.analyse("When did the Warsaw Uprising Museum open?", evidence())
     for most in (1, 2, 3):
         reply = reader.decide(analysis, replace(reader.model, max_sentences=most, second_ratio=0.0))
@@ -88,8 +86,6 @@ def test_abstains_below_the_threshold_and_without_evidence(reader):
     assert reader.read("When did it open?", []).abstained
     strict = ReaderModel.load()
     analysis = reader.analyse("When did the Warsaw Uprising Museum open?", evidence())
-    from dataclasses import replace
-
     assert reader.decide(analysis, replace(strict, threshold=1.0)).abstained
     assert not reader.decide(analysis, replace(strict, threshold=0.0)).abstained
 
@@ -111,18 +107,13 @@ def test_a_value_question_is_not_answered_from_sentences_without_a_value(reader)
     assert not when_kk.cross and not reader.lacks_value(when_kk.parts[0])
 
 
-def test_the_short_answer_is_the_whole_span_not_the_figure_inside_it(reader):
-    from assistant.features import entities
-    from assistant.reader import outermost
-
+def test_the_short_answer_is_the_whole_span_not_the_figure_inside_it():
     found = outermost(list(entities("It took almost five years to build.")))
     assert [e.text for e in found] == ["almost five years"]
     assert [e.kind for e in outermost(entities("It was held in Almaty.")) if e.text == "Almaty"] == ["place", "name"]
 
 
 def test_short_answer_opens_the_reply_when_confident(reader):
-    from dataclasses import replace
-
     analysis = reader.analyse("How many visitors does the Warsaw Uprising Museum receive a year?", evidence())
     sure = reader.decide(analysis, replace(reader.model, short_answer_min=0.0))
     assert sure.short_answer and sure.short_answer in sure.citations[0].quote
@@ -197,8 +188,6 @@ def test_runners_up_give_way_when_the_short_answer_would_push_the_reply_over_the
 
 
 def test_a_cross_language_answer_adds_runners_up_by_embedding_similarity(reader):
-    from dataclasses import replace
-
     analysis = reader.analyse("Когда открылся Музей Варшавского восстания?", evidence())
     assert analysis.cross and analysis.dense is not None
     one = reader.decide(analysis, replace(reader.model, max_sentences=1, cross_floor=0.0))
@@ -211,8 +200,6 @@ def test_a_cross_language_answer_adds_runners_up_by_embedding_similarity(reader)
 
 
 def test_the_cross_language_ratio_rule_reads_the_confidence_scale(reader):
-    from dataclasses import replace
-
     analysis = reader.analyse("Когда открылся Музей Варшавского восстания?", evidence())
     assert analysis.dense is not None
     s0, s1 = sorted(analysis.dense, reverse=True)[:2]
@@ -223,8 +210,6 @@ def test_the_cross_language_ratio_rule_reads_the_confidence_scale(reader):
 
 
 def test_each_part_of_a_two_part_question_keeps_its_sentence_whatever_the_answer_size(reader):
-    from dataclasses import replace
-
     analysis = reader.analyse("When did the Warsaw Uprising Museum open, and who has led it since?", evidence())
     assert len(analysis.parts) == 2
     reply = reader.decide(analysis, replace(reader.model, threshold=0.0, max_sentences=1))
@@ -232,8 +217,6 @@ def test_each_part_of_a_two_part_question_keeps_its_sentence_whatever_the_answer
 
 
 def test_a_rival_figure_from_another_story_joins_only_when_rated_nearly_as_high(reader):
-    from dataclasses import replace
-
     from assistant.chunks import Chunk
     from assistant.reader import DISAGREE_TEXT, RIVAL_RATIO
     from assistant.retrieve import Evidence
