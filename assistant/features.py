@@ -61,9 +61,17 @@ DURATION_RE = re.compile(
     r"|\bfor\s+(?:decades|years|months|weeks|centuries)\b",
     re.I,
 )
-NAME_LINKS = "of|for|and|the|de|on|to"  # small words a name may hold between its capitalised ones
-CAPITAL_RUN = re.compile(rf"(?:[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][\w’'\-.]*(?:\s+(?:{NAME_LINKS})?\s*)?)+")
-TRAILING_LINK = re.compile(rf"(?:[\s,]+(?:{NAME_LINKS}))+$")  # "University to" [provide]: not the name's
+# small words a name may hold between its capitalised ones: links ("Ministry of Foreign Affairs", "Ministry of
+# the Economy") and the particles of personal names ("Arthur van Diesen", "Ursula von der Leyen", "Maria de la Cruz")
+PARTICLES = "de|la|le|van|von|der|den|da|di|du|del|bin|ibn"
+NAME_GAP = rf"(?:(?:of|for|on|to)\s+the|(?:{PARTICLES})(?:\s+(?:{PARTICLES}))?|of|for|and|the|on|to)"
+CAPITAL_WORD = r"[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][\w’'\-.]*"
+CAPITAL_RUN = re.compile(rf"{CAPITAL_WORD}(?:\s+(?:{NAME_GAP}\s+)?{CAPITAL_WORD})*")
+# a share written as a ratio: "1 in 3", "one in five", "one out of every four" (not "5 in 2023": a year is no whole)
+RATIO_RE = re.compile(
+    rf"\b(?:\d{{1,3}}|{NUMBER_WORDS})\s+(?:in|out\s+of)\s+(?:every\s+)?(?:\d{{1,3}}(?:,\d{{3}})*|{NUMBER_WORDS})\b(?![,.]?\d)",
+    re.I,
+)
 PLACE_RE = re.compile(r"\b(?:in|at|from|to|across|near|visited)\s+(?:the\s+)?([A-Z][\w\-]+(?:\s+[A-Z][\w\-]+)*)")
 FIRST_PERSON = re.compile(r"\b(I|we|our|us|my)\b")
 NEGATION = re.compile(r"\b(?:not|no|never|none|neither|nor|without)\b|n't\b", re.I)
@@ -108,6 +116,7 @@ def entities(text: str, places: frozenset[str] = frozenset()) -> tuple[Entity, .
         if m.group(0).strip(" ,.") and not any(a <= m.start() < b for a, b in taken)
     ]
     out += [Entity(m.group(0), m.start(), "duration") for m in DURATION_RE.finditer(text)]  # its figure stays a number
+    out += [Entity(m.group(0), m.start(), "percent") for m in RATIO_RE.finditer(text)]  # "71 out of 126": both count
     out += [
         Entity(m.group(1), m.start(1), "place")
         for m in PLACE_RE.finditer(text)
@@ -115,12 +124,27 @@ def entities(text: str, places: frozenset[str] = frozenset()) -> tuple[Entity, .
     ]
     pattern = _place_pattern(places)
     out += [Entity(m.group(0), m.start(), "place") for m in pattern.finditer(text)] if pattern else []
+    dates = [(e.start, e.start + len(e.text)) for e in out if e.kind == "date"]
     for m in CAPITAL_RUN.finditer(text):
-        run = TRAILING_LINK.sub("", m.group(0).strip(" ,.")).strip(" ,.")
+        start, run = _name_of(m.group(0), m.start())
         tokens = run.split()
-        if len(tokens) >= 2 or (m.start() > 0 and tokens and tokens[0].lower() not in STOPWORDS and len(run) > 2):
-            out.append(Entity(run, m.start(), "name"))
+        if not tokens or re.fullmatch(MONTH_PATTERN, run) or any(a <= start < b for a, b in dates):
+            continue  # "June" of "June 5", or a month alone ("in June"): a date, not a name
+        if len(tokens) >= 2 or (start > 0 and tokens[0].lower() not in STOPWORDS and len(run) > 2):
+            out.append(Entity(run, start, "name"))
     return tuple(out)
+
+
+def _name_of(run: str, start: int) -> tuple[int, str]:
+    """A capitalised run without the common words that open it: "According to Arthur van Diesen" -> "Arthur van Diesen".
+
+    A capitalised word the stopwords hold ("The", "According") opens a sentence, not a name.
+    """
+    tokens = list(re.finditer(r"\S+", run))
+    first = next((t for t in tokens if t.group(0).lower().strip(" ,.") not in STOPWORDS), None)
+    if first is None:
+        return start, ""
+    return start + first.start(), run[first.start() :].strip(" ,.")
 
 
 def gazetteer(texts: Sequence[str]) -> frozenset[str]:

@@ -167,3 +167,27 @@ def test_a_name_does_not_end_in_the_word_that_links_it_to_the_rest_of_the_senten
     names = {e.text for e in entities("They met at Eurasian National University to plan it, with the Bank of England.")}
     assert "Eurasian National University" in names and "Bank of England" in {n.removeprefix("the ") for n in names}
     assert not any(n.endswith((" to", " and", " of")) for n in names)
+
+
+def test_a_name_keeps_its_particles_and_its_links_but_not_the_common_word_opening_the_sentence():
+    def names(text: str) -> set[str]:
+        return {e.text for e in entities(text) if e.kind == "name"}
+
+    assert "Arthur van Diesen" in names("According to Arthur van Diesen, UNICEF Representative, it works.")
+    assert {"Ursula von der Leyen", "Maria de la Cruz"} <= names("Ursula von der Leyen met Maria de la Cruz.")
+    found = names("He met the Ministry of the Economy of Kazakhstan and the Ministry of Foreign Affairs.")
+    assert {"Ministry of the Economy of Kazakhstan", "Ministry of Foreign Affairs"} <= found  # "and the" ends a name
+    assert "SDG Summit" in names("The SDG Summit is chaired by the President of the General Assembly.")
+
+
+def test_a_month_is_a_date_not_a_name():
+    found = {(e.kind, e.text) for e in entities("The tour took place from June 5 to 8 in Budapest, and again in June.")}
+    assert ("date", "June 5") in found and ("place", "Budapest") in found
+    assert not any(kind == "name" and text.startswith("June") for kind, text in found)
+
+
+def test_a_ratio_is_a_share_and_its_figures_still_count():
+    found = {(e.kind, e.text) for e in entities("1 in 3 women; one out of every four children; 71 out of 126 targets.")}
+    assert {("percent", "1 in 3"), ("percent", "one out of every four"), ("percent", "71 out of 126")} <= found
+    assert {("number", "71"), ("number", "126")} <= found  # "out of how many targets?" is a count
+    assert not any(kind == "percent" for kind, _ in {(e.kind, e.text) for e in entities("It ranked 5 in 2023.")})

@@ -240,3 +240,12 @@ def test_a_rival_figure_from_another_story_joins_only_when_rated_nearly_as_high(
     assert near.disagreement and near.text.startswith(DISAGREE_TEXT)
     assert "500,000" in near.citations[0].quote and "300,000" in near.citations[1].quote
     assert not far.disagreement and not far.text.startswith(DISAGREE_TEXT)
+
+
+def test_a_best_sentence_sharing_no_word_with_the_question_is_no_answer(reader):
+    analysis = reader.analyse("Who painted the zebra quilts?", evidence())
+    part = analysis.parts[0]
+    assert reader.shares_no_word(part) and reader.confidence(analysis, part) == 0.0
+    assert reader.decide(analysis).abstained
+    warsaw = reader.analyse("When did the Warsaw Uprising Museum open?", evidence())
+    assert not reader.shares_no_word(warsaw.parts[0])
