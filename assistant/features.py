@@ -21,7 +21,7 @@ import numpy as np
 from .chunks import Sentence, split_sentences
 from .dates import MONTH_PATTERN
 from .question import KINDS, Part, Profile
-from .text import MAGNITUDES, NUMBER_WORDS, STOPWORDS, stem, terms, words
+from .text import COUNT_WORDS, MAGNITUDES, NUMBER_WORDS, STOPWORDS, stem, terms, words
 from .types import Evidence
 
 __all__ = [
@@ -62,14 +62,17 @@ DURATION_RE = re.compile(
     re.I,
 )
 # small words a name may hold between its capitalised ones: links ("Ministry of Foreign Affairs", "Ministry of
-# the Economy") and the particles of personal names ("Arthur van Diesen", "Ursula von der Leyen", "Maria de la Cruz")
+# the Economy") and the particles of personal names ("Arthur van Diesen", "Ursula von der Leyen", "Maria de la Cruz");
+# of two links only "of the": "Kazakhstan for the UNICEF", "Empire to the Americans" are two names
 PARTICLES = "de|la|le|van|von|der|den|da|di|du|del|bin|ibn"
-NAME_GAP = rf"(?:(?:of|for|on|to)\s+the|(?:{PARTICLES})(?:\s+(?:{PARTICLES}))?|of|for|and|the|on|to)"
+NAME_GAP = rf"(?:of\s+the|(?:{PARTICLES})(?:\s+(?:{PARTICLES}))?|of|for|and|the|on|to)"
 CAPITAL_WORD = r"[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][\w’'\-.]*"
 CAPITAL_RUN = re.compile(rf"{CAPITAL_WORD}(?:\s+(?:{NAME_GAP}\s+)?{CAPITAL_WORD})*")
-# a share written as a ratio: "1 in 3", "one in five", "one out of every four" (not "5 in 2023": a year is no whole)
+# a share written as a ratio: "1 in 3", "one in five", "one out of every four"; not "5 in 2023" (a year is no whole),
+# "500 in 10" out of "2,500 in 10", "2 in 10 minutes" (a rate), "million in 10 regions", "half in two tranches"
 RATIO_RE = re.compile(
-    rf"\b(?:\d{{1,3}}|{NUMBER_WORDS})\s+(?:in|out\s+of)\s+(?:every\s+)?(?:\d{{1,3}}(?:,\d{{3}})*|{NUMBER_WORDS})\b(?![,.]?\d)",
+    rf"(?<![\d,.])\b(?:\d{{1,3}}|{COUNT_WORDS})\s+(?:in|out\s+of)\s+(?:every\s+)?(?:\d{{1,3}}(?:,\d{{3}})*|{COUNT_WORDS})\b"
+    rf"(?![,.]?\d)(?!\s+{TIME_UNIT})",
     re.I,
 )
 PLACE_RE = re.compile(r"\b(?:in|at|from|to|across|near|visited)\s+(?:the\s+)?([A-Z][\w\-]+(?:\s+[A-Z][\w\-]+)*)")
@@ -124,27 +127,38 @@ def entities(text: str, places: frozenset[str] = frozenset()) -> tuple[Entity, .
     ]
     pattern = _place_pattern(places)
     out += [Entity(m.group(0), m.start(), "place") for m in pattern.finditer(text)] if pattern else []
-    dates = [(e.start, e.start + len(e.text)) for e in out if e.kind == "date"]
+    return tuple(out + _names(text, [e for e in out if e.kind == "date"]))
+
+
+def _names(text: str, dates: Sequence[Entity]) -> list[Entity]:
+    """Capitalised runs as names, save those a date holds ("June" of "June 5") and a single word opening the text."""
+    out = []
     for m in CAPITAL_RUN.finditer(text):
         start, run = _name_of(m.group(0), m.start())
         tokens = run.split()
-        if not tokens or re.fullmatch(MONTH_PATTERN, run) or any(a <= start < b for a, b in dates):
-            continue  # "June" of "June 5", or a month alone ("in June"): a date, not a name
+        if not tokens or any(d.start <= start < d.start + len(d.text) for d in dates):
+            continue
         if len(tokens) >= 2 or (start > 0 and tokens[0].lower() not in STOPWORDS and len(run) > 2):
             out.append(Entity(run, start, "name"))
-    return tuple(out)
+    return out
 
 
 def _name_of(run: str, start: int) -> tuple[int, str]:
-    """A capitalised run without the common words that open it: "According to Arthur van Diesen" -> "Arthur van Diesen".
+    """A capitalised run without the words that open it and are not the name's: "According to Arthur van Diesen".
 
-    A capitalised word the stopwords hold ("The", "According") opens a sentence, not a name.
+    Those are stopwords ("The", "According", "In", "to") and a month with more after it ("In March
+    Kazakhstan joined" names Kazakhstan; "March" alone is a date, never a name).
     """
     tokens = list(re.finditer(r"\S+", run))
-    first = next((t for t in tokens if t.group(0).lower().strip(" ,.") not in STOPWORDS), None)
-    if first is None:
-        return start, ""
-    return start + first.start(), run[first.start() :].strip(" ,.")
+    for i, t in enumerate(tokens):
+        word = t.group(0).strip(" ,.")
+        if word.lower() not in STOPWORDS and not (_is_month(word) and i + 1 < len(tokens)):
+            return (start, "") if _is_month(word) else (start + t.start(), run[t.start() :].strip(" ,."))
+    return start, ""
+
+
+def _is_month(word: str) -> bool:
+    return bool(re.fullmatch(MONTH_PATTERN, word))
 
 
 def gazetteer(texts: Sequence[str]) -> frozenset[str]:

@@ -35,9 +35,9 @@ STOPWORDS = frozenset(
     """.split()
 )
 MAGNITUDES = r"hundred|thousand|million|billion|dozen"  # also figures in the plural: "in the dozens", "thousands"
-NUMBER_WORDS = (  # figures written as words: entities to the reader, never the thing a question counts
-    rf"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|{MAGNITUDES}|half"
-)
+COUNT_WORDS = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty"
+# figures written as words: entities to the reader, never the thing a question counts
+NUMBER_WORDS = rf"{COUNT_WORDS}|{MAGNITUDES}|half"
 _EN = snowballstemmer.stemmer("english")
 _RU = snowballstemmer.stemmer("russian")
 _STEMMING = threading.Lock()  # a Snowball stemmer keeps its word in itself: two threads at once corrupt it

@@ -6,7 +6,7 @@ import pytest
 
 from assistant.chunks import Chunk
 from assistant.features import FEATURE_NAMES, QUESTION_FEATURES, TYPED_AMONG, entities
-from assistant.reader import MODEL_FILE, RERANK, OfflineReader, ReaderModel, outermost
+from assistant.reader import MODEL_FILE, RERANK, OfflineReader, ReaderModel, names_the_subject, outermost
 from assistant.retrieve import Evidence
 from assistant.types import StoredChunk
 
@@ -249,3 +249,9 @@ def test_a_best_sentence_sharing_no_word_with_the_question_is_no_answer(reader):
     assert reader.decide(analysis).abstained
     warsaw = reader.analyse("When did the Warsaw Uprising Museum open?", evidence())
     assert not reader.shares_no_word(warsaw.parts[0])
+
+
+def test_a_short_answer_is_not_the_name_the_question_asks_about(reader):
+    q = reader.analyse("Who did Prime Minister Olzhas Bektenov meet?", evidence()).parts[0].question
+    subject, other = entities("Prime Minister of Kazakhstan Olzhas Bektenov met Amina Mohammed.")[-2:]
+    assert names_the_subject(subject, q) and not names_the_subject(other, q)
