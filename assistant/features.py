@@ -4,8 +4,8 @@ Every feature is a small function whose docstring says what it measures; `FEATUR
 lists them in the order the learned weights (`reader_model.json`) expect. Nothing here
 is tuned: how much each feature counts is fitted by `assistant train-reader`.
 
-Answer-type evidence uses general patterns (dates, figures, percentages, capitalised
-names, "in <Place>") and never a list of words for particular questions.
+Answer-type evidence uses general patterns (dates, figures, percentages and ratios,
+capitalised names, "in <Place>") and never a list of words for particular questions.
 """
 
 from __future__ import annotations
