@@ -19,13 +19,14 @@ from functools import lru_cache
 import numpy as np
 
 from .chunks import Sentence, split_sentences
-from .dates import MONTH_PATTERN
+from .dates import MONTH_NAMES, MONTH_PATTERN
 from .question import KINDS, Part, Profile
 from .text import COUNT_WORDS, MAGNITUDES, NUMBER_WORDS, STOPWORDS, stem, terms, words
 from .types import Evidence
 
 __all__ = [
     "FEATURES",
+    "NAME_GAP_WORDS",
     "QUESTION_FEATURES",
     "TYPED_AMONG",
     "VALUE_KINDS",
@@ -66,8 +67,10 @@ DURATION_RE = re.compile(
 # of two links only "of the": "Kazakhstan for the UNICEF", "Empire to the Americans" are two names
 PARTICLES = "de|la|le|van|von|der|den|da|di|du|del|bin|ibn"
 NAME_GAP = rf"(?:of\s+the|(?:{PARTICLES})(?:\s+(?:{PARTICLES}))?|of|for|and|the|on|to)"
+NAME_GAP_WORDS = frozenset(f"of for and the on to {PARTICLES.replace('|', ' ')}".split())
 CAPITAL_WORD = r"[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][\w’'\-.]*"
 CAPITAL_RUN = re.compile(rf"{CAPITAL_WORD}(?:\s+(?:{NAME_GAP}\s+)?{CAPITAL_WORD})*")
+TRAILING_GAP = re.compile(rf"[\s,]+(?:{NAME_GAP})?[\s,]*$")  # left when a run is cut before a date: "Tokayev on"
 # a share written as a ratio: "1 in 3", "one in five", "one out of every four"; not "5 in 2023" (a year is no whole),
 # "500 in 10" out of "2,500 in 10", "2 in 10 minutes" (a rate), "million in 10 regions", "half in two tranches"
 RATIO_RE = re.compile(
@@ -131,12 +134,19 @@ def entities(text: str, places: frozenset[str] = frozenset()) -> tuple[Entity, .
 
 
 def _names(text: str, dates: Sequence[Entity]) -> list[Entity]:
-    """Capitalised runs as names, save those a date holds ("June" of "June 5") and a single word opening the text."""
+    """Capitalised runs as names, save those a date holds ("June" of "June 5") and a single word opening the text.
+
+    A run ends where a date in it begins: "Tokayev on March 5" names Tokayev.
+    """
     out = []
     for m in CAPITAL_RUN.finditer(text):
         start, run = _name_of(m.group(0), m.start())
+        if any(d.start <= start < d.start + len(d.text) for d in dates):
+            continue
+        cut = min((d.start - start for d in dates if start < d.start < start + len(run)), default=len(run))
+        run = TRAILING_GAP.sub("", run[:cut])
         tokens = run.split()
-        if not tokens or any(d.start <= start < d.start + len(d.text) for d in dates):
+        if not tokens:
             continue
         if len(tokens) >= 2 or (start > 0 and tokens[0].lower() not in STOPWORDS and len(run) > 2):
             out.append(Entity(run, start, "name"))
@@ -146,14 +156,22 @@ def _names(text: str, dates: Sequence[Entity]) -> list[Entity]:
 def _name_of(run: str, start: int) -> tuple[int, str]:
     """A capitalised run without the words that open it and are not the name's: "According to Arthur van Diesen".
 
-    Those are stopwords ("The", "According", "In", "to") and a month with more after it ("In March
-    Kazakhstan joined" names Kazakhstan; "March" alone is a date, never a name).
+    Those are stopwords ("The", "According", "In", "to") and a month's full name after one that is
+    not an article ("In March Kazakhstan joined" names Kazakhstan); "Jan Eliasson" and "the
+    November Uprising" keep theirs. A month alone is a date, never a name.
     """
     tokens = list(re.finditer(r"\S+", run))
     for i, t in enumerate(tokens):
         word = t.group(0).strip(" ,.")
-        if word.lower() not in STOPWORDS and not (_is_month(word) and i + 1 < len(tokens)):
-            return (start, "") if _is_month(word) else (start + t.start(), run[t.start() :].strip(" ,."))
+        month_opening = (
+            0 < i < len(tokens) - 1
+            and word.lower() in MONTH_NAMES
+            and tokens[i - 1].group(0).lower() not in ("the", "a", "an")
+        )
+        if word.lower() not in STOPWORDS and not month_opening:
+            if len(tokens) == i + 1 and _is_month(word):
+                return start, ""
+            return start + t.start(), run[t.start() :].strip(" ,.")
     return start, ""
 
 

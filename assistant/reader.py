@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -32,6 +32,7 @@ import numpy as np
 from .chunks import inside_quotes
 from .features import (
     FEATURE_NAMES,
+    NAME_GAP_WORDS,
     QUESTION_FEATURES,
     TYPED_AMONG,
     VALUE_KINDS,
@@ -525,7 +526,7 @@ def _widened(span: tuple[int, int], starts: list[int], ends: list[int]) -> tuple
 def short_answer(pick: Pick, q: Question) -> str:
     """The entity of the asked kind in the picked clause nearest the question's words ("" if none)."""
     text = pick.text
-    found = [e for e in outermost(typed_entities(text, q)) if not names_the_subject(e, q)]
+    found = [a for a in (beyond_the_subject(e, q) for e in outermost(typed_entities(text, q))) if a is not None]
     if not found:
         return ""
     anchors = [m.start() for m in re.finditer(r"[^\W_]+", text) if stem(m.group(0)) in q.weights]
@@ -541,15 +542,30 @@ def short_answer(pick: Pick, q: Question) -> str:
     return ranked[0].text.strip(" ,.;:")
 
 
-def names_the_subject(e: Entity, q: Question) -> bool:
-    """A name or place half or more of whose words are the question's own: what is asked about, not the answer.
+def beyond_the_subject(e: Entity, q: Question) -> Entity | None:
+    """A name or place without the words that repeat what the question names; None when little else is left.
 
-    "Who did Prime Minister Olzhas Bektenov meet?" is not answered by "Prime Minister of
-    Kazakhstan Olzhas Bektenov", nor "Where does Kazakhstan rank in the SDG Index?" by "SDGs".
-    Dates and figures are left alone: "27 June" answers "When in June ...?".
+    "Who is the Prime Minister of Kazakhstan?" is answered by "Olzhas Bektenov" out of "Prime
+    Minister of Kazakhstan Olzhas Bektenov"; "Who did Prime Minister Olzhas Bektenov meet?" by
+    none of it, nor "Where does Kazakhstan rank in the SDG Index?" by "SDGs": half or more of
+    what is left is the question's own names. Only the question's capitalised words count
+    ("Which bank ...?" keeps "Halyk Bank"); dates and figures are left alone.
     """
-    own = terms(e.text)
-    return e.kind in ("name", "place") and bool(own) and 2 * sum(t in q.weights for t in own) >= len(own)
+    if e.kind not in ("name", "place") or not q.names:
+        return e
+    tokens = list(re.finditer(r"\S+", e.text))
+    i = 0
+    while i < len(tokens) and (_name_stem(tokens[i].group(0)) in q.names or tokens[i].group(0) in NAME_GAP_WORDS):
+        i += 1
+    rest = [_name_stem(t.group(0)) for t in tokens[i:] if t.group(0) not in NAME_GAP_WORDS]
+    if not rest or 2 * sum(r in q.names for r in rest) >= len(rest):
+        return None
+    return e if i == 0 else replace(e, text=e.text[tokens[i].start() :], start=e.start + tokens[i].start())
+
+
+def _name_stem(word: str) -> str:
+    """A name's word as the question's names are kept: stemmed, an acronym's plural as the acronym ("SDGs")."""
+    return stem(re.sub(r"(?<=[A-Z]{2})s$", "", word.strip(" ,.;:")))
 
 
 def outermost(found: Sequence[Entity]) -> list[Entity]:

@@ -183,6 +183,15 @@ def test_a_name_keeps_its_particles_and_its_links_but_not_the_common_word_openin
     assert "Kazakhstan" in march and not any(n.startswith("March") for n in march)
 
 
+def test_a_month_opens_no_name_after_a_preposition_and_ends_a_run_before_a_date():
+    def names(text: str) -> set[str]:
+        return {e.text for e in entities(text) if e.kind == "name"}
+
+    assert {"Jan Eliasson", "November Uprising"} <= names("Jan Eliasson spoke of the November Uprising.")
+    assert "UN Secretary-General António Guterres" in names("In September UN Secretary-General António Guterres came.")
+    assert "Tokayev" in names("They met Tokayev on March 5 in Astana.")
+
+
 def test_a_month_is_a_date_not_a_name():
     found = {(e.kind, e.text) for e in entities("The tour took place from June 5 to 8 in Budapest, and again in June.")}
     assert ("date", "June 5") in found and ("place", "Budapest") in found
