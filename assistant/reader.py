@@ -252,6 +252,11 @@ class Reply:
     disagreement: bool = False
 
 
+def _in_english(part: PartReading, rows: Sequence[int]) -> bool:
+    """Whether the candidates at `rows` all come from English stories (the rules read English words only)."""
+    return all(part.cands[i].ev.story.language == "en" for i in rows)
+
+
 def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -337,9 +342,13 @@ class OfflineReader:
         model = model or self.model
         if analysis.cross:
             return float(model.cross_confidence(analysis.dense).max(initial=0.0))
-        if self.lacks_value(part) or self.shares_no_word(part):
+        if self.ruled_out(part):
             return 0.0
         return float(sigmoid(model.answerable.logits(analysis.question_features(part))))
+
+    def ruled_out(self, part: PartReading) -> bool:
+        """Not answered whatever the model says: the value asked for, or every word of the part, is missing."""
+        return self.lacks_value(part) or self.shares_no_word(part)
 
     @staticmethod
     def shares_no_word(part: PartReading) -> bool:
@@ -357,7 +366,7 @@ class OfflineReader:
         language, before it was held to English).
         """
         best = part.order[:1]
-        english = part.question.profile.language == "en" and all(part.cands[i].ev.story.language == "en" for i in best)
+        english = part.question.profile.language == "en" and _in_english(part, best)
         return english and bool(best) and not part.column(best, "sentence_coverage").any()
 
     @staticmethod
@@ -367,8 +376,7 @@ class OfflineReader:
         Those sentences must be English too: figures in words are read only in English ("бес жыл" is not).
         """
         best = part.order[:TYPED_AMONG]
-        english = all(part.cands[i].ev.story.language == "en" for i in best)
-        return english and value_missing(part.column(best, "answer_type"), part.question)
+        return _in_english(part, best) and value_missing(part.column(best, "answer_type"), part.question)
 
     # -- decision -----------------------------------------------------------------------------
     def read(self, question: str, evidence: Sequence[Evidence], query_vector=None) -> Reply:
@@ -389,12 +397,11 @@ class OfflineReader:
         if confidence < model.threshold:
             text = VALUE_ABSTAIN_TEXT[lead.question.part.kind] if lead_lacks_value else ABSTAIN_TEXT
             return Reply(text, [], True, confidence)
-        # each part the evidence answers, and the first part unless it lacks the value it asks for or any word of it
-        lead_unanswered = lead_lacks_value or self.shares_no_word(lead)
+        # each part the evidence answers, and the first part unless it is ruled out
         answered = [
             part
             for part, conf in zip(analysis.parts, confidences, strict=True)
-            if conf >= model.threshold or (part is lead and not lead_unanswered)
+            if conf >= model.threshold or (part is lead and not self.ruled_out(lead))
         ]
         picks: list[Pick] = []
         for part in answered:
