@@ -25,6 +25,7 @@ from .text import COUNT_WORDS, MAGNITUDES, NUMBER_WORDS, STOPWORDS, stem, terms,
 from .types import Evidence
 
 __all__ = [
+    "CROSS_FEATURES",
     "FEATURES",
     "NAME_GAP_WORDS",
     "QUESTION_FEATURES",
@@ -33,6 +34,7 @@ __all__ = [
     "Candidate",
     "Question",
     "candidates",
+    "cross_matrix",
     "entities",
     "feature_matrix",
 ]
@@ -537,6 +539,24 @@ def feature_matrix(cands: Sequence[Candidate], q: Question) -> np.ndarray:
     names = [f.__name__ for f in FEATURES]
     gaps = [raw[:, names.index(g)] - raw[:, names.index(g)].max(initial=0.0) for g in GAPS]
     return np.column_stack([raw, *gaps]) if len(cands) else np.zeros((0, len(FEATURE_NAMES)))
+
+
+# -- the cross-language scorer's features -----------------------------------------------------------
+CROSS_FEATURES = (
+    "similarity_gap", "passage_rank", "passage_similarity", "lead_position", "log_length", "first_person",
+    "answer_type", *(f"answer_type_{k}" for k in KINDS),
+)  # fmt: skip
+"""What ranks the sentences of a question asked in another language than theirs: the features that read none of
+the question's words (its kind is read in every language), with the multilingual embedding's similarity taken
+relative to the best sentence's. The same rows as the sentence scorer fit it, in English, where these features
+mean what they mean across languages; across languages the rest are zero whatever the sentence says."""
+
+
+def cross_matrix(features: np.ndarray, similarities: np.ndarray) -> np.ndarray:
+    """One row of CROSS_FEATURES per candidate, from its FEATURE_NAMES row and its similarity to the question."""
+    columns = [FEATURE_NAMES.index(name) for name in CROSS_FEATURES[1:]]
+    gap = similarities - similarities.max(initial=0.0)
+    return np.column_stack([gap, features[:, columns]]) if len(features) else np.zeros((0, len(CROSS_FEATURES)))
 
 
 # -- question-level features for abstention ----------------------------------------------------

@@ -14,8 +14,8 @@
 
 Every candidate carries the multilingual embedding's similarity to the question (the
 stories' sentence vectors are computed once, when the index loads, so this is a lookup).
-Across languages no word can match, so that similarity alone ranks the sentences of the
-best passages instead.
+Across languages no word can match, so a third logistic model ranks the sentences of the best
+passages from the features that read none of the question's words, that similarity first.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import numpy as np
 
 from .chunks import inside_quotes
 from .features import (
+    CROSS_FEATURES,
     FEATURE_NAMES,
     NAME_GAP_WORDS,
     QUESTION_FEATURES,
@@ -41,6 +42,7 @@ from .features import (
     Question,
     candidates,
     counted_missing,
+    cross_matrix,
     feature_matrix,
     gazetteer,
     idf_scale,
@@ -61,7 +63,7 @@ __all__ = ["MODEL_FILE", "Analysis", "LinearModel", "OfflineReader", "ReaderMode
 
 MODEL_FILE = Path(__file__).with_name("reader_model.json")
 RERANK = 2  # best sentences whose similarity to the question the abstention model reads
-CROSS_PASSAGES = 3  # passages whose sentences may answer a cross-language question (dev: widening it lost cases)
+CROSS_PASSAGES = 3  # passages whose sentences may answer a cross-language question, and as many in other languages
 LONG_SENTENCE = 400  # characters: a longer sentence is cut to the clauses that answer
 DISAGREE_TEXT = "The stories give different figures."
 # the abstention of a question whose best sentences lack the value it asks for: they are about it, and do not say
@@ -117,6 +119,7 @@ class ReaderModel:
 
     sentence: LinearModel
     answerable: LinearModel
+    cross: LinearModel  # ranks the sentences of a question asked in another language (CROSS_FEATURES)
     threshold: float  # P(answerable) below which the reader abstains
     second_ratio: float  # a runner-up sentence joins when its probability is at least this share of the best's
     max_sentences: int  # ... while the answer holds fewer sentences than this
@@ -129,13 +132,15 @@ class ReaderModel:
     def load(cls, path: Path = MODEL_FILE) -> ReaderModel:
         """Read the fitted model; one fitted on other features or decisions than today's is refused."""
         d = json.loads(path.read_text(encoding="utf-8"))
-        sentence, answerable = LinearModel.from_dict(d["sentence"]), LinearModel.from_dict(d["answerable"])
-        if sentence.names != FEATURE_NAMES or answerable.names != QUESTION_FEATURES:
+        if "cross" not in d:
+            raise ValueError(f"{path} has no cross-language scorer: run `assistant train-reader`")
+        sentence, answerable, cross = (LinearModel.from_dict(d[k]) for k in ("sentence", "answerable", "cross"))
+        if sentence.names != FEATURE_NAMES or answerable.names != QUESTION_FEATURES or cross.names != CROSS_FEATURES:
             raise ValueError(f"{path} was fitted on other features: run `assistant train-reader`")
         decision = d["decision"]
         if set(decision) != set(DECISIONS):
             raise ValueError(f"{path} holds other decisions than {', '.join(DECISIONS)}: run `assistant train-reader`")
-        return cls(sentence, answerable, **decision, provenance=d.get("provenance", {}))
+        return cls(sentence, answerable, cross, **decision, provenance=d.get("provenance", {}))
 
     @classmethod
     def untrained(cls) -> ReaderModel:
@@ -148,6 +153,7 @@ class ReaderModel:
         return cls(
             sentence=zeros(FEATURE_NAMES),
             answerable=zeros(QUESTION_FEATURES),
+            cross=zeros(CROSS_FEATURES),
             threshold=0.5,
             second_ratio=1.01,
             max_sentences=1,
@@ -161,13 +167,14 @@ class ReaderModel:
         return np.clip((cosines - self.cross_floor) / self.cross_span, 0.0, 1.0)
 
     def as_dict(self) -> dict:
-        """The reader_model.json form: provenance, decision thresholds and the two models."""
+        """The reader_model.json form: provenance, decision thresholds and the three models."""
         decision = {k: getattr(self, k) for k in DECISIONS}
         return {
             "provenance": self.provenance,
             "decision": decision,
             "sentence": self.sentence.as_dict(),
             "answerable": self.answerable.as_dict(),
+            "cross": self.cross.as_dict(),
         }
 
 
@@ -203,12 +210,29 @@ class Analysis:
     unknown_terms: float
 
     @cached_property
-    def dense(self) -> np.ndarray:
-        """Each candidate's similarity to the question where it may answer across languages, else 0.
+    def cross_pool(self) -> np.ndarray:
+        """Which candidates may answer across languages: those of the best CROSS_PASSAGES passages, in any language.
 
-        Only the sentences of the best CROSS_PASSAGES passages may: on dev, widening that lost cases.
+        And those of the best CROSS_PASSAGES in other languages than the question's: a question's own words lift
+        the passages of its language up the ranking whatever they are about (a Kazakh question about an
+        English-only story met only the Kazakh story's passages), and only the embedding compares across languages.
         """
-        return np.array([c.similarity if c.ev.rank <= CROSS_PASSAGES else 0.0 for c in self.cands])
+        language = self.profile.language
+        other = sorted({c.ev.rank for c in self.cands if c.ev.story.language != language})[:CROSS_PASSAGES]
+        return np.array([c.ev.rank <= CROSS_PASSAGES or c.ev.rank in other for c in self.cands], dtype=bool)
+
+    @cached_property
+    def dense(self) -> np.ndarray:
+        """Each candidate's similarity to the question where it may answer across languages (`cross_pool`), else 0."""
+        return np.array([c.similarity if may else 0.0 for c, may in zip(self.cands, self.cross_pool, strict=True)])
+
+    def cross_scores(self, model: ReaderModel) -> np.ndarray:
+        """The cross-language scorer's log-odds for each candidate of `cross_pool` (-inf outside it)."""
+        pool = np.flatnonzero(self.cross_pool)
+        similarities = np.array([self.cands[i].similarity for i in pool])
+        scores = np.full(len(self.cands), -np.inf)
+        scores[pool] = model.cross.logits(cross_matrix(self.parts[0].features[pool], similarities))
+        return scores
 
     def top_similarities(self, part: PartReading) -> list[float]:
         """The question's similarity to each of the part's RERANK best sentences."""
@@ -442,16 +466,22 @@ class OfflineReader:
             _add(picks, part.cands[i], part, analysis, whole)
 
     def _decide_cross(self, analysis: Analysis, model: ReaderModel) -> Reply:
-        """Across languages: the sentences the multilingual embedding finds closest, whole, ranked as confidences."""
+        """Across languages: the sentences the cross-language scorer rates best, whole (confidence: the embedding's).
+
+        Runners-up are in the best sentence's language: an answer quotes one (on dev, Kazakh runners-up beside an
+        English best sentence cost citation precision and no answer).
+        """
         part = analysis.parts[0]
         confidence = self.confidence(analysis, part, model)
         if confidence <= 0.0:
             return Reply(ABSTAIN_TEXT, [], True, confidence)
-        dense = analysis.dense
-        ranked = [int(i) for i in np.argsort(-dense, kind="stable")]
+        scores = analysis.cross_scores(model)
+        ranked = [int(i) for i in np.argsort(-scores, kind="stable")]
+        language = analysis.cands[ranked[0]].ev.story.language
+        ranked = [i for i in ranked if analysis.cands[i].ev.story.language == language]
         picks: list[Pick] = []
         _add(picks, analysis.cands[ranked[0]], part, analysis, whole=True)
-        self._add_runners_up(part, picks, analysis, model, ranked, model.cross_confidence(dense), whole=True)
+        self._add_runners_up(part, picks, analysis, model, ranked, sigmoid(scores), whole=True)
         text, citations = cite_within(picks, "", keep=1)
         return Reply(text, citations, False, confidence)
 

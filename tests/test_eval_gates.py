@@ -40,8 +40,9 @@ def run_eval(tmp_path, *args: str) -> tuple[int, dict, str]:
         (SQUAD / "test/corpus", SQUAD / "test.yaml", EVAL / "floors-squad-test.yaml", None),
         (SQUAD / "dev/corpus", SQUAD / "dev.yaml", EVAL / "floors-squad-dev.yaml", EVAL / "baseline-squad-dev.json"),
         (CORPUS, EVAL / "dev2.yaml", EVAL / "floors-dev2.yaml", EVAL / "baseline-dev2.json"),
+        (CORPUS, EVAL / "dev3.yaml", EVAL / "floors-dev3.yaml", EVAL / "baseline-dev3.json"),
     ],
-    ids=["stories-test", "squad-test", "squad-dev", "stories-dev2"],
+    ids=["stories-test", "squad-test", "squad-dev", "stories-dev2", "stories-dev3"],
 )
 def test_corpus_gate(request, tmp_path, corpus, qa, floors, baseline):
     if corpus == CORPUS:

@@ -1,9 +1,12 @@
 import numpy as np
+import pytest
 
 from assistant.features import (
+    CROSS_FEATURES,
     FEATURE_NAMES,
     candidates,
     counted_missing,
+    cross_matrix,
     entities,
     feature_matrix,
     is_prose,
@@ -205,3 +208,14 @@ def test_a_ratio_is_a_share_and_its_figures_still_count():
     not_ratios = ("ranked 5 in 2023", "$5 million in 10 regions", "half in two tranches", "2,500 in 10", "1 in 2 days")
     for text in not_ratios:
         assert not any(e.kind == "percent" for e in entities(text)), text
+
+
+def test_the_cross_language_rows_take_the_similarity_from_the_best_and_the_named_columns():
+    features = np.arange(2 * len(FEATURE_NAMES), dtype=np.float64).reshape(2, len(FEATURE_NAMES))
+    rows = cross_matrix(features, np.array([0.80, 0.84]))
+    assert rows.shape == (2, len(CROSS_FEATURES))
+    assert rows[:, 0] == pytest.approx([-0.04, 0.0])
+    for j, name in enumerate(CROSS_FEATURES[1:], start=1):
+        assert (rows[:, j] == features[:, FEATURE_NAMES.index(name)]).all()
+    assert not any(name in CROSS_FEATURES for name in ("sentence_coverage", "sentence_bm25", "proximity"))
+    assert cross_matrix(np.zeros((0, len(FEATURE_NAMES))), np.zeros(0)).shape == (0, len(CROSS_FEATURES))

@@ -5,8 +5,17 @@ import numpy as np
 import pytest
 
 from assistant.chunks import Chunk
-from assistant.features import FEATURE_NAMES, QUESTION_FEATURES, TYPED_AMONG, entities
-from assistant.reader import MODEL_FILE, RERANK, OfflineReader, ReaderModel, beyond_the_subject, outermost
+from assistant.features import CROSS_FEATURES, FEATURE_NAMES, QUESTION_FEATURES, TYPED_AMONG, entities
+from assistant.reader import (
+    CROSS_PASSAGES,
+    MODEL_FILE,
+    RERANK,
+    OfflineReader,
+    ReaderModel,
+    beyond_the_subject,
+    outermost,
+    sigmoid,
+)
 from assistant.retrieve import Evidence
 from assistant.types import StoredChunk
 
@@ -26,6 +35,7 @@ def test_the_model_file_names_its_features_and_where_it_came_from():
     data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
     assert tuple(data["sentence"]["names"]) == FEATURE_NAMES
     assert tuple(data["answerable"]["names"]) == QUESTION_FEATURES
+    assert tuple(data["cross"]["names"]) == CROSS_FEATURES
     assert data["provenance"]["command"] == "assistant train-reader"
     model = ReaderModel.load()
     assert 0.0 < model.threshold < 1.0
@@ -37,6 +47,15 @@ def test_the_model_file_names_its_features_and_where_it_came_from():
 def test_a_model_fitted_on_other_features_is_refused(tmp_path):
     data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
     data["sentence"]["names"] = data["sentence"]["names"][:-1]
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="train-reader"):
+        ReaderModel.load(path)
+
+
+def test_a_model_file_from_before_the_cross_language_scorer_is_refused(tmp_path):
+    data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    del data["cross"]
     path = tmp_path / "model.json"
     path.write_text(json.dumps(data))
     with pytest.raises(ValueError, match="train-reader"):
@@ -187,26 +206,46 @@ def test_runners_up_give_way_when_the_short_answer_would_push_the_reply_over_the
     assert len(cite_within(picks, short, keep=3)[0]) > MAX_ANSWER_CHARS  # the kept picks stay whatever their length
 
 
-def test_a_cross_language_answer_adds_runners_up_by_embedding_similarity(reader):
+def test_a_cross_language_answer_adds_runners_up_by_the_cross_language_scorer(reader):
     analysis = reader.analyse("Когда открылся Музей Варшавского восстания?", evidence())
     assert analysis.cross and analysis.dense is not None
     one = reader.decide(analysis, replace(reader.model, max_sentences=1, cross_floor=0.0))
     three = reader.decide(analysis, replace(reader.model, max_sentences=3, second_ratio=0.0, cross_floor=0.0))
     assert len(one.citations) == 1 and len(three.citations) == 3
     assert three.citations[0] == one.citations[0] and "2004" in one.text
-    by_quote = {c.sentence.text: s for c, s in zip(analysis.cands, analysis.dense, strict=True)}
-    sims = [by_quote[c.quote] for c in three.citations]
-    assert sims == sorted(sims, reverse=True)
+    scores = analysis.cross_scores(reader.model)
+    by_quote = {c.sentence.text: s for c, s in zip(analysis.cands, scores, strict=True)}
+    rated = [by_quote[c.quote] for c in three.citations]
+    assert rated == sorted(rated, reverse=True)
 
 
-def test_the_cross_language_ratio_rule_reads_the_confidence_scale(reader):
+def test_the_cross_language_ratio_rule_reads_the_scorers_probabilities(reader):
     analysis = reader.analyse("Когда открылся Музей Варшавского восстания?", evidence())
-    assert analysis.dense is not None
-    s0, s1 = sorted(analysis.dense, reverse=True)[:2]
-    # the best scores 1 and the runner-up 0.5 on this scale: a ratio of 0.6 keeps it out, 0.4 lets it in
-    scale = replace(reader.model, max_sentences=3, cross_floor=float(s1 - (s0 - s1)), cross_span=float(2 * (s0 - s1)))
-    assert len(reader.decide(analysis, replace(scale, second_ratio=0.6)).citations) == 1
-    assert len(reader.decide(analysis, replace(scale, second_ratio=0.4)).citations) >= 2
+    p0, p1 = sorted(sigmoid(analysis.cross_scores(reader.model)), reverse=True)[:2]
+    model = replace(reader.model, max_sentences=3, cross_floor=0.0)
+    assert len(reader.decide(analysis, replace(model, second_ratio=float(p1 / p0) + 1e-6)).citations) == 1
+    assert len(reader.decide(analysis, replace(model, second_ratio=float(p1 / p0) - 1e-6)).citations) >= 2
+
+
+def _passages(languages: str) -> list[Evidence]:
+    """One passage of the fixture story per letter, in that language, ranked in order ("kke": two Kazakh, then one
+    English)."""
+    chunk = Chunk("c1", "s1", 0, 0, len(TEXT), TEXT)
+    found = []
+    for rank, language in enumerate(languages, start=1):
+        story = replace(STORY, story_id=f"s{rank}", language={"k": "kk", "e": "en"}[language])
+        found.append(Evidence(StoredChunk(replace(chunk, story_id=story.story_id), story), 0.03, rank=rank))
+    return found
+
+
+def test_a_question_in_its_own_language_still_reads_the_best_passages_in_others(reader):
+    languages = "k" * CROSS_PASSAGES + "eeee"
+    analysis = reader.analyse("Қашан ашылды Варшава көтерілісі мұражайы?", _passages(languages))
+    assert analysis.cross
+    ranks = {c.ev.rank for c, may in zip(analysis.cands, analysis.cross_pool, strict=True) if may}
+    assert ranks == set(range(1, 2 * CROSS_PASSAGES + 1))  # the Kazakh three and the best three English ones
+    reply = reader.decide(analysis, replace(reader.model, max_sentences=4, second_ratio=0.0, cross_floor=0.0))
+    assert len({c.language for c in reply.citations}) == 1  # runners-up in the best sentence's language
 
 
 def test_each_part_of_a_two_part_question_keeps_its_sentence_whatever_the_answer_size(reader):

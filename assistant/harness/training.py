@@ -10,9 +10,10 @@ The test splits (`eval/squad/test`, `eval/test.yaml`) are never read here.
 
 Each question is retrieved exactly as `assistant ask` would, every evidence sentence
 becomes a candidate with the reader's named features, and it is labelled by whether it
-holds a gold answer. Two logistic regressions (scikit-learn, lbfgs, deterministic) are
-fitted: the sentence scorer, and, on out-of-fold scores, the probability that the
-question is answerable from the evidence found (labels: SQuAD 2.0's `is_impossible` and
+holds a gold answer. Three logistic regressions (scikit-learn, lbfgs, deterministic) are
+fitted: the sentence scorer; on the same rows, the cross-language scorer (from the features
+that read none of the question's words, `features.CROSS_FEATURES`); and, on out-of-fold scores,
+the probability that the question is answerable from the evidence found (labels: SQuAD 2.0's `is_impossible` and
 the stories' `abstain` cases). The abstention threshold is the highest one whose false
 abstention stays within FALSE_ABSTAIN_TARGET on every dev corpus and on the training
 questions scored out of fold, whole documents held out: one dev article alone set it too high
@@ -34,8 +35,8 @@ from pathlib import Path
 import numpy as np
 
 from ..config import PROJECT_ROOT, Settings
-from ..features import FEATURE_NAMES, QUESTION_FEATURES
-from ..reader import MODEL_FILE, Analysis, LinearModel, OfflineReader, ReaderModel
+from ..features import CROSS_FEATURES, FEATURE_NAMES, QUESTION_FEATURES, cross_matrix
+from ..reader import MODEL_FILE, Analysis, LinearModel, OfflineReader, PartReading, ReaderModel
 from ..results import MAX_ANSWER_CHARS
 from ..retrieve import Filters
 from .evaluate import Case, contains_answer, corpus_assistant, load_cases
@@ -142,16 +143,27 @@ def _round(a) -> np.ndarray:
     return np.array([float(f"{v:.{SIGNIFICANT}g}") for v in np.atleast_1d(a)], dtype=np.float64)
 
 
-def _sentence_rows(samples: list[Sample]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _sentence_rows(
+    samples: list[Sample], matrix: Callable[[Analysis, PartReading], np.ndarray] = lambda _, part: part.features
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each candidate of each part as a row of `matrix` (the sentence scorer's features unless told).
+
+    Also each row's label, weight and question number.
+    """
     xs, ys, ws, groups = [], [], [], []
     for g, s in enumerate(samples):
         for part in s.analysis.parts:
             if len(part.cands):
-                xs.append(part.features)
+                xs.append(matrix(s.analysis, part))
                 ys.append(s.labels)
                 ws.append(np.full(len(s.labels), s.split.weight))
                 groups.append(np.full(len(s.labels), g))
     return np.vstack(xs), np.concatenate(ys), np.concatenate(ws), np.concatenate(groups)
+
+
+def _cross_rows(analysis: Analysis, part: PartReading) -> np.ndarray:
+    """CROSS_FEATURES for every candidate of an English question: how the cross-language scorer learns."""
+    return cross_matrix(part.features, np.array([c.similarity for c in analysis.cands]))
 
 
 def _rescore(samples: list[Sample], model: LinearModel) -> None:
@@ -330,12 +342,16 @@ def train(settings: Settings, echo: Callable[[str], None]) -> ReaderModel:
     usable = _usable(train_samples)
     x, y, w, _ = _sentence_rows(usable)
     sentence = _fit(x, y, w, FEATURE_NAMES)
+    cx, cy, cw, _ = _sentence_rows(usable, _cross_rows)
+    cross = _fit(cx, cy, cw, CROSS_FEATURES)
     folds = document_folds(usable)
     _out_of_fold(folds)
     qx, qy, qw = _question_rows(usable)
     answerable = _fit(qx, qy, qw, QUESTION_FEATURES, C_ANSWERABLE)
     untrained = ReaderModel.untrained()
-    model = replace(untrained, sentence=sentence, answerable=answerable, cross_floor=CROSS_FLOOR, cross_span=CROSS_SPAN)
+    model = replace(
+        untrained, sentence=sentence, answerable=answerable, cross=cross, cross_floor=CROSS_FLOOR, cross_span=CROSS_SPAN
+    )
     dev = _usable(dev_samples)
     _rescore(dev, sentence)
     reader = _scoring_reader(model)
