@@ -31,7 +31,8 @@ DEFINITION = re.compile(
     r"^(?:what|who)\s+(?:is|are|was|were)\s+(?:the\s+|an?\s+)?([\w'’-]+(?:\s+[\w'’-]+){0,2}?)\s*\?*$", re.I
 )
 SHARE = re.compile(r"\b(what|which)\s+(percentage|share|proportion|fraction|percent)\b|%|процент|доля|пайыз")
-COUNT = re.compile(r"\b(?:how many|what number|сколько|қанша|неше)\b")  # not "несколько", "бірнеше" (several)
+# Russian "сколько" declines ("скольких людей", "скольким странам"); not "несколько", "бірнеше" (several)
+COUNT = re.compile(r"\b(?:how many|what number|скольк(?:о|их|им|ими)|қанша|неше)\b")
 COUNTED = re.compile(rf"(?:{COUNT.pattern})\s+(?:of\s+(?:(?:the|its|their|these|those)\s+)?)?(.*)", re.I)
 COUNTED_WORDS = 1  # content words after "how many" taken to name what is counted (2 lost dev abstention: docstring)
 NUMBER_WORD = re.compile(rf"(?:(?:{NUMBER_WORDS})s?|миллион\w*|миллиард\w*|тысяч\w*|млн|млрд)$", re.I)
@@ -54,7 +55,7 @@ WHEN = re.compile(r"\b(?:when|когда|қашан|қай кезде)\b", re.I)
 # the question words of each language ("не" is left out: in Russian it is "not")
 FIRST_WH = re.compile(
     rf"\b(?:{WH}|кто|что|где|куда|откуда|как|как(?:ой|ая|ое|ие|ом|ого|их|ую|им)|котор\w+|чей|чья|чьё|чьи|почему|зачем|"
-    r"сколько|кім|кімнің|кімге|қайда|қайдан|қалай|қандай|қай|неге|неліктен|неше|қанша)\b",
+    r"скольк(?:о|их|им|ими)|кім|кімнің|кімге|қайда|қайдан|қалай|қандай|қай|неге|неліктен|неше|қанша)\b",
     re.I,
 )
 PLACE = re.compile(

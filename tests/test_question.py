@@ -19,6 +19,9 @@ def test_question_kinds_come_from_the_wh_phrase():
     assert question_kind("Кто руководил городом, когда он пал?") == "person"  # the first question word leads
     assert question_kind("Кто никогда не был в Алматы?") == "person"  # "никогда" (never) holds no "когда"
     assert question_kind("Кто открыл несколько центров?") == "person"  # "несколько" (several) is no "сколько"
+    assert question_kind("Скольких людей проинформировала программа?") == "count"  # "сколько" declines
+    assert question_kind("Скольким странам помогли?") == "count"
+    assert question_kind("Кто помог нескольким странам?") == "person"
     assert question_kind("В каком городе прошёл форум, когда открыли хаб?") != "date"  # "когда" is a condition
     # a question opened by a "when" clause asks its later wh-word; a verb straight after "when" asks the date
     assert question_kind("When B cells begin to replicate, what do their offspring become?") == "description"
