@@ -40,6 +40,13 @@ DATE = re.compile(
     r"\b(what|which|on what|in what) (date|day|year|month|century|decade)\b"
     r"|\bв как(?:ом|ой) (?:году|месяце|день)\b|\bкакого (?:числа|года)\b|\bқай (?:жылы|жылдан|күні|айда)\b"
 )
+# an amount question about money ("How much did the mission cost?", "How large was the grant?"): the answer is a sum
+# of money, a figure with a currency. Not "contribute": "how much did tourism contribute to growth?" asks a share
+MONEY = re.compile(
+    r"\b(?:money|costs?|costing|budgets?|fund(?:s|ed|ing)?|financ\w*|grants?|invest\w*|spen[dt]\w*|paid|pay(?:s|ing)?|"
+    r"prices?|worth|donat\w*|revenues?|loans?|dollars?|euros?|tenge)\b",
+    re.I,
+)
 DURATION = re.compile(r"\bhow long\b|\bкак долго\b|\bсколько времени\b|\bқанша уақыт")  # a span of time or a length
 AMOUNT = re.compile(
     r"\bhow (much|large|big|far|old|high|tall)\b|\bкак(?:ую|ая) сумм\w*|\bсколько денег\b|\bқанша (?:қаржы|ақша)\b"
@@ -80,6 +87,7 @@ class Part:
     terms: tuple[str, ...]
     focus: frozenset[str]  # the relation asked about ("launched", "head of"): an answer should hold it
     counted: frozenset[str] = frozenset()  # "how many delegates ...": stems naming what is counted ({"deleg"})
+    money: bool = False  # an amount asked in money ("how much did it cost?"): a figure with a currency answers
 
 
 @dataclass(frozen=True)
@@ -187,7 +195,9 @@ def profile(question: str) -> Profile:
         else:
             borrowed = []
         part_terms = tuple(dict.fromkeys(own + borrowed)) or all_terms
-        parts.append(Part(piece, piece_kind, part_terms, frozenset(explicit & set(part_terms)), counted_words(piece)))
+        money = piece_kind == "amount" and bool(MONEY.search(piece))
+        focus = frozenset(explicit & set(part_terms))
+        parts.append(Part(piece, piece_kind, part_terms, focus, counted_words(piece), money))
     seq = terms(question)
     definition = DEFINITION.match(question.strip())
     defines = definition.group(1).lower() if definition and kind == "description" else ""

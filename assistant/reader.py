@@ -47,6 +47,7 @@ from .features import (
     gazetteer,
     idf_scale,
     is_prose,
+    money_missing,
     question_view,
     story_sentences,
     typed_entities,
@@ -69,7 +70,7 @@ DISAGREE_TEXT = "The stories give different figures."
 # the abstention of a question whose best sentences lack the value it asks for: they are about it, and do not say
 VALUE_ABSTAIN_TEXT = {
     kind: f"The stories don't say. The passages nearest the question give no {value} for it."
-    for kind, value in VALUE_KINDS.items()
+    for kind, value in {**VALUE_KINDS, "money": "sum of money"}.items()
 }
 # a sentence from another story giving a different figure joins ("The stories give different figures") when rated at
 # least this share of the best. Chosen on dev: 0.4 / 0.6 / 0.8 / never gave rivals on 1 / 0 / 0 / 0 of qa.yaml's
@@ -223,16 +224,20 @@ class Analysis:
 
     @cached_property
     def dense(self) -> np.ndarray:
-        """Each candidate's similarity to the question where it may answer across languages (`cross_pool`), else 0."""
-        return np.array([c.similarity if may else 0.0 for c, may in zip(self.cands, self.cross_pool, strict=True)])
+        """The similarity of each sentence of the best CROSS_PASSAGES passages to the question, else 0.
+
+        What the cross-language confidence reads: `cross_floor` and `cross_span` were set on this pool,
+        before `cross_pool` widened what may be quoted; a wider one could only raise the confidence.
+        """
+        return np.array([c.similarity if c.ev.rank <= CROSS_PASSAGES else 0.0 for c in self.cands])
 
     def cross_scores(self, model: ReaderModel) -> np.ndarray:
-        """The cross-language scorer's log-odds for each candidate of `cross_pool` (-inf outside it)."""
-        pool = np.flatnonzero(self.cross_pool)
-        similarities = np.array([self.cands[i].similarity for i in pool])
-        scores = np.full(len(self.cands), -np.inf)
-        scores[pool] = model.cross.logits(cross_matrix(self.parts[0].features[pool], similarities))
-        return scores
+        """The cross-language scorer's log-odds for each candidate of `cross_pool` (-inf outside it).
+
+        The similarity gap is taken from the best of all the candidates, as in training.
+        """
+        rows = cross_matrix(self.parts[0].features, np.array([c.similarity for c in self.cands]))
+        return np.where(self.cross_pool, model.cross.logits(rows), -np.inf)
 
     def top_similarities(self, part: PartReading) -> list[float]:
         """The question's similarity to each of the part's RERANK best sentences."""
@@ -279,6 +284,11 @@ class Reply:
 def _in_english(part: PartReading, rows: Sequence[int]) -> bool:
     """Whether the candidates at `rows` all come from English stories (the rules read English words only)."""
     return all(part.cands[i].ev.story.language == "en" for i in rows)
+
+
+def _value_abstain_text(q: Question) -> str:
+    """The abstention that says which value the passages nearest the question lack (a sum of money, a date, ...)."""
+    return VALUE_ABSTAIN_TEXT["money" if q.part.money else q.part.kind]
 
 
 def sigmoid(x):
@@ -395,12 +405,16 @@ class OfflineReader:
 
     @staticmethod
     def lacks_value(part: PartReading) -> bool:
-        """The part asks for a value (a date, a figure) that none of its best sentences holds (`value_missing`).
+        """The part asks for a value (a date, a figure, a sum of money) that none of its best sentences holds.
 
-        Those sentences must be English too: figures in words are read only in English ("бес жыл" is not).
+        (`value_missing`, `money_missing`.) Those sentences must be English too: figures in words are
+        read only in English ("бес жыл" is not).
         """
         best = part.order[:TYPED_AMONG]
-        return _in_english(part, best) and value_missing(part.column(best, "answer_type"), part.question)
+        if not _in_english(part, best):
+            return False
+        texts = [part.cands[i].sentence.text for i in best]
+        return value_missing(part.column(best, "answer_type"), part.question) or money_missing(texts, part.question)
 
     # -- decision -----------------------------------------------------------------------------
     def read(self, question: str, evidence: Sequence[Evidence], query_vector=None) -> Reply:
@@ -419,7 +433,7 @@ class OfflineReader:
         lead = analysis.parts[0]
         lead_lacks_value = self.lacks_value(lead)
         if confidence < model.threshold:
-            text = VALUE_ABSTAIN_TEXT[lead.question.part.kind] if lead_lacks_value else ABSTAIN_TEXT
+            text = _value_abstain_text(lead.question) if lead_lacks_value else ABSTAIN_TEXT
             return Reply(text, [], True, confidence)
         # each part the evidence answers, and the first part unless it is ruled out
         answered = [

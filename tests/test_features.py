@@ -10,6 +10,7 @@ from assistant.features import (
     entities,
     feature_matrix,
     is_prose,
+    money_missing,
     question_view,
     typed_missing,
     value_missing,
@@ -219,3 +220,11 @@ def test_the_cross_language_rows_take_the_similarity_from_the_best_and_the_named
         assert (rows[:, j] == features[:, FEATURE_NAMES.index(name)]).all()
     assert not any(name in CROSS_FEATURES for name in ("sentence_coverage", "sentence_bm25", "proximity"))
     assert cross_matrix(np.zeros((0, len(FEATURE_NAMES))), np.zeros(0)).shape == (0, len(CROSS_FEATURES))
+
+
+def test_a_sum_of_money_is_a_figure_with_a_currency():
+    q = view("How much did the study tour cost?")
+    assert money_missing(["The tour took place from June 5 to 8.", "It was part of CSW67."], q)
+    for given in ("It cost $5 million.", "USD 5.3 million was allocated.", "a grant of 2 billion tenge", "£414m"):
+        assert not money_missing([given], q), given
+    assert not money_missing(["It covers 21 million hectares."], view("How much land is arable?"))  # not money

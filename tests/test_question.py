@@ -22,6 +22,10 @@ def test_question_kinds_come_from_the_wh_phrase():
     assert question_kind("Скольких людей проинформировала программа?") == "count"  # "сколько" declines
     assert question_kind("Скольким странам помогли?") == "count"
     assert question_kind("Кто помог нескольким странам?") == "person"
+    asked = ("How much did the tour cost, and who paid?", "How much land?")
+    money = [[p.money for p in profile(q).parts] for q in asked]
+    assert money == [[True, False], [False]]  # an amount in money: a figure with a currency answers
+    assert not profile("How much has Türkiye contributed?").parts[0].money  # "contribute" may be a share
     assert question_kind("В каком городе прошёл форум, когда открыли хаб?") != "date"  # "когда" is a condition
     # a question opened by a "when" clause asks its later wh-word; a verb straight after "when" asks the date
     assert question_kind("When B cells begin to replicate, what do their offspring become?") == "description"

@@ -238,6 +238,33 @@ def _passages(languages: str) -> list[Evidence]:
     return found
 
 
+def test_the_cross_language_scorer_not_the_similarity_picks_the_sentence(reader):
+    analysis = reader.analyse("Қашан ашылды Варшава көтерілісі мұражайы?", _passages("k" * CROSS_PASSAGES + "eeee"))
+    n = len(CROSS_FEATURES)
+
+    def weighing(feature: str, weight: float) -> ReaderModel:
+        coef = np.zeros(n)
+        coef[CROSS_FEATURES.index(feature)] = weight
+        cross = replace(reader.model.cross, mean=np.zeros(n), scale=np.ones(n), coef=coef, intercept=0.0)
+        return replace(reader.model, cross=cross, max_sentences=1, cross_floor=0.0)
+
+    # every passage holds the same sentences: only the passage's rank can tell them apart
+    assert reader.decide(analysis, weighing("passage_rank", 5.0)).citations[0].story_id == "s1"
+    last = reader.decide(analysis, weighing("passage_rank", -5.0)).citations[0].story_id
+    assert last == f"s{2 * CROSS_PASSAGES}"  # the worst-ranked passage the question may read
+
+
+def test_a_question_asking_a_sum_of_money_needs_a_figure_with_a_currency(reader):
+    question = "How much did the Warsaw Uprising Museum cost to build?"
+    reply = reader.read(question, evidence())  # figures (2004, 1,000 objects, 500,000 visitors), no currency
+    assert reply.abstained and reply.text.endswith("give no sum of money for it.")
+    costly = TEXT + " The Warsaw Uprising Museum cost $12 million to build."
+    story = replace(STORY, text=costly, end=len(costly))
+    found = [Evidence(StoredChunk(Chunk("c1", "s1", 0, 0, len(costly), costly), story), 0.03, dense=0.85, rank=1)]
+    answered = reader.read(question, found)
+    assert not answered.abstained and "$12 million" in answered.text
+
+
 def test_a_question_in_its_own_language_still_reads_the_best_passages_in_others(reader):
     languages = "k" * CROSS_PASSAGES + "eeee"
     analysis = reader.analyse("Қашан ашылды Варшава көтерілісі мұражайы?", _passages(languages))

@@ -219,7 +219,10 @@ def _question_rows(samples: list[Sample]) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 def _usable(samples: list[Sample]) -> list[Sample]:
-    """Questions the learned path decides: with candidates, and not across languages (the embedding decides those)."""
+    """Questions the sentence scorer decides: with candidates, and not across languages.
+
+    The cross-language scorer and the embedding's confidence decide those.
+    """
     return [s for s in samples if s.analysis.cands and not s.analysis.cross]
 
 
@@ -331,7 +334,8 @@ def choose_short_answer_min(dev: list[Sample], reader: OfflineReader, model: Rea
 def train(settings: Settings, echo: Callable[[str], None]) -> ReaderModel:
     """Fit the reader from TRAIN and set its thresholds on DEV (see the module's docstring), with provenance.
 
-    Steps: the sentence scorer; out-of-fold sentence scores for the abstention model; the abstention
+    Steps: the sentence scorer and the cross-language scorer (on the same rows); out-of-fold sentence
+    scores for the abstention model; the abstention
     threshold; how many sentences an answer may hold and the ratio at which a runner-up joins it;
     the short-answer confidence.
     """
