@@ -40,13 +40,26 @@ DATE = re.compile(
     r"\b(what|which|on what|in what) (date|day|year|month|century|decade)\b"
     r"|\bв как(?:ом|ой) (?:году|месяце|день)\b|\bкакого (?:числа|года)\b|\bқай (?:жылы|жылдан|күні|айда)\b"
 )
-# an amount question about money ("How much did the mission cost?", "How large was the grant?"): the answer is a sum
-# of money, a figure with a currency. Not "contribute": "how much did tourism contribute to growth?" asks a share
+# a question asking a sum of money, answered by a figure with a currency: "how much/large" right before a money noun
+# ("How much funding ...?", "How large was the grant ...?"), or "how much" and an auxiliary, with a money verb later
+# ("How much did the mission cost?", "How much has Türkiye invested?"). Not "how much time did they spend", "how much
+# of the fund's area", "how much did prices rise", nor "contribute" ("how much did tourism contribute to growth?"),
+# and never when the question names a share ("as a share of GDP")
+MONEY_NOUN = (
+    r"money|funds?|funding|financing|finance|investments?|grants?|budgets?|capital|loans?|revenues?|income|"
+    r"profits?|donations?|costs?|price|spending|dollars|euros|tenge"
+)
+MONEY_VERB = (
+    r"cost|costs|pay|paid|spend|spent|invest(?:ed)?|donated?|raised?|"
+    r"fund(?:ed)?|financed?|grant(?:ed)?|lend|lent|earn(?:ed)?"
+)
+AUXILIARY = r"did|does|do|will|would|has|have|had|is|was|were|are"
 MONEY = re.compile(
-    r"\b(?:money|costs?|costing|budgets?|fund(?:s|ed|ing)?|financ\w*|grants?|invest\w*|spen[dt]\w*|paid|pay(?:s|ing)?|"
-    r"prices?|worth|donat\w*|revenues?|loans?|dollars?|euros?|tenge)\b",
+    rf"\bhow\s+(?:much|large|big|high)\s+(?:(?:{AUXILIARY})\s+)?(?:(?:the|its|their)\s+)?(?:[\w-]+\s+)?(?:{MONEY_NOUN})\b"
+    rf"|\bhow\s+much\s+(?:{AUXILIARY})\b.*\b(?:{MONEY_VERB})\b",
     re.I,
 )
+SHARE_ASKED = re.compile(r"%|\b(?:percent|per\s+cent|percentage|share|proportion|fraction)\b", re.I)
 DURATION = re.compile(r"\bhow long\b|\bкак долго\b|\bсколько времени\b|\bқанша уақыт")  # a span of time or a length
 AMOUNT = re.compile(
     r"\bhow (much|large|big|far|old|high|tall)\b|\bкак(?:ую|ая) сумм\w*|\bсколько денег\b|\bқанша (?:қаржы|ақша)\b"
@@ -195,7 +208,7 @@ def profile(question: str) -> Profile:
         else:
             borrowed = []
         part_terms = tuple(dict.fromkeys(own + borrowed)) or all_terms
-        money = piece_kind == "amount" and bool(MONEY.search(piece))
+        money = piece_kind == "amount" and bool(MONEY.search(piece)) and not SHARE_ASKED.search(piece)
         focus = frozenset(explicit & set(part_terms))
         parts.append(Part(piece, piece_kind, part_terms, focus, counted_words(piece), money))
     seq = terms(question)

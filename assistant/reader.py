@@ -67,11 +67,13 @@ RERANK = 2  # best sentences whose similarity to the question the abstention mod
 CROSS_PASSAGES = 3  # passages whose sentences may answer a cross-language question, and as many in other languages
 LONG_SENTENCE = 400  # characters: a longer sentence is cut to the clauses that answer
 DISAGREE_TEXT = "The stories give different figures."
+VALUE_NAMES = {**VALUE_KINDS, "money": "sum of money"}  # what a reply calls the value a question asks for
 # the abstention of a question whose best sentences lack the value it asks for: they are about it, and do not say
 VALUE_ABSTAIN_TEXT = {
     kind: f"The stories don't say. The passages nearest the question give no {value} for it."
-    for kind, value in {**VALUE_KINDS, "money": "sum of money"}.items()
+    for kind, value in VALUE_NAMES.items()
 }
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")  # a question's parts, as a reply names them
 # a sentence from another story giving a different figure joins ("The stories give different figures") when rated at
 # least this share of the best. Chosen on dev: 0.4 / 0.6 / 0.8 / never gave rivals on 1 / 0 / 0 / 0 of qa.yaml's
 # answerable questions and 2 / 1 / 0 / 0 of dev2's, where 0.8 and never passed one case more (a follow-up's "rival"
@@ -286,9 +288,22 @@ def _in_english(part: PartReading, rows: Sequence[int]) -> bool:
     return all(part.cands[i].ev.story.language == "en" for i in rows)
 
 
+def _value_of(q: Question) -> str:
+    """The kind of value a part asks for, as VALUE_NAMES keys it ("money" for a sum of money)."""
+    return "money" if q.part.money else q.part.kind
+
+
 def _value_abstain_text(q: Question) -> str:
     """The abstention that says which value the passages nearest the question lack (a sum of money, a date, ...)."""
-    return VALUE_ABSTAIN_TEXT["money" if q.part.money else q.part.kind]
+    return VALUE_ABSTAIN_TEXT[_value_of(q)]
+
+
+def _lacking_parts_text(lacking: Sequence[tuple[int, Question]]) -> str:
+    """What a reply answering the rest of a question says of the parts whose value the passages lack."""
+    return " ".join(
+        f"The passages nearest the question give no {VALUE_NAMES[_value_of(q)]} for its {ORDINALS[i]} part."
+        for i, q in lacking
+    )
 
 
 def sigmoid(x):
@@ -410,11 +425,15 @@ class OfflineReader:
         (`value_missing`, `money_missing`.) Those sentences must be English too: figures in words are
         read only in English ("бес жыл" is not).
         """
-        best = part.order[:TYPED_AMONG]
-        if not _in_english(part, best):
+        return OfflineReader.lacks_value_among(part, part.order[:TYPED_AMONG])
+
+    @staticmethod
+    def lacks_value_among(part: PartReading, rows: Sequence[int]) -> bool:
+        """The part asks for a value that none of these (English) candidate sentences holds."""
+        if not _in_english(part, rows):
             return False
-        texts = [part.cands[i].sentence.text for i in best]
-        return value_missing(part.column(best, "answer_type"), part.question) or money_missing(texts, part.question)
+        texts = [part.cands[i].sentence.text for i in rows]
+        return value_missing(part.column(rows, "answer_type"), part.question) or money_missing(texts, part.question)
 
     # -- decision -----------------------------------------------------------------------------
     def read(self, question: str, evidence: Sequence[Evidence], query_vector=None) -> Reply:
@@ -455,9 +474,16 @@ class OfflineReader:
         short = ""
         if confidence >= model.short_answer_min and not disagreement:
             short = short_answer(picks[0], first.question)
-        text, citations = cite_within(picks, short, keep=essential)
-        if disagreement:
-            text = f"{DISAGREE_TEXT} {text}"
+        # a part left out for lacking the value it asks is said so, not passed over in silence, unless what is
+        # quoted for the other parts gives it after all
+        quoted = [i for i, c in enumerate(analysis.cands) if any(c is p.candidate for p in picks)]
+        lacking = [
+            (i, part.question)
+            for i, part in enumerate(analysis.parts)
+            if all(part is not a for a in answered) and self.lacks_value(part) and self.lacks_value_among(part, quoted)
+        ]
+        preface = DISAGREE_TEXT if disagreement else _lacking_parts_text(lacking)
+        text, citations = cite_within(picks, short, keep=essential, preface=preface)
         return Reply(text, citations, False, confidence, short, disagreement)
 
     @staticmethod
@@ -665,8 +691,11 @@ def _rival_figure(part: PartReading, first: Pick, analysis: Analysis) -> Pick | 
     return None
 
 
-def cite(picks: list[Pick], short: str) -> tuple[str, list[Citation]]:
-    """Answer text with [n] markers and one citation per quoted clause, opening with the short answer if any."""
+def cite(picks: list[Pick], short: str, preface: str = "") -> tuple[str, list[Citation]]:
+    """Answer text with [n] markers and one citation per quoted clause, opening with the short answer if any.
+
+    A `preface` ("The stories give different figures.") opens it before all that.
+    """
     citations: list[Citation] = []
     parts = []
     for p in picks:
@@ -675,7 +704,8 @@ def cite(picks: list[Pick], short: str) -> tuple[str, list[Citation]]:
         citations.append(Citation(n, s.story_id, s.title, s.date, s.kind, s.language, s.source, p.text, p.start, p.end))
         parts.append(f"{as_sentence(p.text)} [{n}]")
     body = " ".join(parts)
-    return (f"{short} — {body}" if short else body), citations
+    text = f"{short} — {body}" if short else body
+    return (f"{preface} {text}" if preface else text), citations
 
 
 def _asks_one_figure(analysis: Analysis) -> bool:
@@ -683,15 +713,15 @@ def _asks_one_figure(analysis: Analysis) -> bool:
     return len(analysis.parts) == 1 and analysis.parts[0].question.part.kind in ("count", "amount", "share")
 
 
-def cite_within(picks: list[Pick], short: str, keep: int) -> tuple[str, list[Citation]]:
+def cite_within(picks: list[Pick], short: str, keep: int, preface: str = "") -> tuple[str, list[Citation]]:
     """`cite`, dropping runners-up from the end (never the first `keep`) until the answer fits MAX_ANSWER_CHARS.
 
-    The short answer and the [n] markers count too, which the runners-up's own lengths do not show.
+    The preface, the short answer and the [n] markers count too, which the runners-up's own lengths do not show.
     """
-    text, citations = cite(picks, short)
+    text, citations = cite(picks, short, preface)
     while len(text) > MAX_ANSWER_CHARS and len(picks) > keep:
         picks = picks[:-1]
-        text, citations = cite(picks, short)
+        text, citations = cite(picks, short, preface)
     return text, citations
 
 

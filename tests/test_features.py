@@ -225,6 +225,8 @@ def test_the_cross_language_rows_take_the_similarity_from_the_best_and_the_named
 def test_a_sum_of_money_is_a_figure_with_a_currency():
     q = view("How much did the study tour cost?")
     assert money_missing(["The tour took place from June 5 to 8.", "It was part of CSW67."], q)
-    for given in ("It cost $5 million.", "USD 5.3 million was allocated.", "a grant of 2 billion tenge", "£414m"):
+    sums = ("It cost $5 million.", "USD 5.3 million was allocated.", "a grant of 2 billion tenge", "£414m", "$1.2bn")
+    sums += ("3 million U.S. dollars", "1.5 bln tenge", "Rs 500 crore", "millions of dollars", "5-million-dollar")
+    for given in sums:
         assert not money_missing([given], q), given
     assert not money_missing(["It covers 21 million hectares."], view("How much land is arable?"))  # not money

@@ -26,6 +26,15 @@ def test_question_kinds_come_from_the_wh_phrase():
     money = [[p.money for p in profile(q).parts] for q in asked]
     assert money == [[True, False], [False]]  # an amount in money: a figure with a currency answers
     assert not profile("How much has Türkiye contributed?").parts[0].money  # "contribute" may be a share
+    for asked in (
+        "How much time did they spend there?",
+        "How much of the fund's area is forest?",
+        "How much is invested in research as a share of GDP?",
+        "How much did prices rise?",
+    ):
+        assert not profile(asked).parts[0].money, asked
+    for asked in ("How much did the agency grant?", "How large was the grant?", "How much funding did it get?"):
+        assert profile(asked).parts[0].money, asked
     assert question_kind("В каком городе прошёл форум, когда открыли хаб?") != "date"  # "когда" is a condition
     # a question opened by a "when" clause asks its later wh-word; a verb straight after "when" asks the date
     assert question_kind("When B cells begin to replicate, what do their offspring become?") == "description"

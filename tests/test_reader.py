@@ -204,6 +204,8 @@ def test_runners_up_give_way_when_the_short_answer_would_push_the_reply_over_the
     text, citations = cite_within(picks, short, keep=1)
     assert len(text) <= MAX_ANSWER_CHARS and len(citations) == 2 and len(picks) == 3
     assert len(cite_within(picks, short, keep=3)[0]) > MAX_ANSWER_CHARS  # the kept picks stay whatever their length
+    prefaced, kept = cite_within(picks, "", keep=1, preface="x" * (MAX_ANSWER_CHARS - len(whole) + 10))
+    assert len(prefaced) <= MAX_ANSWER_CHARS and len(kept) < 3  # the preface counts towards the limit too
 
 
 def test_a_cross_language_answer_adds_runners_up_by_the_cross_language_scorer(reader):
@@ -263,6 +265,13 @@ def test_a_question_asking_a_sum_of_money_needs_a_figure_with_a_currency(reader)
     found = [Evidence(StoredChunk(Chunk("c1", "s1", 0, 0, len(costly), costly), story), 0.03, dense=0.85, rank=1)]
     answered = reader.read(question, found)
     assert not answered.abstained and "$12 million" in answered.text
+
+
+def test_a_two_part_reply_says_which_part_lacks_its_value(reader):
+    analysis = reader.analyse("How much did the Warsaw Uprising Museum cost, and who has led it since?", evidence())
+    reply = reader.decide(analysis, replace(reader.model, threshold=0.01))  # the first part is ruled out: 0
+    assert not reply.abstained and "Ołdakowski" in reply.text
+    assert reply.text.startswith("The passages nearest the question give no sum of money for its first part. ")
 
 
 def test_a_question_in_its_own_language_still_reads_the_best_passages_in_others(reader):
