@@ -30,7 +30,8 @@ FOCUS_WITH_WHOM = re.compile(r"\b(\w+)\s+(?:with|by|to|for)\s+whom\b", re.I)
 DEFINITION = re.compile(
     r"^(?:what|who)\s+(?:is|are|was|were)\s+(?:the\s+|an?\s+)?([\w'’-]+(?:\s+[\w'’-]+){0,2}?)\s*\?*$", re.I
 )
-SHARE = re.compile(r"\b(what|which)\s+(percentage|share|proportion|fraction|percent)\b|%|процент|доля|пайыз")
+SHARE_WORDS = r"percentage|share|proportion|fraction|percent"
+SHARE = re.compile(rf"\b(what|which)\s+({SHARE_WORDS})\b|%|процент|доля|пайыз")
 # Russian "сколько" declines ("скольких людей", "скольким странам"); not "несколько", "бірнеше" (several)
 COUNT = re.compile(r"\b(?:how many|what number|скольк(?:о|их|им|ими)|қанша|неше)\b")
 COUNTED = re.compile(rf"(?:{COUNT.pattern})\s+(?:of\s+(?:(?:the|its|their|these|those)\s+)?)?(.*)", re.I)
@@ -59,7 +60,7 @@ MONEY = re.compile(
     rf"|\bhow\s+much\s+(?:{AUXILIARY})\b.*\b(?:{MONEY_VERB})\b",
     re.I,
 )
-SHARE_ASKED = re.compile(r"%|\b(?:percent|per\s+cent|percentage|share|proportion|fraction)\b", re.I)
+SHARE_ASKED = re.compile(rf"%|\b(?:{SHARE_WORDS}|per\s+cent)\b", re.I)  # anywhere in the question
 DURATION = re.compile(r"\bhow long\b|\bкак долго\b|\bсколько времени\b|\bқанша уақыт")  # a span of time or a length
 AMOUNT = re.compile(
     r"\bhow (much|large|big|far|old|high|tall)\b|\bкак(?:ую|ая) сумм\w*|\bсколько денег\b|\bқанша (?:қаржы|ақша)\b"
