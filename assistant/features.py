@@ -617,12 +617,14 @@ VALUE_KINDS = {"date": "date", "count": "figure", "amount": "figure", "duration"
 
 
 def value_missing(answer_types: np.ndarray, q: Question) -> bool:
-    """Whether an English question asks for a value (VALUE_KINDS) that none of the best sentences holds: no answer then.
+    """Whether a question asks for a value (VALUE_KINDS) that none of the best sentences holds: no answer then.
 
-    `answer_types` is those sentences' `answer_type` feature. English only: the type patterns
-    read figures in digits in any language, but figures and spans of time written in words
-    only in English ("five", "almost a month"); Russian and Kazakh questions, and questions
-    across languages (the cross-language scorer decides those), are left to the learned models. Three
+    `answer_types` is those sentences' `answer_type` feature. The question's kind is read in English,
+    Russian and Kazakh; the sentences must be English (the caller, `reader.OfflineReader.lacks_value_among`,
+    checks): the type patterns read figures in digits in any language, but figures and spans of time written
+    in words only in English ("five", "almost a month"). So a Russian "Сколько ...?" answered across languages
+    from English sentences is checked (the sentences the cross-language scorer ranks best), and one answered
+    from the Kazakh story is left to the model. Three
     sentences that hold no figure do not say how many; quoting them as the answer reads as one. The abstention
     model weighs `typed_missing` too, but learns it mostly from SQuAD 2.0, whose unanswerable
     questions were written to have a plausible answer of the asked kind in the paragraph,
@@ -635,7 +637,7 @@ def value_missing(answer_types: np.ndarray, q: Question) -> bool:
     abstention 0.094 -> 0.108 at false abstention 0.036 -> 0.039 (0.107 at 0.039 in the round's
     final fit, README "Latest round").
     """
-    return q.profile.language == "en" and q.part.kind in VALUE_KINDS and bool(typed_missing(answer_types, q))
+    return q.part.kind in VALUE_KINDS and bool(typed_missing(answer_types, q))
 
 
 def money_missing(texts: Sequence[str], q: Question) -> bool:

@@ -233,6 +233,13 @@ class Analysis:
         """
         return np.array([c.similarity if c.ev.rank <= CROSS_PASSAGES else 0.0 for c in self.cands])
 
+    def cross_order(self, model: ReaderModel) -> list[int]:
+        """The candidates the cross-language scorer ranks, best first, in the best one's language only."""
+        scores = self.cross_scores(model)
+        ranked = [int(i) for i in np.argsort(-scores, kind="stable") if np.isfinite(scores[i])]
+        language = self.cands[ranked[0]].ev.story.language if ranked else ""
+        return [i for i in ranked if self.cands[i].ev.story.language == language]
+
     def cross_scores(self, model: ReaderModel) -> np.ndarray:
         """The cross-language scorer's log-odds for each candidate of `cross_pool` (-inf outside it).
 
@@ -389,7 +396,9 @@ class OfflineReader:
     def confidence(self, analysis: Analysis, part: PartReading, model: ReaderModel | None = None) -> float:
         """The probability that the evidence answers this part of the question (0 when it lacks the value asked)."""
         model = model or self.model
-        if analysis.cross:
+        if analysis.cross:  # the embedding's similarity, unless the sentences quoted lack the value asked
+            if self.lacks_value_among(part, analysis.cross_order(model)[:TYPED_AMONG]):
+                return 0.0
             return float(model.cross_confidence(analysis.dense).max(initial=0.0))
         if self.ruled_out(part):
             return 0.0
@@ -422,8 +431,9 @@ class OfflineReader:
     def lacks_value(part: PartReading) -> bool:
         """The part asks for a value (a date, a figure, a sum of money) that none of its best sentences holds.
 
-        (`value_missing`, `money_missing`.) Those sentences must be English too: figures in words are
-        read only in English ("бес жыл" is not).
+        (`value_missing`, `money_missing`.) Those sentences must be English: figures in words are
+        read only in English ("бес жыл" is not). Across languages the cross-language scorer's best
+        sentences are checked instead (`Analysis.cross_order`).
         """
         return OfflineReader.lacks_value_among(part, part.order[:TYPED_AMONG])
 
@@ -512,16 +522,15 @@ class OfflineReader:
         English best sentence cost citation precision and no answer).
         """
         part = analysis.parts[0]
+        ranked = analysis.cross_order(model)
+        if self.lacks_value_among(part, ranked[:TYPED_AMONG]):
+            return Reply(_value_abstain_text(part.question), [], True, 0.0)
         confidence = self.confidence(analysis, part, model)
         if confidence <= 0.0:
             return Reply(ABSTAIN_TEXT, [], True, confidence)
-        scores = analysis.cross_scores(model)
-        ranked = [int(i) for i in np.argsort(-scores, kind="stable")]
-        language = analysis.cands[ranked[0]].ev.story.language
-        ranked = [i for i in ranked if analysis.cands[i].ev.story.language == language]
         picks: list[Pick] = []
         _add(picks, analysis.cands[ranked[0]], part, analysis, whole=True)
-        self._add_runners_up(part, picks, analysis, model, ranked, sigmoid(scores), whole=True)
+        self._add_runners_up(part, picks, analysis, model, ranked, sigmoid(analysis.cross_scores(model)), whole=True)
         text, citations = cite_within(picks, "", keep=1)
         return Reply(text, citations, False, confidence)
 

@@ -221,6 +221,16 @@ def test_a_cross_language_answer_adds_runners_up_by_the_cross_language_scorer(re
     assert rated == sorted(rated, reverse=True)
 
 
+def test_a_cross_language_value_question_is_not_answered_from_english_sentences_without_the_value(reader):
+    founding = Chunk("c2", "s1", 1, TEXT.index("It was founded"), TEXT.index("The museum"), TEXT)
+    founded = [Evidence(StoredChunk(founding, STORY), 0.03, rank=1)]
+    when = reader.analyse("Когда был основан Музей Варшавского восстания?", founded)  # the sentence gives no date
+    assert when.cross and reader.confidence(when, when.parts[0]) == 0.0
+    assert reader.decide(when).abstained and reader.decide(when).text.endswith("give no date for it.")
+    who = reader.analyse("Кто основал Музей Варшавского восстания?", founded)  # a name is asked: the embedding decides
+    assert not reader.decide(who, replace(reader.model, cross_floor=0.0)).abstained
+
+
 def test_the_cross_language_ratio_rule_reads_the_scorers_probabilities(reader):
     analysis = reader.analyse("Когда открылся Музей Варшавского восстания?", evidence())
     p0, p1 = sorted(sigmoid(analysis.cross_scores(reader.model)), reverse=True)[:2]
