@@ -13,7 +13,7 @@ from itertools import pairwise
 from .stories import detect_language
 from .text import NUMBER_WORDS, STOPWORDS, content_terms, stem, terms, words
 
-__all__ = ["KINDS", "Part", "Profile", "counted_words", "profile", "question_kind"]
+__all__ = ["KINDS", "Part", "Profile", "asks_several", "counted_words", "profile", "question_kind"]
 
 KINDS = ("person", "date", "place", "count", "amount", "duration", "share", "list", "description")
 WH = r"(?:how|what|who|whom|whose|when|where|which|why)"
@@ -35,6 +35,12 @@ SHARE = re.compile(rf"\b(what|which)\s+({SHARE_WORDS})\b|%|процент|дол
 # Russian "сколько" declines ("скольких людей", "скольким странам"); not "несколько", "бірнеше" (several)
 COUNT = re.compile(r"\b(?:how many|what number|скольк(?:о|их|им|ими)|қанша|неше)\b")
 COUNTED = re.compile(rf"(?:{COUNT.pattern})\s+(?:of\s+(?:(?:the|its|their|these|those)\s+)?)?(.*)", re.I)
+# "which/what" and the words up to a verb: the thing asked for ("Which key transitions are ...", "What threats does")
+ASKED_THING = re.compile(
+    r"\b(?:which|what)\s+((?:[\w'’-]+\s+){0,3}?[\w'’-]+?)\s+"
+    r"(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might)\b",
+    re.I,
+)
 COUNTED_WORDS = 1  # content words after "how many" taken to name what is counted (2 lost dev abstention: docstring)
 NUMBER_WORD = re.compile(rf"(?:(?:{NUMBER_WORDS})s?|миллион\w*|миллиард\w*|тысяч\w*|млн|млрд)$", re.I)
 DATE = re.compile(
@@ -102,6 +108,7 @@ class Part:
     focus: frozenset[str]  # the relation asked about ("launched", "head of"): an answer should hold it
     counted: frozenset[str] = frozenset()  # "how many delegates ...": stems naming what is counted ({"deleg"})
     money: bool = False  # an amount asked in money ("how much did it cost?"): a figure with a currency answers
+    several: bool = False  # several things asked ("Which challenges ...?", "List the ..."): a list may answer
 
 
 @dataclass(frozen=True)
@@ -185,6 +192,20 @@ def counted_words(question: str) -> frozenset[str]:
     return frozenset(out)
 
 
+def asks_several(question: str, kind: str) -> bool:
+    """Whether a question asks for several things: a list question, or "which/what" with a plural noun.
+
+    English only: the noun is plural when it ends in "s" (not "ss", "us", "is": "process", "status",
+    "analysis"). "Which cross-border problems did ...", "What threats does ...", "Through which UN
+    agencies is ..." ask several; "Which project was ..." asks one.
+    """
+    if kind == "list":
+        return True
+    found = ASKED_THING.search(question)
+    head = found.group(1).split()[-1].lower() if found else ""
+    return len(head) > 3 and head.endswith("s") and not head.endswith(("ss", "us", "is", "'s", "’s"))
+
+
 def named_things(question: str) -> tuple[str, ...]:
     """Capitalised words other than the first: the names a question is about ("Warsaw", "UNICEF")."""
     tokens = words(question)
@@ -211,7 +232,8 @@ def profile(question: str) -> Profile:
         part_terms = tuple(dict.fromkeys(own + borrowed)) or all_terms
         money = piece_kind == "amount" and bool(MONEY.search(piece)) and not SHARE_ASKED.search(piece)
         focus = frozenset(explicit & set(part_terms))
-        parts.append(Part(piece, piece_kind, part_terms, focus, counted_words(piece), money))
+        several = asks_several(piece, piece_kind)
+        parts.append(Part(piece, piece_kind, part_terms, focus, counted_words(piece), money, several))
     seq = terms(question)
     definition = DEFINITION.match(question.strip())
     defines = definition.group(1).lower() if definition and kind == "description" else ""

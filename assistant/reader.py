@@ -35,6 +35,7 @@ from .features import (
     FEATURE_NAMES,
     NAME_GAP_WORDS,
     QUESTION_FEATURES,
+    SHORT_FEATURES,
     TYPED_AMONG,
     VALUE_KINDS,
     Candidate,
@@ -49,6 +50,7 @@ from .features import (
     is_prose,
     money_missing,
     question_view,
+    short_answer_row,
     story_sentences,
     typed_entities,
     typed_missing,
@@ -65,6 +67,14 @@ __all__ = ["MODEL_FILE", "Analysis", "LinearModel", "OfflineReader", "ReaderMode
 MODEL_FILE = Path(__file__).with_name("reader_model.json")
 RERANK = 2  # best sentences whose similarity to the question the abstention model reads
 CROSS_PASSAGES = 3  # passages whose sentences may answer a cross-language question, and as many in other languages
+# what a figure's short answer keeps of the words before it: the range it closes ("19-23 million", "11 to 23") and the
+# qualifier it carries ("more than 70", "over 40"): "70" alone would claim an exactness the story does not
+FIGURE_OPENING = re.compile(
+    r"(?:\d[\d,.]*\s*(?:-|–|to)\s*"
+    r"|\b(?:over|under|more than|less than|fewer than|at least|up to|about|around|almost|nearly|approximately"
+    r"|roughly|some|an estimated)\s+)$",
+    re.I,
+)
 LONG_SENTENCE = 400  # characters: a longer sentence is cut to the clauses that answer
 DISAGREE_TEXT = "The stories give different figures."
 VALUE_NAMES = {**VALUE_KINDS, "money": "sum of money"}  # what a reply calls the value a question asks for
@@ -82,6 +92,13 @@ RIVAL_RATIO = 0.8
 RIVALS_SEEN = 7  # sentences after the best that may be a rival figure
 RUNNERS_UP_SEEN = 5  # sentences after the best that may join as runners-up (`max_sentences` is at most 4)
 MARKER_ROOM = 40  # characters left for "[n]" markers when a runner-up is measured; `cite_within` checks the real length
+# the fitted models, each with the features it reads, as reader_model.json keys them
+MODELS = {
+    "sentence": FEATURE_NAMES,
+    "answerable": QUESTION_FEATURES,
+    "cross": CROSS_FEATURES,
+    "short": SHORT_FEATURES,
+}
 DECISIONS = ("threshold", "second_ratio", "max_sentences", "short_answer_min", "cross_floor", "cross_span")
 
 
@@ -123,10 +140,11 @@ class ReaderModel:
     sentence: LinearModel
     answerable: LinearModel
     cross: LinearModel  # ranks the sentences of a question asked in another language (CROSS_FEATURES)
+    short: LinearModel  # P(the entity an answer would open with is the answer) (SHORT_FEATURES)
     threshold: float  # P(answerable) below which the reader abstains
     second_ratio: float  # a runner-up sentence joins when its probability is at least this share of the best's
     max_sentences: int  # ... while the answer holds fewer sentences than this
-    short_answer_min: float  # P(answerable) from which the answer opens with the short answer
+    short_answer_min: float  # the short-answer model's probability from which the answer opens with it
     cross_floor: float  # cross-language: cosine at which confidence starts rising from 0
     cross_span: float  # ... and the rise to 1
     provenance: dict = field(default_factory=dict)
@@ -135,15 +153,16 @@ class ReaderModel:
     def load(cls, path: Path = MODEL_FILE) -> ReaderModel:
         """Read the fitted model; one fitted on other features or decisions than today's is refused."""
         d = json.loads(path.read_text(encoding="utf-8"))
-        if "cross" not in d:
-            raise ValueError(f"{path} has no cross-language scorer: run `assistant train-reader`")
-        sentence, answerable, cross = (LinearModel.from_dict(d[k]) for k in ("sentence", "answerable", "cross"))
-        if sentence.names != FEATURE_NAMES or answerable.names != QUESTION_FEATURES or cross.names != CROSS_FEATURES:
+        missing = [k for k in MODELS if k not in d]
+        if missing:
+            raise ValueError(f"{path} has no {' or '.join(missing)} model: run `assistant train-reader`")
+        sentence, answerable, cross, short = (LinearModel.from_dict(d[k]) for k in MODELS)
+        if [m.names for m in (sentence, answerable, cross, short)] != list(MODELS.values()):
             raise ValueError(f"{path} was fitted on other features: run `assistant train-reader`")
         decision = d["decision"]
         if set(decision) != set(DECISIONS):
             raise ValueError(f"{path} holds other decisions than {', '.join(DECISIONS)}: run `assistant train-reader`")
-        return cls(sentence, answerable, cross, **decision, provenance=d.get("provenance", {}))
+        return cls(sentence, answerable, cross, short, **decision, provenance=d.get("provenance", {}))
 
     @classmethod
     def untrained(cls) -> ReaderModel:
@@ -157,6 +176,7 @@ class ReaderModel:
             sentence=zeros(FEATURE_NAMES),
             answerable=zeros(QUESTION_FEATURES),
             cross=zeros(CROSS_FEATURES),
+            short=zeros(SHORT_FEATURES),
             threshold=0.5,
             second_ratio=1.01,
             max_sentences=1,
@@ -175,9 +195,7 @@ class ReaderModel:
         return {
             "provenance": self.provenance,
             "decision": decision,
-            "sentence": self.sentence.as_dict(),
-            "answerable": self.answerable.as_dict(),
-            "cross": self.cross.as_dict(),
+            **{k: getattr(self, k).as_dict() for k in MODELS},
         }
 
 
@@ -288,6 +306,16 @@ class Reply:
     confidence: float
     short_answer: str = ""
     disagreement: bool = False
+    short_candidate: ShortCandidate | None = None  # what the reply could open with, shown or not
+
+
+@dataclass(frozen=True)
+class ShortCandidate:
+    """The entity an answer could open with, the short-answer model's features of it and its probability."""
+
+    text: str
+    features: np.ndarray  # SHORT_FEATURES
+    probability: float
 
 
 def _in_english(part: PartReading, rows: Sequence[int]) -> bool:
@@ -481,9 +509,8 @@ class OfflineReader:
         essential = len(picks)  # each part's answer and a rival figure stay; runners-up may give way to the limit
         if len(analysis.parts) == 1 and not disagreement:
             self._add_runners_up(first, picks, analysis, model, first.order, sigmoid(first.logits))
-        short = ""
-        if confidence >= model.short_answer_min and not disagreement:
-            short = short_answer(picks[0], first.question)
+        candidate = None if disagreement else short_candidate(picks[0], first, confidence, model)
+        short = candidate.text if candidate and candidate.probability >= model.short_answer_min else ""
         # a part left out for lacking the value it asks is said so, not passed over in silence, unless what is
         # quoted for the other parts gives it after all
         quoted = [i for i, c in enumerate(analysis.cands) if any(c is p.candidate for p in picks)]
@@ -494,7 +521,7 @@ class OfflineReader:
         ]
         preface = DISAGREE_TEXT if disagreement else _lacking_parts_text(lacking)
         text, citations = cite_within(picks, short, keep=essential, preface=preface)
-        return Reply(text, citations, False, confidence, short, disagreement)
+        return Reply(text, citations, False, confidence, short, disagreement, candidate)
 
     @staticmethod
     def _add_runners_up(
@@ -609,23 +636,40 @@ def _widened(span: tuple[int, int], starts: list[int], ends: list[int]) -> tuple
     return starts[i], ends[j]
 
 
-def short_answer(pick: Pick, q: Question) -> str:
-    """The entity of the asked kind in the picked clause nearest the question's words ("" if none)."""
+def short_candidate(pick: Pick, part: PartReading, confidence: float, model: ReaderModel) -> ShortCandidate | None:
+    """The short answer the reply could open with, and the short-answer model's probability that it is the answer."""
+    found = short_answer_candidates(pick, part.question)
+    if not found:
+        return None
+    row = short_answer_row(confidence, len(found), part.logits, part.question.part.kind)
+    return ShortCandidate(found[0], row, float(sigmoid(model.short.logits(row[None, :])[0])))
+
+
+def short_answer_candidates(pick: Pick, q: Question) -> list[str]:
+    """The entities of the asked kind in the picked clause, nearest the question's words first.
+
+    None when the clause holds several and none of the question's words to tell them apart by.
+    """
     text = pick.text
     found = [a for a in (beyond_the_subject(e, q) for e in outermost(typed_entities(text, q))) if a is not None]
-    if not found:
-        return ""
     anchors = [m.start() for m in re.finditer(r"[^\W_]+", text) if stem(m.group(0)) in q.weights]
     if not anchors:
-        return found[0].text.strip() if len(found) == 1 else ""
+        return [with_opening(text, found[0])] if len(found) == 1 else []
 
     def distance(e) -> int:
         p = min(anchors, key=lambda a: abs(a - e.start))
         lo, hi = sorted((p, e.start))
         return len(words(text[lo:hi]))
 
-    ranked = sorted(found, key=lambda e: (distance(e), -len(e.text)))
-    return ranked[0].text.strip(" ,.;:")
+    return [with_opening(text, e) for e in sorted(found, key=lambda e: (distance(e), -len(e.text)))]
+
+
+def with_opening(text: str, e: Entity) -> str:
+    """The entity as a short answer: a figure with the range and qualifier before it (FIGURE_OPENING), verbatim."""
+    start = e.start
+    while e.kind == "number" and (opening := FIGURE_OPENING.search(text[:start])):
+        start = opening.start()
+    return text[start : e.start + len(e.text)].strip(" ,.;:")
 
 
 def beyond_the_subject(e: Entity, q: Question) -> Entity | None:

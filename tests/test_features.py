@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from assistant.chunks import Chunk
 from assistant.features import (
     CROSS_FEATURES,
     FEATURE_NAMES,
@@ -10,12 +11,16 @@ from assistant.features import (
     entities,
     feature_matrix,
     is_prose,
+    listed_items,
     money_missing,
     question_view,
     typed_missing,
     value_missing,
 )
 from assistant.question import profile
+from assistant.retrieve import Evidence
+from assistant.stories import Story
+from assistant.types import StoredChunk
 
 from .reader_fixtures import IDF, evidence
 
@@ -231,3 +236,25 @@ def test_a_sum_of_money_is_a_figure_with_a_currency():
     for given in sums:
         assert not money_missing([given], q), given
     assert not money_missing(["It covers 21 million hectares."], view("How much land is arable?"))  # not money
+
+
+def test_a_question_asking_several_things_reads_how_many_short_items_a_sentence_lists():
+    def items(question: str, text: str) -> float:
+        chunk = Chunk("c9", "s9", 0, 0, len(text), text)
+        story = Story("s9", "Listing", "2020-01-02", "Story", "en", "list.txt", text, 0, len(text))
+        (cand,) = candidates([Evidence(StoredChunk(chunk, story), 0.03, rank=1)])
+        return listed_items(cand, view(question))
+
+    listing = "This includes (1) food systems; (2) energy access and affordability; (3) digital connectivity."
+    assert items("Which key transitions are named?", listing) == 1.0  # five short pieces in a row, "This includes" too
+    shared = "Pollution, gender inequality, corruption know no borders."
+    assert items("Which challenges does the region face?", shared) == pytest.approx(3 / 5)
+    assert items("Which key transition is named?", listing) == 0.0  # one thing asked
+    prose = "During the event, which took place at the Halyk square, guests enjoyed an exhibition by two artists."
+    assert items("Which artists took part?", prose) == 0.0  # clauses, not a list
+
+
+def test_a_figure_in_words_spelt_in_capitals_is_a_name():
+    found = entities("Members of the band NINETY ONE headlined; two of them sang.")
+    assert [e.text for e in found if e.kind == "number"] == ["two"]
+    assert "NINETY ONE" in [e.text for e in found if e.kind == "name"]

@@ -1,4 +1,4 @@
-from assistant.question import counted_words, named_things, profile, question_kind
+from assistant.question import asks_several, counted_words, named_things, profile, question_kind
 
 
 def test_question_kinds_come_from_the_wh_phrase():
@@ -83,3 +83,14 @@ def test_the_counted_words_follow_how_many():
     assert counted_words("How many did they count?") == frozenset()  # no noun after it
     assert counted_words("How much did it cost?") == frozenset()  # an amount, not a count
     assert [p.counted for p in profile("How many hectares will it restore, and when?").parts] == [{"hectar"}, set()]
+
+
+def test_a_question_asks_several_things_with_a_plural_noun_after_which_or_what():
+    assert asks_several("Which cross-border problems did the director name?", "description")
+    assert asks_several("What threats does Central Asia face?", "description")
+    assert asks_several("Through which UN agencies is the programme carried out?", "person")
+    assert asks_several("Name the museums.", "list")  # a list question always does
+    assert not asks_several("Which project was launched?", "description")
+    assert not asks_several("What process is used?", "description")  # "ss", not a plural
+    assert not asks_several("What does Warsaw's name mean?", "description")
+    assert profile("Which key transitions are seen as catalytic?").parts[0].several

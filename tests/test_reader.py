@@ -5,7 +5,14 @@ import numpy as np
 import pytest
 
 from assistant.chunks import Chunk
-from assistant.features import CROSS_FEATURES, FEATURE_NAMES, QUESTION_FEATURES, TYPED_AMONG, entities
+from assistant.features import (
+    CROSS_FEATURES,
+    FEATURE_NAMES,
+    QUESTION_FEATURES,
+    SHORT_FEATURES,
+    TYPED_AMONG,
+    entities,
+)
 from assistant.reader import (
     CROSS_PASSAGES,
     MODEL_FILE,
@@ -15,6 +22,7 @@ from assistant.reader import (
     beyond_the_subject,
     outermost,
     sigmoid,
+    with_opening,
 )
 from assistant.retrieve import Evidence
 from assistant.types import StoredChunk
@@ -36,6 +44,7 @@ def test_the_model_file_names_its_features_and_where_it_came_from():
     assert tuple(data["sentence"]["names"]) == FEATURE_NAMES
     assert tuple(data["answerable"]["names"]) == QUESTION_FEATURES
     assert tuple(data["cross"]["names"]) == CROSS_FEATURES
+    assert tuple(data["short"]["names"]) == SHORT_FEATURES
     assert data["provenance"]["command"] == "assistant train-reader"
     model = ReaderModel.load()
     assert 0.0 < model.threshold < 1.0
@@ -53,12 +62,13 @@ def test_a_model_fitted_on_other_features_is_refused(tmp_path):
         ReaderModel.load(path)
 
 
-def test_a_model_file_from_before_the_cross_language_scorer_is_refused(tmp_path):
+@pytest.mark.parametrize("model", ["cross", "short"])
+def test_a_model_file_from_before_a_model_was_added_is_refused(tmp_path, model):
     data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
-    del data["cross"]
+    del data[model]
     path = tmp_path / "model.json"
     path.write_text(json.dumps(data))
-    with pytest.raises(ValueError, match="train-reader"):
+    with pytest.raises(ValueError, match=f"no {model} model.*train-reader"):
         ReaderModel.load(path)
 
 
@@ -75,7 +85,8 @@ def test_reader_quotes_the_sentence_that_answers(reader):
     reply = reader.read("When did the Warsaw Uprising Museum open?", evidence())
     assert not reply.abstained and "2004" in reply.text
     assert reply.citations[0].quote == "The Warsaw Uprising Museum opened in 2004 in the Wola district."
-    assert reply.text.startswith(reply.citations[0].quote + " [1]")
+    assert reply.short_answer == "2004"  # a date, alone in its sentence: the reply opens with it
+    assert reply.text.startswith("2004 — " + reply.citations[0].quote + " [1]")
     assert 0.0 <= reply.confidence <= 1.0
 
 
@@ -139,6 +150,25 @@ def test_short_answer_opens_the_reply_when_confident(reader):
     assert sure.text.startswith(sure.short_answer + " — ")
     unsure = reader.decide(analysis, replace(reader.model, short_answer_min=1.01))
     assert unsure.short_answer == "" and not unsure.text.startswith("500,000")
+    # the short-answer model's probability decides, from the features of the entity the reply would open with
+    candidate = unsure.short_candidate
+    assert candidate is not None and candidate.text == sure.short_answer == "about 500,000"  # its qualifier kept
+    assert candidate.features.shape == (len(SHORT_FEATURES),) and 0.0 < candidate.probability < 1.0
+    assert candidate.features[SHORT_FEATURES.index("asks_count")] == 1.0
+    at_it = reader.decide(analysis, replace(reader.model, short_answer_min=candidate.probability))
+    assert at_it.short_answer == candidate.text
+
+
+def test_a_figures_short_answer_keeps_its_range_and_qualifier():
+    def figures(text: str) -> list[str]:
+        return [with_opening(text, e) for e in entities(text) if e.kind == "number"]
+
+    assert figures("An estimated 19-23 million tons end up in lakes.") == [
+        "An estimated 19",
+        "An estimated 19-23 million",
+    ]
+    assert figures("More than 70 representatives came.") == ["More than 70"]
+    assert figures("Speakers aged 11 to 23 took part, and 52 companies.") == ["11", "11 to 23", "52"]
 
 
 def test_confidence_is_a_probability_of_the_question_features(reader):
@@ -174,7 +204,7 @@ def test_question_asking_for_a_date_gets_a_date(assistant):
 def test_the_reader_quotes_the_answering_sentence_verbatim_with_its_citation(tiny_assistant):
     answer = tiny_assistant.ask("How many young women did the Sauran hub teach?")
     assert not answer.abstained
-    assert answer.text.startswith("The Sauran digital hub in Shymkent taught 250 young women")
+    assert answer.text.removeprefix(f"{answer.short_answer} — ").startswith("The Sauran digital hub in Shymkent taught")
     cite = answer.citations[0]
     assert (cite.n, cite.title, cite.date) == (1, "Young women learn to code at the Sauran hub", "2023-07-10")
     assert tiny_assistant.snapshot.stories[cite.story_id].text[cite.start : cite.end] == cite.quote

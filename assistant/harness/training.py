@@ -10,14 +10,15 @@ The test splits (`eval/squad/test`, `eval/test.yaml`) are never read here.
 
 Each question is retrieved exactly as `assistant ask` would, every evidence sentence
 becomes a candidate with the reader's named features, and it is labelled by whether it
-holds a gold answer. Three logistic regressions (scikit-learn, lbfgs, deterministic) are
+holds a gold answer. Four logistic regressions (scikit-learn, lbfgs, deterministic) are
 fitted: the sentence scorer; on the same rows, the cross-language scorer (from the features
-that read none of the question's words, `features.CROSS_FEATURES`); and, on out-of-fold scores,
+that read none of the question's words, `features.CROSS_FEATURES`); on out-of-fold scores,
 the probability that the question is answerable from the evidence found (labels: SQuAD 2.0's `is_impossible` and
-the stories' `abstain` cases). The abstention threshold is the highest one whose false
-abstention stays within FALSE_ABSTAIN_TARGET on every dev corpus and on the training
-questions scored out of fold, whole documents held out: one dev article alone set it too high
-for other articles. The file's provenance gives abstention at the threshold on both: the held-out
+the stories' `abstain` cases); and, on the answers to the training questions (scored out of fold), the
+probability that the entity an answer would open with holds the gold answer (`features.SHORT_FEATURES`).
+The abstention threshold is the highest one whose false abstention stays within FALSE_ABSTAIN_TARGET on every
+dev corpus and on the training questions scored out of fold, whole documents held out: one dev article alone
+set it too high for other articles. The file's provenance gives abstention at the threshold on both: the held-out
 training documents hold about a thousand SQuAD questions of each kind, four times the one dev
 article's. The result is written as plain JSON (`reader_model.json`); the same data
 give the same file, bit for bit.
@@ -35,8 +36,8 @@ from pathlib import Path
 import numpy as np
 
 from ..config import PROJECT_ROOT, Settings
-from ..features import CROSS_FEATURES, FEATURE_NAMES, QUESTION_FEATURES, cross_matrix
-from ..reader import MODEL_FILE, Analysis, LinearModel, OfflineReader, PartReading, ReaderModel
+from ..features import CROSS_FEATURES, FEATURE_NAMES, QUESTION_FEATURES, SHORT_FEATURES, cross_matrix
+from ..reader import MODEL_FILE, Analysis, LinearModel, OfflineReader, PartReading, ReaderModel, ShortCandidate
 from ..results import MAX_ANSWER_CHARS
 from ..retrieve import Filters
 from .evaluate import Case, contains_answer, corpus_assistant, load_cases
@@ -50,7 +51,8 @@ STORIES_WEIGHT = 4.0  # a stories question counts as four SQuAD ones in the sent
 # corpora (SQuAD dev 0.262 against 0.250, dev2 3 of 23 against 2), and it weighs every question alike.
 STORIES_ABSTENTION_WEIGHT = 1.0
 FALSE_ABSTAIN_TARGET = 0.04  # the dev false-abstention rate the threshold may not exceed
-SHORT_PRECISION = 0.7  # dev share of short answers that must hold the gold answer from the chosen confidence on
+SHORT_PRECISION = 0.7  # dev share of short answers that must hold the gold answer from the chosen probability on
+SHORT_TAIL = 20  # ... counted over at least this many dev short answers
 C_SENTENCE = 1.0  # inverse regularisation strength of the sentence scorer (scikit-learn's default)
 # ... of the abstention model: chosen on dev (0.01 / 0.1 / 1 gave 0.307 / 0.303 / 0.299 at 4%, folds mixing documents)
 C_ANSWERABLE = 0.1
@@ -314,20 +316,35 @@ def choose_answer_size(rates: dict[tuple[int, float], float]) -> tuple[int, floa
     return min(good, key=lambda key: (key[0], -key[1]))
 
 
-def choose_short_answer_min(dev: list[Sample], reader: OfflineReader, model: ReaderModel) -> float:
-    """The lowest confidence from which dev short answers hold the gold answer at least SHORT_PRECISION of the time."""
+ShortRow = tuple[ShortCandidate, bool]  # a short-answer candidate, and whether it holds a gold answer
+
+
+def short_answer_rows(samples: list[Sample], reader: OfflineReader, model: ReaderModel) -> list[ShortRow]:
+    """Each answerable question's short-answer candidate under `model`, and whether it holds a gold answer."""
     rows = []
-    for s in dev:
+    for s in samples:
         if s.case.abstain:
             continue
-        reply = reader.decide(s.analysis, replace(model, short_answer_min=0.0))
-        if reply.short_answer:
-            rows.append((reply.confidence, holds_answer(reply.short_answer, s.case)))
-    rows.sort()
-    for i, (conf, _) in enumerate(rows):
-        tail = [ok for _, ok in rows[i:]]
-        if len(tail) >= 20 and np.mean(tail) >= SHORT_PRECISION:
-            return round(float(conf), 4)
+        reply = reader.decide(s.analysis, model)
+        if not reply.abstained and reply.short_candidate is not None:
+            rows.append((reply.short_candidate, holds_answer(reply.short_candidate.text, s.case)))
+    return rows
+
+
+def fit_short_answers(rows: list[ShortRow]) -> LinearModel:
+    """The short-answer model: whether the entity an answer would open with is the answer (SHORT_FEATURES)."""
+    x = np.vstack([candidate.features for candidate, _ in rows])
+    y = np.array([ok for _, ok in rows], dtype=np.int64)
+    return _fit(x, y, np.ones(len(y)), SHORT_FEATURES)
+
+
+def choose_short_answer_min(rows: list[ShortRow]) -> float:
+    """The lowest probability from which dev short answers hold the gold answer at least SHORT_PRECISION of the time."""
+    ranked = sorted((candidate.probability, ok) for candidate, ok in rows)
+    for i, (probability, _) in enumerate(ranked):
+        tail = [ok for _, ok in ranked[i:]]
+        if len(tail) >= SHORT_TAIL and np.mean(tail) >= SHORT_PRECISION:
+            return round(float(probability), 4)
     return 1.01  # never sure enough
 
 
@@ -337,7 +354,7 @@ def train(settings: Settings, echo: Callable[[str], None]) -> ReaderModel:
     Steps: the sentence scorer and the cross-language scorer (on the same rows); out-of-fold sentence
     scores for the abstention model; the abstention
     threshold; how many sentences an answer may hold and the ratio at which a runner-up joins it;
-    the short-answer confidence.
+    the short-answer model and the probability from which an answer opens with its short answer.
     """
     import sklearn
 
@@ -366,7 +383,10 @@ def train(settings: Settings, echo: Callable[[str], None]) -> ReaderModel:
     sizes = answer_sizes(dev, reader, model)
     most, ratio = choose_answer_size(sizes)
     model = replace(model, max_sentences=most, second_ratio=ratio)
-    model = replace(model, short_answer_min=choose_short_answer_min(dev, reader, model))
+    # the short-answer model learns from the training questions, scored out of fold as on new text
+    short_rows = short_answer_rows(usable, _scoring_reader(model), model)
+    model = replace(model, short=fit_short_answers(short_rows))
+    model = replace(model, short_answer_min=choose_short_answer_min(short_answer_rows(dev, reader, model)))
     provenance = {
         "command": "assistant train-reader",
         "train": [
@@ -377,6 +397,8 @@ def train(settings: Settings, echo: Callable[[str], None]) -> ReaderModel:
         "questions": len(usable),
         "out_of_fold_questions_by_fold": [len(fold) for fold in folds],  # each fold whole documents
         "candidate_rows": len(y),
+        "short_answer_rows": len(short_rows),
+        "short_answer_rows_right": sum(ok for _, ok in short_rows),
         "positive_rows": int(y.sum()),
         "threshold_answerable_questions": {name: len(c) for name, c in confidences.items()},
         "false_abstain_target": FALSE_ABSTAIN_TARGET,
