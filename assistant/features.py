@@ -101,11 +101,12 @@ PLACE_RE = re.compile(r"\b(?:in|at|from|to|across|near|visited)\s+(?:the\s+)?([A
 FIRST_PERSON = re.compile(r"\b(I|we|our|us|my)\b")
 NEGATION = re.compile(r"\b(?:not|no|never|none|neither|nor|without)\b|n't\b", re.I)
 JUNK_LINE = re.compile(r"^(?:Photo|Фото|Source|LINKS?)\s*:|https?://|^\W*$", re.I)
-LIST_SEPARATOR = re.compile(r"[,;:]|\(\d+\)|\b(?:and|or)\b")
+LIST_SEPARATOR = re.compile(r"(?<!\d),|,(?!\d)|[;:]|\(\d+\)|\b(?:and|or)\b")  # not the comma inside "2,345,678"
 LIST_ITEM_WORDS = (
     6  # the longest list item, in words: "problems related to transboundary water resources" (a dev2/dev3 sentence)
 )
-LIST_ITEMS = 5  # items in a row that make a full list (fewer count in proportion)
+LIST_MIN_ITEMS = 3  # short pieces in a row that make a list: two are a pair ("Kazakhstan and Uzbekistan"), not a list
+LIST_ITEMS = 5  # items in a row that make a full list, fewer counting in proportion (set by reading, not tuned)
 COUNTED_GAP = 3  # words from a figure to the noun it counts ("1000 registered participants")
 WINDOW = 10  # words: the span within which question terms count as near each other
 KIND_TYPES = {  # which entity types can answer each kind of question
@@ -158,7 +159,11 @@ def entities(text: str, places: frozenset[str] = frozenset()) -> tuple[Entity, .
 
 
 def _spelt_in_capitals(m: re.Match) -> bool:
-    """A figure in words written in capitals is a name's ("the band NINETY ONE"), not a figure."""
+    """A figure in words written in capitals is a name's ("the band NINETY ONE"), not a figure.
+
+    So is one in a headline written in capitals ("FIVE PEOPLE CAME"): the stories' text is prose, and a
+    story's title is not a candidate sentence.
+    """
     return m.group(0).isalpha() and m.group(0).isupper() and len(m.group(0)) > 1
 
 
@@ -492,7 +497,9 @@ def listed_items(c: Candidate, q: Question) -> float:
     """For a question asking several things (`Part.several`): the most short items the sentence lists in a row.
 
     Items are the pieces between commas, semicolons, colons, "(1)", "and", "or", of at most LIST_ITEM_WORDS
-    words; a run of fewer than three is no list. Scaled by LIST_ITEMS, at most 1; 0 for other questions.
+    words; a run of fewer than LIST_MIN_ITEMS is no list. Scaled by LIST_ITEMS, at most 1; 0 for other questions.
+    An aside reads as items too ("The museum, he said, was opened in 2004 and renovated."): the learned weight
+    takes the feature for what it is worth.
     """
     if not q.part.several:
         return 0.0
@@ -503,7 +510,7 @@ def listed_items(c: Candidate, q: Question) -> float:
             continue
         run = run + 1 if n <= LIST_ITEM_WORDS else 0
         best = max(best, run)
-    return min(best, LIST_ITEMS) / LIST_ITEMS if best >= 3 else 0.0
+    return min(best, LIST_ITEMS) / LIST_ITEMS if best >= LIST_MIN_ITEMS else 0.0
 
 
 def novelty(c: Candidate, q: Question) -> float:
@@ -620,7 +627,9 @@ and alone; `asks_<kind>` the kind asked (a date or a figure is told apart from i
 a name or a place). The abstention model's confidence alone ranked right short answers above wrong ones little
 better than chance on dev (area under the curve 0.60 / 0.55 / 0.55 on SQuAD dev / dev2 / dev3), this model
 0.67 / 0.63 / 0.56 (measured with a prototype, README "Latest round")."""
-SCORE_MARGIN_CAP = 5.0  # log-odds: a margin beyond this tells nothing more (a lone candidate's is set to it)
+# log-odds: a margin beyond this tells nothing more (a lone candidate's is set to it; set by reading, not tuned: 5 is
+# a probability ratio of about 150)
+SCORE_MARGIN_CAP = 5.0
 
 
 def short_answer_row(confidence: float, found: int, logits: np.ndarray, kind: str) -> np.ndarray:

@@ -41,6 +41,7 @@ ASKED_THING = re.compile(
     r"(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might)\b",
     re.I,
 )
+INVARIANT_NOUNS = frozenset({"news", "series", "species", "means"})  # English nouns ending in "s" in the singular
 COUNTED_WORDS = 1  # content words after "how many" taken to name what is counted (2 lost dev abstention: docstring)
 NUMBER_WORD = re.compile(rf"(?:(?:{NUMBER_WORDS})s?|миллион\w*|миллиард\w*|тысяч\w*|млн|млрд)$", re.I)
 DATE = re.compile(
@@ -195,15 +196,24 @@ def counted_words(question: str) -> frozenset[str]:
 def asks_several(question: str, kind: str) -> bool:
     """Whether a question asks for several things: a list question, or "which/what" with a plural noun.
 
-    English only: the noun is plural when it ends in "s" (not "ss", "us", "is": "process", "status",
-    "analysis"). "Which cross-border problems did ...", "What threats does ...", "Through which UN
-    agencies is ..." ask several; "Which project was ..." asks one.
+    English only. The noun is the last word before a verb or an "of" ("What sectors of the economy will ...");
+    "which of the ..." asks for one of several. It is plural when it ends in "s" but not in "ss", "us", "is" or
+    "ics", nor is one of the few nouns ending in "s" in the singular (INVARIANT_NOUNS). "Which cross-border
+    problems did ...", "What threats does ...", "Through which UN agencies is ..." ask several; "Which project
+    was ...", "What news was ..." ask one.
     """
     if kind == "list":
         return True
     found = ASKED_THING.search(question)
-    head = found.group(1).split()[-1].lower() if found else ""
-    return len(head) > 3 and head.endswith("s") and not head.endswith(("ss", "us", "is", "'s", "’s"))
+    if found is None or found.group(1).lower().startswith("of "):
+        return False
+    head = re.split(r"\s+of\s+", found.group(1), flags=re.I)[0].split()[-1].lower()
+    return (
+        len(head) > 3
+        and head.endswith("s")
+        and not head.endswith(("ss", "us", "is", "ics", "'s", "’s"))
+        and head not in INVARIANT_NOUNS
+    )
 
 
 def named_things(question: str) -> tuple[str, ...]:

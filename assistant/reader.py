@@ -67,12 +67,14 @@ __all__ = ["MODEL_FILE", "Analysis", "LinearModel", "OfflineReader", "ReaderMode
 MODEL_FILE = Path(__file__).with_name("reader_model.json")
 RERANK = 2  # best sentences whose similarity to the question the abstention model reads
 CROSS_PASSAGES = 3  # passages whose sentences may answer a cross-language question, and as many in other languages
-# what a figure's short answer keeps of the words before it: the range it closes ("19-23 million", "11 to 23") and the
-# qualifier it carries ("more than 70", "over 40"): "70" alone would claim an exactness the story does not
-FIGURE_OPENING = re.compile(
-    r"(?:\d[\d,.]*\s*(?:-|–|to)\s*"
-    r"|\b(?:over|under|more than|less than|fewer than|at least|up to|about|around|almost|nearly|approximately"
-    r"|roughly|some|an estimated)\s+)$",
+# what a figure's short answer keeps of the words before it: the range it closes and the qualifier it carries
+# ("More than 70", "an estimated 19-23 million", "11 to 23"): "70" alone claims an exactness the story does not.
+# A range opens with a figure and a hyphen or dash (no spaces) or "to", never after "from" ("rose from 30 to 45" is a
+# change) or another such piece ("123-45-67"); a qualifier may be denied ("no more than 5").
+RANGE_OPENING = re.compile(r"(?<![\w.,–-])(?<!from )\d[\d,.]*(?:[-–]|\s+to\s+)$", re.I)
+QUALIFIER = re.compile(
+    r"\b(?:(?:no|not)\s+)?(?:over|under|more than|less than|fewer than|at least|up to|about|around|almost|nearly"
+    r"|approximately|roughly|some|an estimated)\s+$",
     re.I,
 )
 LONG_SENTENCE = 400  # characters: a longer sentence is cut to the clauses that answer
@@ -190,7 +192,7 @@ class ReaderModel:
         return np.clip((cosines - self.cross_floor) / self.cross_span, 0.0, 1.0)
 
     def as_dict(self) -> dict:
-        """The reader_model.json form: provenance, decision thresholds and the three models."""
+        """The reader_model.json form: provenance, decision thresholds and the fitted models (MODELS)."""
         decision = {k: getattr(self, k) for k in DECISIONS}
         return {
             "provenance": self.provenance,
@@ -314,8 +316,8 @@ class ShortCandidate:
     """The entity an answer could open with, the short-answer model's features of it and its probability."""
 
     text: str
-    features: np.ndarray  # SHORT_FEATURES
-    probability: float
+    features: np.ndarray = field(compare=False)  # SHORT_FEATURES (an array: compared, it would not give one bool)
+    probability: float = 0.0
 
 
 def _in_english(part: PartReading, rows: Sequence[int]) -> bool:
@@ -438,22 +440,29 @@ class OfflineReader:
 
     @staticmethod
     def shares_no_word(part: PartReading) -> bool:
-        """An English part's best (English) sentence holds not one of its words: near it in meaning at most, no answer.
+        """An English part's best (English) sentence, and the one before it, hold none of its words: no answer.
 
-        English only, as `lacks_value`: Kazakh words are matched by their first letters, and
-        an inflected Kazakh word can miss its own stem.
+        Near it in meaning at most. The sentence before counts since a sentence may continue it: "This includes
+        (1) food systems; ..." lists the "six key transitions" the one before names (it first counted the sentence
+        alone, and such a list, once the sentence scorer read lists, was ruled out). Not the next sentence nor the
+        title: "Who coached FIFA's team in Almaty?" met a sentence about pilot sites whose story's title has "team"
+        and whose next sentence has "Almaty". English only, as `lacks_value`: Kazakh words are matched by their
+        first letters, and an inflected Kazakh word can miss its own stem.
 
         The abstention model weighs the best sentence's coverage, but on the bundled stories
         "Who coached FIFA's team in Almaty?" sat on its threshold (0.209, then 0.214 after a refit)
-        with a sentence about pesticide sites. Measured before it was added (2026-11-27, pickled
+        with that sentence. Measured before it was added (2026-11-27, pickled
         analyses): the best sentence shares no word with 4 of SQuAD's 1,029 answerable training
         questions (holding the gold answer for none of them) and 7 of its 999 unanswerable ones;
         on dev, 0 of 490 answerable questions and 4 of 279 unanswerable ones (counted in every
         language, before it was held to English).
         """
         best = part.order[:1]
-        english = part.question.profile.language == "en" and _in_english(part, best)
-        return english and bool(best) and not part.column(best, "sentence_coverage").any()
+        if not (best and part.question.profile.language == "en" and _in_english(part, best)):
+            return False
+        c = part.cands[best[0]]
+        before = story_sentences(c.ev.story.story_id, c.ev.story.text)[c.index - 1].text if c.index else ""
+        return not set(part.question.terms) & (set(c.seq) | set(terms(before)))
 
     @staticmethod
     def lacks_value(part: PartReading) -> bool:
@@ -509,7 +518,8 @@ class OfflineReader:
         essential = len(picks)  # each part's answer and a rival figure stay; runners-up may give way to the limit
         if len(analysis.parts) == 1 and not disagreement:
             self._add_runners_up(first, picks, analysis, model, first.order, sigmoid(first.logits))
-        candidate = None if disagreement else short_candidate(picks[0], first, confidence, model)
+        own = next(conf for part, conf in zip(analysis.parts, confidences, strict=True) if part is first)
+        candidate = None if disagreement else short_candidate(picks[0], first, own, model)
         short = candidate.text if candidate and candidate.probability >= model.short_answer_min else ""
         # a part left out for lacking the value it asks is said so, not passed over in silence, unless what is
         # quoted for the other parts gives it after all
@@ -648,28 +658,39 @@ def short_candidate(pick: Pick, part: PartReading, confidence: float, model: Rea
 def short_answer_candidates(pick: Pick, q: Question) -> list[str]:
     """The entities of the asked kind in the picked clause, nearest the question's words first.
 
-    None when the clause holds several and none of the question's words to tell them apart by.
+    Empty when the clause holds several and none of the question's words to tell them apart by. A figure
+    comes with its range and qualifier (`opening_span`), and the figure opening a range is not one apart.
     """
     text = pick.text
     found = [a for a in (beyond_the_subject(e, q) for e in outermost(typed_entities(text, q))) if a is not None]
+    spans = {id(e): opening_span(text, e) for e in found}
+    found = [e for e in found if not any(_within(spans[id(e)], spans[id(o)]) for o in found)]
+    answers = {id(e): text[slice(*spans[id(e)])].strip(" ,.;:") for e in found}
     anchors = [m.start() for m in re.finditer(r"[^\W_]+", text) if stem(m.group(0)) in q.weights]
     if not anchors:
-        return [with_opening(text, found[0])] if len(found) == 1 else []
+        return [answers[id(found[0])]] if len(found) == 1 else []
 
     def distance(e) -> int:
         p = min(anchors, key=lambda a: abs(a - e.start))
         lo, hi = sorted((p, e.start))
         return len(words(text[lo:hi]))
 
-    return [with_opening(text, e) for e in sorted(found, key=lambda e: (distance(e), -len(e.text)))]
+    return [answers[id(e)] for e in sorted(found, key=lambda e: (distance(e), -len(e.text)))]
 
 
-def with_opening(text: str, e: Entity) -> str:
-    """The entity as a short answer: a figure with the range and qualifier before it (FIGURE_OPENING), verbatim."""
+def _within(inner: tuple[int, int], outer: tuple[int, int]) -> bool:
+    """Whether one span lies inside another, larger one."""
+    return inner != outer and outer[0] <= inner[0] and inner[1] <= outer[1]
+
+
+def opening_span(text: str, e: Entity) -> tuple[int, int]:
+    """Where the entity's short answer lies in `text`: a figure with its range and qualifier before it."""
     start = e.start
-    while e.kind == "number" and (opening := FIGURE_OPENING.search(text[:start])):
+    if e.kind == "number" and (opening := RANGE_OPENING.search(text[:start])):
         start = opening.start()
-    return text[start : e.start + len(e.text)].strip(" ,.;:")
+    if e.kind == "number" and (opening := QUALIFIER.search(text[:start])):
+        start = opening.start()
+    return start, e.start + len(e.text)
 
 
 def beyond_the_subject(e: Entity, q: Question) -> Entity | None:

@@ -236,18 +236,24 @@ def scores_by_corpus(samples: list[Sample], reader: OfflineReader) -> dict[str, 
     return out
 
 
-def out_of_fold_scores(folds: list[list[Sample]]) -> dict[str, list[tuple[bool, float]]]:
+def held_out_abstention(folds: list[list[Sample]]) -> list[LinearModel]:
+    """For each fold, the abstention model fitted on the other folds (whole documents held out)."""
+    models = []
+    for i in range(len(folds)):
+        x, y, w = _question_rows(_other_folds(folds, i))
+        models.append(_fit(x, y, w, QUESTION_FEATURES, C_ANSWERABLE))
+    return models
+
+
+def out_of_fold_scores(folds: list[list[Sample]], held_out: list[LinearModel]) -> dict[str, list[tuple[bool, float]]]:
     """Per training corpus: each question's (unanswerable?, confidence), as the reader meets a new document.
 
-    Each confidence comes from an abstention model fitted on the other folds (whole documents held out).
+    Each confidence comes from the fold's `held_out` abstention model, fitted on the other folds.
     """
     out: dict[str, list[tuple[bool, float]]] = {}
-    for i, fold in enumerate(folds):
-        x, y, w = _question_rows(_other_folds(folds, i))
-        held_out = _scoring_reader(
-            replace(ReaderModel.untrained(), answerable=_fit(x, y, w, QUESTION_FEATURES, C_ANSWERABLE))
-        )
-        for name, rows in scores_by_corpus(fold, held_out).items():
+    for fold, answerable in zip(folds, held_out, strict=True):
+        reader = _scoring_reader(replace(ReaderModel.untrained(), answerable=answerable))
+        for name, rows in scores_by_corpus(fold, reader).items():
             out.setdefault(f"{name} (out of fold)", []).extend(rows)
     return out
 
@@ -333,6 +339,8 @@ def short_answer_rows(samples: list[Sample], reader: OfflineReader, model: Reade
 
 def fit_short_answers(rows: list[ShortRow]) -> LinearModel:
     """The short-answer model: whether the entity an answer would open with is the answer (SHORT_FEATURES)."""
+    if not rows:
+        raise ValueError("no training question got a short answer to learn from: is eval/squad/train in place?")
     x = np.vstack([candidate.features for candidate, _ in rows])
     y = np.array([ok for _, ok in rows], dtype=np.int64)
     return _fit(x, y, np.ones(len(y)), SHORT_FEATURES)
@@ -377,14 +385,20 @@ def train(settings: Settings, echo: Callable[[str], None]) -> ReaderModel:
     _rescore(dev, sentence)
     reader = _scoring_reader(model)
     dev_confidences = scores_by_corpus(dev, reader)  # the thresholds chosen below leave the confidences as they are
-    held_out_scores = out_of_fold_scores(folds)
+    held_out = held_out_abstention(folds)
+    held_out_scores = out_of_fold_scores(folds, held_out)
     confidences = answerable_only(dev_confidences | held_out_scores)
     model = replace(model, threshold=choose_threshold(confidences))
     sizes = answer_sizes(dev, reader, model)
     most, ratio = choose_answer_size(sizes)
     model = replace(model, max_sentences=most, second_ratio=ratio)
-    # the short-answer model learns from the training questions, scored out of fold as on new text
-    short_rows = short_answer_rows(usable, _scoring_reader(model), model)
+    # the short-answer model learns from the training questions' answers, scored out of fold as on new text: the
+    # sentence scores (`_out_of_fold`) and the confidence, by the abstention model that never saw the document
+    short_rows = [
+        row
+        for fold, answerable in zip(folds, held_out, strict=True)
+        for row in short_answer_rows(fold, reader, replace(model, answerable=answerable))
+    ]
     model = replace(model, short=fit_short_answers(short_rows))
     model = replace(model, short_answer_min=choose_short_answer_min(short_answer_rows(dev, reader, model)))
     provenance = {
