@@ -102,9 +102,8 @@ FIRST_PERSON = re.compile(r"\b(I|we|our|us|my)\b")
 NEGATION = re.compile(r"\b(?:not|no|never|none|neither|nor|without)\b|n't\b", re.I)
 JUNK_LINE = re.compile(r"^(?:Photo|Фото|Source|LINKS?)\s*:|https?://|^\W*$", re.I)
 LIST_SEPARATOR = re.compile(r"(?<!\d),|,(?!\d)|[;:]|\(\d+\)|\b(?:and|or)\b")  # not the comma inside "2,345,678"
-LIST_ITEM_WORDS = (
-    6  # the longest list item, in words: "problems related to transboundary water resources" (a dev2/dev3 sentence)
-)
+# the longest list item, in words: "problems related to transboundary water resources" (read off a dev3 sentence)
+LIST_ITEM_WORDS = 6
 LIST_MIN_ITEMS = 3  # short pieces in a row that make a list: two are a pair ("Kazakhstan and Uzbekistan"), not a list
 LIST_ITEMS = 5  # items in a row that make a full list, fewer counting in proportion (set by reading, not tuned)
 COUNTED_GAP = 3  # words from a figure to the noun it counts ("1000 registered participants")
@@ -689,8 +688,8 @@ def value_missing(answer_types: np.ndarray, q: Question) -> bool:
     checks): the type patterns read figures in digits in any language, but figures and spans of time written
     in words only in English ("five", "almost a month"). So a Russian "Сколько ...?" answered across languages
     from English sentences is checked (the sentences the cross-language scorer ranks best), and one answered
-    from the Kazakh story is left to the model. Three
-    sentences that hold no figure do not say how many; quoting them as the answer reads as one. The abstention
+    from the Kazakh story is left to the model. Three sentences that hold no figure do not say how many;
+    quoting them as the answer reads as one. The abstention
     model weighs `typed_missing` too, but learns it mostly from SQuAD 2.0, whose unanswerable
     questions were written to have a plausible answer of the asked kind in the paragraph,
     so there it tells little, and the weight stays small; on the stories' near misses it
