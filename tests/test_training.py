@@ -21,8 +21,10 @@ from assistant.harness.training import (
     abstention_at,
     answerable_only,
     choose_answer_size,
+    choose_short_answer_min,
     document_folds,
     dumps,
+    wilson_lower,
 )
 from assistant.reader import MODEL_FILE, ReaderModel
 
@@ -85,3 +87,17 @@ def test_out_of_fold_folds_hold_each_document_out_whole():
     found = folds_of(samples)
     assert [found[("squad", a)] for a in articles] == [{0}, {1}, {2}, {3}, {4}, {0}, {1}]  # one a fold, then again
     assert found == folds_of(samples[::-1])  # the same whatever order the questions come in
+
+
+def test_the_short_answer_cut_off_is_where_the_precision_is_surely_high_enough():
+    def rows(flags: list[bool]) -> list:
+        return [(SimpleNamespace(probability=i / len(flags)), ok) for i, ok in enumerate(flags)]
+
+    assert wilson_lower(20, 20) < 1.0 and wilson_lower(14, 20) < 0.7 < wilson_lower(70, 80)
+    # 30 wrong below 60 right: the cut-off is the first answer from which the tail's precision is surely 0.7
+    flags = [False] * 30 + [True] * 60
+    cut = choose_short_answer_min(rows(flags))
+    first = round(cut * 90)
+    assert wilson_lower(60, 90 - first) >= 0.7 > wilson_lower(60, 91 - first)
+    assert 60 / (91 - first) > 0.7  # the point estimate alone would have cut lower
+    assert choose_short_answer_min(rows([False, True] * 30)) == 1.01  # never surely 70% right: no short answers
