@@ -71,6 +71,7 @@ CROSS_PASSAGES = 3  # passages whose sentences may answer a cross-language quest
 # ("More than 70", "an estimated 19-23 million", "11 to 23"): "70" alone claims an exactness the story does not.
 # A range opens with a figure and a hyphen or dash (no spaces) or "to", never after "from" ("rose from 30 to 45" is a
 # change) or another such piece ("123-45-67"); a qualifier may be denied ("no more than 5").
+FIGURE_KINDS = ("number", "percent", "duration")  # entities a range and a qualifier may open: "10-15%", "5 to 7 years"
 RANGE_OPENING = re.compile(r"(?<![\w.,–-])(?<!from )\d[\d,.]*(?:[-–]|\s+to\s+)$", re.I)
 QUALIFIER = re.compile(
     r"\b(?:(?:no|not)\s+)?(?:over|under|more than|less than|fewer than|at least|up to|about|around|almost|nearly"
@@ -325,6 +326,15 @@ def _in_english(part: PartReading, rows: Sequence[int]) -> bool:
     return all(part.cands[i].ev.story.language == "en" for i in rows)
 
 
+def _continued(c: Candidate) -> str:
+    """The sentence a candidate may continue: the one before it in its paragraph, if prose ("" if none)."""
+    text = c.ev.story.text
+    before = story_sentences(c.ev.story.story_id, text)[c.index - 1] if c.index else None
+    if before is None or "\n" in text[before.end : c.sentence.start] or not is_prose(before.text):
+        return ""
+    return before.text
+
+
 def _value_of(q: Question) -> str:
     """The kind of value a part asks for, as VALUE_NAMES keys it ("money" for a sum of money)."""
     return "money" if q.part.money else q.part.kind
@@ -442,7 +452,8 @@ class OfflineReader:
     def shares_no_word(part: PartReading) -> bool:
         """An English part's best (English) sentence, and the one before it, hold none of its words: no answer.
 
-        Near it in meaning at most. The sentence before counts since a sentence may continue it: "This includes
+        Near it in meaning at most. The sentence before, in the same paragraph and itself prose (not a heading or a
+        photo credit), counts since a sentence may continue it: "This includes
         (1) food systems; ..." lists the "six key transitions" the one before names (it first counted the sentence
         alone, and such a list, once the sentence scorer read lists, was ruled out). Not the next sentence nor the
         title: "Who coached FIFA's team in Almaty?" met a sentence about pilot sites whose story's title has "team"
@@ -460,9 +471,10 @@ class OfflineReader:
         best = part.order[:1]
         if not (best and part.question.profile.language == "en" and _in_english(part, best)):
             return False
+        if not part.question.terms:
+            return False  # nothing to share: "When was it?" is for the model (and the history) to judge
         c = part.cands[best[0]]
-        before = story_sentences(c.ev.story.story_id, c.ev.story.text)[c.index - 1].text if c.index else ""
-        return not set(part.question.terms) & (set(c.seq) | set(terms(before)))
+        return not set(part.question.terms) & (set(c.seq) | set(terms(_continued(c))))
 
     @staticmethod
     def lacks_value(part: PartReading) -> bool:
@@ -665,6 +677,7 @@ def short_answer_candidates(pick: Pick, q: Question) -> list[str]:
     found = [a for a in (beyond_the_subject(e, q) for e in outermost(typed_entities(text, q))) if a is not None]
     spans = {id(e): opening_span(text, e) for e in found}
     found = [e for e in found if not any(_within(spans[id(e)], spans[id(o)]) for o in found)]
+    found = list({spans[id(e)]: e for e in reversed(found)}.values())[::-1]  # one per span: "Almaty", place and name
     answers = {id(e): text[slice(*spans[id(e)])].strip(" ,.;:") for e in found}
     anchors = [m.start() for m in re.finditer(r"[^\W_]+", text) if stem(m.group(0)) in q.weights]
     if not anchors:
@@ -686,9 +699,9 @@ def _within(inner: tuple[int, int], outer: tuple[int, int]) -> bool:
 def opening_span(text: str, e: Entity) -> tuple[int, int]:
     """Where the entity's short answer lies in `text`: a figure with its range and qualifier before it."""
     start = e.start
-    if e.kind == "number" and (opening := RANGE_OPENING.search(text[:start])):
+    if e.kind in FIGURE_KINDS and (opening := RANGE_OPENING.search(text[:start])):
         start = opening.start()
-    if e.kind == "number" and (opening := QUALIFIER.search(text[:start])):
+    if e.kind in FIGURE_KINDS and (opening := QUALIFIER.search(text[:start])):
         start = opening.start()
     return start, e.start + len(e.text)
 

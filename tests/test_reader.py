@@ -114,6 +114,11 @@ def test_reader_ranks_the_director_sentence_first_for_who_led_it(reader):
     assert "Ołdakowski" in part.cands[part.order[0]].sentence.text
 
 
+def test_a_question_with_no_content_word_is_not_ruled_out_for_sharing_none(reader):
+    analysis = reader.analyse("When was it?", evidence())
+    assert not analysis.parts[0].question.terms and not reader.shares_no_word(analysis.parts[0])
+
+
 def test_abstains_below_the_threshold_and_without_evidence(reader):
     assert reader.read("When did it open?", []).abstained
     strict = ReaderModel.load()
@@ -176,7 +181,8 @@ def test_a_figures_short_answer_keeps_its_range_and_qualifier(reader):
     assert short("How many came?", "No more than 5 came.") == ["No more than 5"]
     assert short("How old were the speakers?", "The speakers were 11 to 23 years old.")[0] == "11 to 23"
     assert "30 to 45" not in short("How many members are there?", "Membership rose from 30 to 45 members.")
-    assert short("How many projects were there?", "In 2021 – 45 projects were run.") == ["45"]  # no year as a start
+    assert short("How many projects were there?", "In 2021 – 45 projects were run.") == ["45"]  # a spaced dash
+    assert short("What share of firms grew?", "Growth was 10-15% among firms.") == ["10-15%"]
 
 
 def test_confidence_is_a_probability_of_the_question_features(reader):

@@ -101,3 +101,5 @@ def test_the_short_answer_cut_off_is_where_the_precision_is_surely_high_enough()
     assert wilson_lower(60, 90 - first) >= 0.7 > wilson_lower(60, 91 - first)
     assert 60 / (91 - first) > 0.7  # the point estimate alone would have cut lower
     assert choose_short_answer_min(rows([False, True] * 30)) == 1.01  # never surely 70% right: no short answers
+    tied = [(SimpleNamespace(probability=0.5), ok) for ok in [False] * 10 + [True] * 25]
+    assert choose_short_answer_min(tied) == 1.01  # a tie is shown whole or not at all: 25 of 35 is not surely 0.7

@@ -27,6 +27,7 @@ give the same file, bit for bit.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import groupby
@@ -358,9 +359,11 @@ def choose_short_answer_min(rows: list[ShortRow]) -> float:
     """
     ranked = sorted((candidate.probability, ok) for candidate, ok in rows)
     for i, (probability, _) in enumerate(ranked):
+        if i and ranked[i - 1][0] == probability:
+            continue  # a tail starts where a probability does: all of a tie is shown or none
         tail = [ok for _, ok in ranked[i:]]
         if len(tail) >= SHORT_TAIL and wilson_lower(sum(tail), len(tail)) >= SHORT_PRECISION:
-            return round(float(probability), 4)
+            return math.floor(probability * 1e4) / 1e4  # rounded down: the answer it was chosen at stays shown
     return 1.01  # never sure enough
 
 
