@@ -254,9 +254,8 @@ class Analysis:
         """
         return np.array([c.similarity if c.ev.rank <= CROSS_PASSAGES else 0.0 for c in self.cands])
 
-    def cross_order(self, model: ReaderModel) -> list[int]:
-        """The candidates the cross-language scorer ranks, best first, in the best one's language only."""
-        scores = self.cross_scores(model)
+    def cross_order(self, scores: np.ndarray) -> list[int]:
+        """The candidates ranked by their `cross_scores`, best first, in the best one's language only."""
         ranked = [int(i) for i in np.argsort(-scores, kind="stable") if np.isfinite(scores[i])]
         language = self.cands[ranked[0]].ev.story.language if ranked else ""
         return [i for i in ranked if self.cands[i].ev.story.language == language]
@@ -437,12 +436,16 @@ class OfflineReader:
         """The probability that the evidence answers this part of the question (0 when it lacks the value asked)."""
         model = model or self.model
         if analysis.cross:  # the embedding's similarity, unless the sentences quoted lack the value asked
-            if self.lacks_value_among(part, analysis.cross_order(model)[:TYPED_AMONG]):
-                return 0.0
-            return float(model.cross_confidence(analysis.dense).max(initial=0.0))
+            best = analysis.cross_order(analysis.cross_scores(model))[:TYPED_AMONG]
+            return 0.0 if self.lacks_value_among(part, best) else self._cross_confidence(analysis, model)
         if self.ruled_out(part):
             return 0.0
         return float(sigmoid(model.answerable.logits(analysis.question_features(part))))
+
+    @staticmethod
+    def _cross_confidence(analysis: Analysis, model: ReaderModel) -> float:
+        """Across languages: the confidence the best sentence's similarity to the question gives."""
+        return float(model.cross_confidence(analysis.dense).max(initial=0.0))
 
     def ruled_out(self, part: PartReading) -> bool:
         """Not answered whatever the model says: the value asked for, or every word of the part, is missing."""
@@ -571,15 +574,16 @@ class OfflineReader:
         English best sentence cost citation precision and no answer).
         """
         part = analysis.parts[0]
-        ranked = analysis.cross_order(model)
+        scores = analysis.cross_scores(model)
+        ranked = analysis.cross_order(scores)
         if self.lacks_value_among(part, ranked[:TYPED_AMONG]):
             return Reply(_value_abstain_text(part.question), [], True, 0.0)
-        confidence = self.confidence(analysis, part, model)
+        confidence = self._cross_confidence(analysis, model)
         if confidence <= 0.0:
             return Reply(ABSTAIN_TEXT, [], True, confidence)
         picks: list[Pick] = []
         _add(picks, analysis.cands[ranked[0]], part, analysis, whole=True)
-        self._add_runners_up(part, picks, analysis, model, ranked, sigmoid(analysis.cross_scores(model)), whole=True)
+        self._add_runners_up(part, picks, analysis, model, ranked, sigmoid(scores), whole=True)
         text, citations = cite_within(picks, "", keep=1)
         return Reply(text, citations, False, confidence)
 
