@@ -101,6 +101,7 @@ PLACE_RE = re.compile(r"\b(?:in|at|from|to|across|near|visited)\s+(?:the\s+)?([A
 FIRST_PERSON = re.compile(r"\b(I|we|our|us|my)\b")
 NEGATION = re.compile(r"\b(?:not|no|never|none|neither|nor|without)\b|n't\b", re.I)
 JUNK_LINE = re.compile(r"^(?:Photo|Фото|Source|LINKS?)\s*:|https?://|^\W*$", re.I)
+CREDIT_LINE = re.compile(r"^(?:Photo|Фото)\s*:\s*\w", re.I)  # "Photo: UNDP Kazakhstan/Batyr Aubakirov"
 LIST_SEPARATOR = re.compile(r"(?<!\d),|,(?!\d)|[;:]|\(\d+\)|\b(?:and|or)\b")  # not the comma inside "2,345,678"
 # the longest list item, in words: "problems related to transboundary water resources" (read off a dev3 sentence)
 LIST_ITEM_WORDS = 6
@@ -268,7 +269,7 @@ def candidates(evidence: Sequence[Evidence]) -> list[Candidate]:
             if (
                 not ev.chunk.start <= s.start < ev.chunk.end
                 or (story.story_id, s.start) in seen
-                or not is_prose(s.text)
+                or not is_candidate(s.text)
             ):
                 continue
             seen.add((story.story_id, s.start))
@@ -276,6 +277,11 @@ def candidates(evidence: Sequence[Evidence]) -> list[Candidate]:
             context = title.union(*(_terms(t) for t in near))
             out.append(Candidate(ev, s, i, _terms(s.text), frozenset(context), title, whole, lead))
     return out
+
+
+def is_candidate(text: str) -> bool:
+    """A sentence that may answer: prose, or a photo credit (who took a story's pictures is one of its facts)."""
+    return is_prose(text) or bool(CREDIT_LINE.match(text.strip()))
 
 
 def is_prose(text: str) -> bool:

@@ -47,6 +47,7 @@ from .features import (
     feature_matrix,
     gazetteer,
     idf_scale,
+    is_candidate,
     is_prose,
     money_missing,
     question_view,
@@ -383,7 +384,9 @@ class OfflineReader:
         """Embed every candidate sentence of `stories` now (those not stored yet), so answers only look them up."""
         if self.sentences is None:
             return 0
-        texts = (s.text for story in stories for s in story_sentences(story.story_id, story.text) if is_prose(s.text))
+        texts = (
+            s.text for story in stories for s in story_sentences(story.story_id, story.text) if is_candidate(s.text)
+        )
         return self.sentences.prepare(texts)
 
     @property

@@ -10,6 +10,7 @@ from assistant.features import (
     cross_matrix,
     entities,
     feature_matrix,
+    is_candidate,
     is_prose,
     listed_items,
     money_missing,
@@ -35,6 +36,12 @@ def test_candidates_are_the_prose_sentences_of_the_evidence_once():
     assert [c.index for c in cands] == [0, 1, 2, 3]
     assert cands[0].sentence.text.startswith("The Warsaw Uprising Museum opened")
     assert not is_prose("Photo: UNICEF Kazakhstan") and not is_prose("Latest news")
+
+
+def test_a_photo_credit_may_answer_but_a_heading_or_link_may_not():
+    assert is_candidate("Photo: UNDP Kazakhstan/Batyr Aubakirov") and is_candidate("Фото: БҰҰДБ/Батыр Әубәкіров")
+    assert not is_candidate("Latest news") and not is_candidate("Source: https://example.org/story")
+    assert not is_candidate("Photo:")  # a label with nothing after it credits no one
 
 
 def test_entities_are_typed_with_offsets():
