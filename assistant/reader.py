@@ -682,20 +682,26 @@ def short_answer_candidates(pick: Pick, q: Question) -> list[str]:
     """
     text = pick.text
     found = [a for a in (beyond_the_subject(e, q) for e in outermost(typed_entities(text, q))) if a is not None]
-    spans = {id(e): opening_span(text, e) for e in found}
-    found = [e for e in found if not any(_within(spans[id(e)], spans[id(o)]) for o in found)]
-    found = list({spans[id(e)]: e for e in reversed(found)}.values())[::-1]  # one per span: "Almaty", place and name
-    answers = {id(e): text[slice(*spans[id(e)])].strip(" ,.;:") for e in found}
+    spans = [opening_span(text, e) for e in found]
+    by_span: dict[tuple[int, int], Entity] = {}  # one answer a span: "Almaty" read as a place and as a name
+    for e, span in zip(found, spans, strict=True):
+        if not any(_within(span, other) for other in spans):
+            by_span.setdefault(span, e)
     anchors = [m.start() for m in re.finditer(r"[^\W_]+", text) if stem(m.group(0)) in q.weights]
-    if not anchors:
-        return [answers[id(found[0])]] if len(found) == 1 else []
+    if not anchors and len(by_span) != 1:
+        return []
 
-    def distance(e) -> int:
+    def distance(e: Entity) -> int:
         p = min(anchors, key=lambda a: abs(a - e.start))
         lo, hi = sorted((p, e.start))
         return len(words(text[lo:hi]))
 
-    return [answers[id(e)] for e in sorted(found, key=lambda e: (distance(e), -len(e.text)))]
+    ranked = (
+        sorted(by_span.items(), key=lambda item: (distance(item[1]), -len(item[1].text)))
+        if anchors
+        else by_span.items()
+    )
+    return [text[slice(*span)].strip(" ,.;:") for span, _ in ranked]
 
 
 def _within(inner: tuple[int, int], outer: tuple[int, int]) -> bool:
