@@ -238,6 +238,7 @@ class Candidate:
     story_terms: frozenset[str]
     lead_terms: frozenset[str]  # the story's opening sentence: a news story's dateline and setting
     similarity: float = 0.0  # multilingual-embedding cosine of question and sentence (the reader sets it)
+    learned: float = 0.0  # the learned comparison of their vectors (`learned_similarity`; the reader sets it)
 
 
 @lru_cache(maxsize=4096)
@@ -534,6 +535,18 @@ def passage_similarity(c: Candidate, q: Question) -> float:
     return c.ev.dense
 
 
+def learned_similarity(c: Candidate, q: Question) -> float:
+    """The question's and the sentence's vectors compared dimension by dimension, with learned weights.
+
+    The cosine weighs each of the embedding's dimensions alike: it rates a sentence on the question's
+    topic as high as the one that answers it. This is the log-odds of a logistic model (`reader.PAIR_FEATURES`:
+    the cosine and the products it sums, one per dimension) fitted on which candidate sentences hold the answer
+    (`assistant train-reader`). Set by the reader; neutral (the sentence scorer's mean) for an embedder the
+    model was not fitted on.
+    """
+    return c.learned
+
+
 def passage_bm25_found(c: Candidate, q: Question) -> float:
     """1 when the passage was among the keyword (BM25) hits."""
     return 1.0 if c.ev.bm25 > 0 else 0.0
@@ -583,7 +596,8 @@ FEATURES: tuple[Callable[[Candidate, Question], float], ...] = (
     sentence_coverage, context_coverage, story_coverage, title_coverage, missing_rarity, unmatched_share,
     missing_from_story, negation_mismatch, figure_missing, name_coverage,
     word_coverage, focus_coverage, phrase_overlap, proximity, sentence_bm25, answer_type, answer_type_near,
-    counted_figure, listed_items, novelty, passage_rank, passage_similarity, passage_bm25_found, lead_position,
+    counted_figure, listed_items, novelty, passage_rank, passage_similarity, learned_similarity, passage_bm25_found,
+    lead_position,
     log_length, first_person, defines, *(_kind_type(k) for k in KINDS),
 )  # fmt: skip
 GAPS = ("sentence_coverage", "context_coverage", "proximity", "sentence_bm25")  # also taken relative to the best
@@ -600,12 +614,13 @@ def feature_matrix(cands: Sequence[Candidate], q: Question) -> np.ndarray:
 
 # -- the cross-language scorer's features -----------------------------------------------------------
 CROSS_FEATURES = (
-    "similarity_gap", "passage_rank", "passage_similarity", "lead_position", "log_length", "first_person",
-    "answer_type", *(f"answer_type_{k}" for k in KINDS),
+    "similarity_gap", "passage_rank", "passage_similarity", "learned_similarity", "lead_position", "log_length",
+    "first_person", "answer_type", *(f"answer_type_{k}" for k in KINDS),
 )  # fmt: skip
 """What ranks the sentences of a question asked in another language than theirs: the features that read none of
 the question's words (its kind is read in every language; `answer_type` only skips what the question names), with
-the multilingual embedding's similarity taken relative to the best sentence's. The same rows as the sentence scorer
+the multilingual embedding's similarity taken relative to the best sentence's, and the learned comparison of the
+two vectors (`learned_similarity`). The same rows as the sentence scorer
 fit it, in English, where these features mean what they mean across languages; across languages the rest tell
 nothing (a Russian word never matches an English one: coverage is near zero and "missing" near one everywhere)."""
 

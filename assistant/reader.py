@@ -13,7 +13,9 @@
    and adds runners-up the model rates nearly as high, up to `max_sentences` in all.
 
 Every candidate carries the multilingual embedding's similarity to the question (the
-stories' sentence vectors are computed once, when the index loads, so this is a lookup).
+stories' sentence vectors are computed once, when the index loads, so this is a lookup), and
+a learned comparison of the two vectors: a logistic model over their per-dimension products
+(`PAIR_FEATURES`), whose log-odds the sentence scorer reads as one more feature.
 Across languages no word can match, so a third logistic model ranks the sentences of the best
 passages from the features that read none of the question's words, that similarity first.
 """
@@ -96,8 +98,14 @@ RIVAL_RATIO = 0.8
 RIVALS_SEEN = 7  # sentences after the best that may be a rival figure
 RUNNERS_UP_SEEN = 5  # sentences after the best that may join as runners-up (`max_sentences` is at most 4)
 MARKER_ROOM = 40  # characters left for "[n]" markers when a runner-up is measured; `cite_within` checks the real length
+# the learned similarity's model reads the cosine and the products it sums, one per dimension of the embedder it
+# was fitted on (`ReaderModel.embedder`; e5-small's 384): FEATURE_NAMES' `learned_similarity` is its log-odds
+PAIR_DIMENSIONS = 384
+PAIR_FEATURES = ("similarity", *(f"product_{i}" for i in range(PAIR_DIMENSIONS)))
+LEARNED = FEATURE_NAMES.index("learned_similarity")
 # the fitted models, each with the features it reads, as reader_model.json keys them
 MODELS = {
+    "pair": PAIR_FEATURES,
     "sentence": FEATURE_NAMES,
     "answerable": QUESTION_FEATURES,
     "cross": CROSS_FEATURES,
@@ -141,6 +149,7 @@ class LinearModel:
 class ReaderModel:
     """The fitted weights and the decision thresholds, read from `reader_model.json`."""
 
+    pair: LinearModel  # the learned similarity of question and sentence vectors (PAIR_FEATURES)
     sentence: LinearModel
     answerable: LinearModel
     cross: LinearModel  # ranks the sentences of a question asked in another language (CROSS_FEATURES)
@@ -151,6 +160,7 @@ class ReaderModel:
     short_answer_min: float  # the short-answer model's probability from which the answer opens with it
     cross_floor: float  # cross-language: cosine at which confidence starts rising from 0
     cross_span: float  # ... and the rise to 1
+    embedder: str = ""  # the embedder whose vectors `pair` was fitted on; another's leave learned_similarity neutral
     provenance: dict = field(default_factory=dict)
 
     @classmethod
@@ -160,13 +170,22 @@ class ReaderModel:
         missing = [k for k in MODELS if k not in d]
         if missing:
             raise ValueError(f"{path} has no {' or '.join(missing)} model: run `assistant train-reader`")
-        sentence, answerable, cross, short = (LinearModel.from_dict(d[k]) for k in MODELS)
-        if [m.names for m in (sentence, answerable, cross, short)] != list(MODELS.values()):
+        pair, sentence, answerable, cross, short = (LinearModel.from_dict(d[k]) for k in MODELS)
+        if [m.names for m in (pair, sentence, answerable, cross, short)] != list(MODELS.values()):
             raise ValueError(f"{path} was fitted on other features: run `assistant train-reader`")
         decision = d["decision"]
         if set(decision) != set(DECISIONS):
             raise ValueError(f"{path} holds other decisions than {', '.join(DECISIONS)}: run `assistant train-reader`")
-        return cls(sentence, answerable, cross, short, **decision, provenance=d.get("provenance", {}))
+        return cls(
+            pair,
+            sentence,
+            answerable,
+            cross,
+            short,
+            **decision,
+            embedder=d.get("embedder", ""),
+            provenance=d.get("provenance", {}),
+        )
 
     @classmethod
     def untrained(cls) -> ReaderModel:
@@ -177,6 +196,7 @@ class ReaderModel:
             return LinearModel(names, np.zeros(n), np.ones(n), np.zeros(n), 0.0)
 
         return cls(
+            pair=zeros(PAIR_FEATURES),
             sentence=zeros(FEATURE_NAMES),
             answerable=zeros(QUESTION_FEATURES),
             cross=zeros(CROSS_FEATURES),
@@ -199,6 +219,7 @@ class ReaderModel:
         return {
             "provenance": self.provenance,
             "decision": decision,
+            "embedder": self.embedder,
             **{k: getattr(self, k).as_dict() for k in MODELS},
         }
 
@@ -233,6 +254,7 @@ class Analysis:
     cross: bool
     unknown_names: float
     unknown_terms: float
+    pairs: np.ndarray | None = None  # PAIR_FEATURES of each candidate (None without an embedder), for train-reader
 
     @cached_property
     def cross_pool(self) -> np.ndarray:
@@ -408,7 +430,11 @@ class OfflineReader:
         if query_vector is None and self.embedder is not None and cands:
             query_vector = self.embedder.query(question)
         cross = prof.language != "en" and any(c.ev.story.language != prof.language for c in cands)
-        self._set_similarities(cands, query_vector)
+        pairs = self._pair_rows(cands, query_vector)
+        if pairs is not None:
+            for c, similarity in zip(cands, pairs[:, 0], strict=True):
+                c.similarity = float(similarity)
+        set_learned(cands, self.learned_similarities(pairs, len(cands)))
         parts = []
         for part in prof.parts:
             q = question_view(part.text, part, prof, self.idf, self.places, self.scale)
@@ -422,6 +448,7 @@ class OfflineReader:
             cross,
             self.unknown_share(question),
             self.unseen_terms(prof),
+            pairs,
         )
         return analysis
 
@@ -590,13 +617,40 @@ class OfflineReader:
         text, citations = cite_within(picks, "", keep=1)
         return Reply(text, citations, False, confidence)
 
-    def _set_similarities(self, cands: list[Candidate], query_vector: np.ndarray | None) -> None:
-        """Give each candidate its embedding similarity to the question (a lookup once the index has loaded)."""
+    def _pair_rows(self, cands: list[Candidate], query_vector: np.ndarray | None) -> np.ndarray | None:
+        """PAIR_FEATURES of each candidate's sentence vector and the question's (the vectors: a lookup once loaded)."""
         if self.embedder is None or query_vector is None or not cands:
-            return
+            return None
         assert self.sentences is not None  # there is one whenever there is an embedder
-        for c, vector in zip(cands, self.sentences.vectors([c.sentence.text for c in cands]), strict=True):
-            c.similarity = float(vector @ query_vector)
+        vectors = self.sentences.vectors([c.sentence.text for c in cands])
+        return pair_rows(np.stack(vectors), query_vector)
+
+    def learned_similarities(self, pairs: np.ndarray | None, n: int, model: ReaderModel | None = None) -> np.ndarray:
+        """Each candidate's `learned_similarity`: the pair model's log-odds, or neutral where it cannot apply.
+
+        Neutral is the sentence scorer's mean for the feature, which its weight turns into nothing: no
+        embedder, or another than the one the pair model was fitted on (its dimensions mean other things).
+        """
+        model = model or self.model
+        if pairs is not None and self.embedder is not None and self.embedder.name == model.embedder:
+            return model.pair.logits(pairs)
+        return np.full(n, model.sentence.mean[LEARNED])
+
+
+def pair_rows(vectors: np.ndarray, query_vector: np.ndarray) -> np.ndarray:
+    """PAIR_FEATURES for each row of `vectors`: its cosine with the question's vector, then the products summed in it.
+
+    The cosine is each vector's own dot product, as the reader has always computed it (a different summation
+    order could move its last bit).
+    """
+    similarities = np.array([float(v @ query_vector) for v in vectors])
+    return np.column_stack([similarities, vectors * query_vector])
+
+
+def set_learned(cands: Sequence[Candidate], learned: np.ndarray) -> None:
+    """Give each candidate its `learned_similarity`."""
+    for c, value in zip(cands, learned, strict=True):
+        c.learned = float(value)
 
 
 # -- composing ----------------------------------------------------------------------------------

@@ -15,13 +15,16 @@ from assistant.features import (
 )
 from assistant.reader import (
     CROSS_PASSAGES,
+    LEARNED,
     MODEL_FILE,
+    PAIR_FEATURES,
     RERANK,
     OfflineReader,
     Pick,
     ReaderModel,
     beyond_the_subject,
     outermost,
+    pair_rows,
     short_answer_candidates,
     sigmoid,
 )
@@ -47,8 +50,10 @@ def test_the_model_file_names_its_features_and_where_it_came_from():
     assert tuple(data["answerable"]["names"]) == QUESTION_FEATURES
     assert tuple(data["cross"]["names"]) == CROSS_FEATURES
     assert tuple(data["short"]["names"]) == SHORT_FEATURES
+    assert tuple(data["pair"]["names"]) == PAIR_FEATURES
     assert data["provenance"]["command"] == "assistant train-reader"
     model = ReaderModel.load()
+    assert model.embedder == "e5-small-q4"  # the default embedder's vectors are what the pair model reads
     assert 0.0 < model.threshold < 1.0
     # typed_missing looks for an answer of the asked kind where the answer is taken from: refitted to
     # another size, set TYPED_AMONG to it and run `assistant train-reader` again
@@ -64,7 +69,7 @@ def test_a_model_fitted_on_other_features_is_refused(tmp_path):
         ReaderModel.load(path)
 
 
-@pytest.mark.parametrize("model", ["cross", "short"])
+@pytest.mark.parametrize("model", ["cross", "short", "pair"])
 def test_a_model_file_from_before_a_model_was_added_is_refused(tmp_path, model):
     data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
     del data[model]
@@ -106,6 +111,36 @@ def test_every_candidate_carries_its_similarity_to_the_question(reader):
     assert all(0.0 < s <= 1.0 for s in sims)
     part = analysis.parts[0]
     assert analysis.question_signals(part)["best_similarity"] == max(sims[i] for i in part.order[:RERANK])
+
+
+def test_pair_rows_hold_the_cosine_and_the_products_it_sums():
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(3, 4)).astype(np.float32)
+    query = rng.normal(size=4).astype(np.float32)
+    rows = pair_rows(vectors, query)
+    assert rows.shape == (3, 5)
+    assert rows[:, 0].tolist() == [float(v @ query) for v in vectors]  # exactly the reader's cosine, bit for bit
+    assert np.allclose(rows[:, 1:].sum(axis=1), rows[:, 0], atol=1e-5)
+
+
+def test_the_learned_similarity_is_the_pair_models_log_odds_for_its_own_embedder(reader):
+    analysis = reader.analyse("When did the Warsaw Uprising Museum open?", evidence())
+    assert analysis.pairs is not None and analysis.pairs.shape == (len(analysis.cands), len(PAIR_FEATURES))
+    expected = reader.model.pair.logits(analysis.pairs)
+    assert [c.learned for c in analysis.cands] == expected.tolist()
+    assert analysis.parts[0].features[:, LEARNED].tolist() == expected.tolist()
+    assert len(set(expected.tolist())) > 1  # it tells the sentences apart
+
+
+def test_the_learned_similarity_is_neutral_for_an_embedder_it_was_not_fitted_on():
+    """Another embedder's dimensions mean other things: the feature sits at the scorer's mean and weighs nothing."""
+    from assistant.embeddings import HashEmbedder
+
+    hashed = OfflineReader(HashEmbedder(), idf=IDF, story_texts=[STORY.text])
+    analysis = hashed.analyse("When did the Warsaw Uprising Museum open?", evidence())
+    neutral = hashed.model.sentence.mean[LEARNED]
+    assert analysis.pairs is not None and {c.learned for c in analysis.cands} == {neutral}
+    assert OfflineReader(None, idf=IDF).learned_similarities(None, 2).tolist() == [neutral, neutral]
 
 
 def test_reader_ranks_the_director_sentence_first_for_who_led_it(reader):

@@ -9,8 +9,10 @@ from collections import defaultdict
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from assistant.config import PROJECT_ROOT
+from assistant.errors import ConfigError
 from assistant.features import QUESTION_FEATURES
 from assistant.harness.training import (
     FOLDS,
@@ -24,9 +26,11 @@ from assistant.harness.training import (
     choose_short_answer_min,
     document_folds,
     dumps,
+    fit_pair,
+    score_pairs,
     wilson_lower,
 )
-from assistant.reader import MODEL_FILE, ReaderModel
+from assistant.reader import LEARNED, MODEL_FILE, PAIR_FEATURES, ReaderModel
 
 
 def test_fitting_is_deterministic_and_the_model_file_round_trips():
@@ -42,6 +46,33 @@ def test_fitting_is_deterministic_and_the_model_file_round_trips():
     first, second = (_fit(x, y, np.ones(400), QUESTION_FEATURES, 0.1) for _ in range(2))
     assert first.as_dict() == second.as_dict() and first.coef[0] > 0
     assert dumps(ReaderModel.load()) == MODEL_FILE.read_text(encoding="utf-8")
+
+
+def pair_sample(rng: np.random.Generator, n: int = 30, dims: int = len(PAIR_FEATURES)) -> Sample:
+    """A question with `n` candidates whose pair rows say, in their first product, which holds the answer."""
+    pairs = rng.normal(size=(n, dims))
+    labels = (pairs[:, 1] + 0.3 * rng.normal(size=n) > 0.8).astype(int)
+    cands = [SimpleNamespace(learned=0.0) for _ in range(n)]
+    part = SimpleNamespace(features=np.zeros((n, LEARNED + 1)))
+    analysis = SimpleNamespace(pairs=pairs, cands=cands, parts=[part])
+    return Sample(None, Split("squad", PROJECT_ROOT, PROJECT_ROOT), analysis, labels)  # type: ignore[arg-type]
+
+
+def test_the_pair_model_learns_which_products_tell_and_scores_every_candidate_and_its_feature_column():
+    rng = np.random.default_rng(0)
+    samples = [pair_sample(rng) for _ in range(20)]
+    pair = fit_pair(samples)
+    assert pair.names == PAIR_FEATURES and int(np.argmax(pair.coef)) == 1
+    assert fit_pair(samples).as_dict() == pair.as_dict()  # deterministic, as train-reader --check needs
+    score_pairs(samples, pair)
+    for s in samples:
+        expected = pair.logits(s.analysis.pairs).tolist()
+        assert [c.learned for c in s.analysis.cands] == expected == s.analysis.parts[0].features[:, LEARNED].tolist()
+
+
+def test_the_pair_model_refuses_vectors_of_another_embedder():
+    with pytest.raises(ConfigError, match="EMBEDDING_BACKEND=e5"):
+        fit_pair([pair_sample(np.random.default_rng(0), dims=9)])
 
 
 def test_the_answer_size_is_the_fewest_sentences_within_tolerance_of_the_best_dev_pass_rate():

@@ -10,8 +10,10 @@ The test splits (`eval/squad/test`, `eval/test.yaml`) are never read here.
 
 Each question is retrieved exactly as `assistant ask` would, every evidence sentence
 becomes a candidate with the reader's named features, and it is labelled by whether it
-holds a gold answer. Four logistic regressions (scikit-learn, lbfgs, deterministic) are
-fitted: the sentence scorer; on the same rows, the cross-language scorer (from the features
+holds a gold answer. Five logistic regressions (scikit-learn, lbfgs, deterministic) are
+fitted: the learned similarity (`reader.PAIR_FEATURES`: question and sentence vectors
+compared dimension by dimension), whose log-odds, scored out of fold, is one of the
+sentence scorer's features; the sentence scorer; on the same rows, the cross-language scorer (from the features
 that read none of the question's words, `features.CROSS_FEATURES`); on out-of-fold scores,
 the probability that the question is answerable from the evidence found (labels: SQuAD 2.0's `is_impossible` and
 the stories' `abstain` cases); and, on the answers to the training questions (scored out of fold), the
@@ -37,8 +39,21 @@ from pathlib import Path
 import numpy as np
 
 from ..config import PROJECT_ROOT, Settings
+from ..embeddings import make_embedder
+from ..errors import ConfigError
 from ..features import CROSS_FEATURES, FEATURE_NAMES, QUESTION_FEATURES, SHORT_FEATURES, cross_matrix
-from ..reader import MODEL_FILE, Analysis, LinearModel, OfflineReader, PartReading, ReaderModel, ShortCandidate
+from ..reader import (
+    LEARNED,
+    MODEL_FILE,
+    PAIR_FEATURES,
+    Analysis,
+    LinearModel,
+    OfflineReader,
+    PartReading,
+    ReaderModel,
+    ShortCandidate,
+    set_learned,
+)
 from ..results import MAX_ANSWER_CHARS
 from ..retrieve import Filters
 from .evaluate import Case, contains_answer, corpus_assistant, load_cases
@@ -60,6 +75,9 @@ SHORT_TAIL = 20  # ... counted over at least this many dev short answers
 # name at 0.462
 SHORT_Z = 1.645
 C_SENTENCE = 1.0  # inverse regularisation strength of the sentence scorer (scikit-learn's default)
+# ... of the learned similarity's model (385 weights): chosen with a prototype on the same rows (2026-11-28, README
+# "Latest round"); 0.01 and 0.001 put the answering sentence first equally often once stacked, 0.001 more often alone
+C_PAIR = 0.001
 # ... of the abstention model: chosen on dev (0.01 / 0.1 / 1 gave 0.307 / 0.303 / 0.299 at 4%, folds mixing documents)
 C_ANSWERABLE = 0.1
 FOLDS = 5  # out-of-fold folds; whole documents go to one fold (see `document_folds`)
@@ -115,7 +133,8 @@ def passes(text: str, case: Case) -> bool:
 def collect(settings: Settings, split: Split, echo: Callable[[str], None]) -> list[Sample]:
     """Every reader-answered question of a split, retrieved and analysed as `assistant ask` would, and labelled.
 
-    The reader is untrained (all weights zero): the sentence features do not depend on the weights being fitted.
+    The reader is untrained (all weights zero): the sentence features do not depend on the weights being fitted,
+    save `learned_similarity`, which `score_pairs` sets once its model is fitted.
     """
     assistant = corpus_assistant(settings, split.corpus, echo)
     retriever = assistant.retriever
@@ -210,6 +229,45 @@ def document_folds(samples: list[Sample]) -> list[list[Sample]]:
 def _other_folds(folds: list[list[Sample]], held_out: int) -> list[Sample]:
     """Every question outside fold `held_out`: what its out-of-fold models are fitted on."""
     return [s for j, fold in enumerate(folds) if j != held_out for s in fold]
+
+
+def _pair_rows(samples: list[Sample]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each candidate as a row of PAIR_FEATURES, with its label and its split's sentence weight."""
+    pairs = [(s, s.analysis.pairs) for s in samples if s.analysis.pairs is not None]
+    x = np.vstack([rows for _, rows in pairs])
+    if x.shape[1] != len(PAIR_FEATURES):
+        raise ConfigError(
+            f"The reader's learned similarity reads {len(PAIR_FEATURES) - 1}-dimensional vectors, not"
+            f" {x.shape[1] - 1}: train the reader with the default embedder (EMBEDDING_BACKEND=e5)."
+        )
+    y = np.concatenate([s.labels for s, _ in pairs])
+    w = np.concatenate([np.full(len(s.labels), s.split.weight) for s, _ in pairs])
+    return x, y, w
+
+
+def fit_pair(samples: list[Sample]) -> LinearModel:
+    """The learned similarity's model: which (question, sentence) vector pairs hold the answer."""
+    return _fit(*_pair_rows(samples), PAIR_FEATURES, C_PAIR)
+
+
+def score_pairs(samples: list[Sample], pair: LinearModel) -> None:
+    """Set every candidate's `learned_similarity` (and its column in each part's features) by `pair`."""
+    for s in samples:
+        if s.analysis.pairs is None:
+            continue
+        learned = pair.logits(s.analysis.pairs)
+        set_learned(s.analysis.cands, learned)
+        for part in s.analysis.parts:
+            part.features[:, LEARNED] = learned
+
+
+def _pairs_out_of_fold(folds: list[list[Sample]]) -> None:
+    """Score each training question's learned similarity by a pair model fitted on the other folds.
+
+    The sentence scorer then learns how far to trust it as it meets it on a new document, not on its own rows.
+    """
+    for i, fold in enumerate(folds):
+        score_pairs(fold, fit_pair(_other_folds(folds, i)))
 
 
 def _out_of_fold(folds: list[list[Sample]]) -> None:
@@ -386,17 +444,26 @@ def train(settings: Settings, echo: Callable[[str], None]) -> ReaderModel:
     train_samples = [s for split in TRAIN for s in collect(settings, split, echo)]
     dev_samples = [s for split in DEV for s in collect(settings, split, echo)]
     usable = _usable(train_samples)
+    folds = document_folds(usable)
+    _pairs_out_of_fold(folds)
+    pair = fit_pair(usable)
+    score_pairs(dev_samples, pair)
     x, y, w, _ = _sentence_rows(usable)
     sentence = _fit(x, y, w, FEATURE_NAMES)
     cx, cy, cw, _ = _sentence_rows(usable, _cross_rows)
     cross = _fit(cx, cy, cw, CROSS_FEATURES)
-    folds = document_folds(usable)
     _out_of_fold(folds)
     qx, qy, qw = _question_rows(usable)
     answerable = _fit(qx, qy, qw, QUESTION_FEATURES, C_ANSWERABLE)
-    untrained = ReaderModel.untrained()
     model = replace(
-        untrained, sentence=sentence, answerable=answerable, cross=cross, cross_floor=CROSS_FLOOR, cross_span=CROSS_SPAN
+        ReaderModel.untrained(),
+        pair=pair,
+        embedder=make_embedder(settings).name,
+        sentence=sentence,
+        answerable=answerable,
+        cross=cross,
+        cross_floor=CROSS_FLOOR,
+        cross_span=CROSS_SPAN,
     )
     dev = _usable(dev_samples)
     _rescore(dev, sentence)
