@@ -646,7 +646,8 @@ the asked kind the quoted clause holds (`reader.short_answer_candidates`: one le
 and alone; `asks_<kind>` the kind asked (a date or a figure is told apart from its sentence more surely than
 a name or a place). The abstention model's confidence alone ranked right short answers above wrong ones little
 better than chance on dev (area under the curve 0.60 / 0.55 / 0.55 on SQuAD dev / dev2 / dev3), this model
-0.67 / 0.63 / 0.56 (measured with a prototype, README "Latest round")."""
+0.67 / 0.63 / 0.56 (measured with a prototype; README Evaluation, the round where "a learned model decides when a
+reply opens with its short answer")."""
 # log-odds: a margin beyond this tells nothing more (a lone candidate's is set to it; set by reading, not tuned: 5 is
 # a probability ratio of about 150)
 SCORE_MARGIN_CAP = 5.0
@@ -720,7 +721,7 @@ def value_missing(answer_types: np.ndarray, q: Question) -> bool:
     anyway; SQuAD dev 17 of 244 instead of 16, for one more false abstention (a "when"
     answered by an event: "After liberation"); on the training articles held out whole,
     abstention 0.094 -> 0.108 at false abstention 0.036 -> 0.039 (0.107 at 0.039 in the round's
-    final fit, README "Latest round").
+    final fit, README Evaluation: "a question asking for a value is not answered from sentences that hold none").
     """
     return q.part.kind in VALUE_KINDS and bool(typed_missing(answer_types, q))
 

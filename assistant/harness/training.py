@@ -76,7 +76,8 @@ SHORT_TAIL = 20  # ... counted over at least this many dev short answers
 SHORT_Z = 1.645
 C_SENTENCE = 1.0  # inverse regularisation strength of the sentence scorer (scikit-learn's default)
 # ... of the learned similarity's model (385 weights): chosen with a prototype on the same rows (2026-11-28, README
-# "Latest round"); 0.01 and 0.001 put the answering sentence first equally often once stacked, 0.001 more often alone
+# Evaluation, "a learned similarity"): 0.01 and 0.001 put the answering sentence first equally often once stacked (out
+# of fold and on dev), 0.001 more often alone
 C_PAIR = 0.001
 # ... of the abstention model: chosen on dev (0.01 / 0.1 / 1 gave 0.307 / 0.303 / 0.299 at 4%, folds mixing documents)
 C_ANSWERABLE = 0.1
