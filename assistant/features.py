@@ -597,8 +597,7 @@ FEATURES: tuple[Callable[[Candidate, Question], float], ...] = (
     missing_from_story, negation_mismatch, figure_missing, name_coverage,
     word_coverage, focus_coverage, phrase_overlap, proximity, sentence_bm25, answer_type, answer_type_near,
     counted_figure, listed_items, novelty, passage_rank, passage_similarity, learned_similarity, passage_bm25_found,
-    lead_position,
-    log_length, first_person, defines, *(_kind_type(k) for k in KINDS),
+    lead_position, log_length, first_person, defines, *(_kind_type(k) for k in KINDS),
 )  # fmt: skip
 GAPS = ("sentence_coverage", "context_coverage", "proximity", "sentence_bm25")  # also taken relative to the best
 FEATURE_NAMES = tuple(f.__name__ for f in FEATURES) + tuple(f"{g}_gap" for g in GAPS)
@@ -620,9 +619,9 @@ CROSS_FEATURES = (
 """What ranks the sentences of a question asked in another language than theirs: the features that read none of
 the question's words (its kind is read in every language; `answer_type` only skips what the question names), with
 the multilingual embedding's similarity taken relative to the best sentence's, and the learned comparison of the
-two vectors (`learned_similarity`). The same rows as the sentence scorer
-fit it, in English, where these features mean what they mean across languages; across languages the rest tell
-nothing (a Russian word never matches an English one: coverage is near zero and "missing" near one everywhere)."""
+two vectors (`learned_similarity`). The same rows as the sentence scorer fit it, in English, where these features
+mean what they mean across languages; across languages the rest tell nothing (a Russian word never matches an
+English one: coverage is near zero and "missing" near one everywhere)."""
 
 
 def cross_matrix(features: np.ndarray, similarities: np.ndarray) -> np.ndarray:
