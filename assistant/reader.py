@@ -431,10 +431,7 @@ class OfflineReader:
             query_vector = self.embedder.query(question)
         cross = prof.language != "en" and any(c.ev.story.language != prof.language for c in cands)
         pairs = self._pair_rows(cands, query_vector)
-        if pairs is not None:
-            for c, similarity in zip(cands, pairs[:, 0], strict=True):
-                c.similarity = float(similarity)
-        set_learned(cands, self.learned_similarities(pairs, len(cands)))
+        self._set_similarities(cands, pairs)
         parts = []
         for part in prof.parts:
             q = question_view(part.text, part, prof, self.idf, self.places, self.scale)
@@ -625,16 +622,22 @@ class OfflineReader:
         vectors = self.sentences.vectors([c.sentence.text for c in cands])
         return pair_rows(np.stack(vectors), query_vector)
 
-    def learned_similarities(self, pairs: np.ndarray | None, n: int, model: ReaderModel | None = None) -> np.ndarray:
+    def _set_similarities(self, cands: list[Candidate], pairs: np.ndarray | None) -> None:
+        """Give each candidate its embedding similarity to the question and its learned similarity."""
+        if pairs is not None:
+            for c, similarity in zip(cands, pairs[:, 0], strict=True):
+                c.similarity = float(similarity)
+        set_learned(cands, self.learned_similarities(pairs, len(cands)))
+
+    def learned_similarities(self, pairs: np.ndarray | None, n: int) -> np.ndarray:
         """Each candidate's `learned_similarity`: the pair model's log-odds, or neutral where it cannot apply.
 
         Neutral is the sentence scorer's mean for the feature, which its weight turns into nothing: no
         embedder, or another than the one the pair model was fitted on (its dimensions mean other things).
         """
-        model = model or self.model
-        if pairs is not None and self.embedder is not None and self.embedder.name == model.embedder:
-            return model.pair.logits(pairs)
-        return np.full(n, model.sentence.mean[LEARNED])
+        if pairs is not None and self.embedder is not None and self.embedder.name == self.model.embedder:
+            return self.model.pair.logits(pairs)
+        return np.full(n, self.model.sentence.mean[LEARNED])
 
 
 def pair_rows(vectors: np.ndarray, query_vector: np.ndarray) -> np.ndarray:
