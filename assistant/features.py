@@ -109,6 +109,10 @@ LIST_MIN_ITEMS = 3  # short pieces in a row that make a list: two are a pair ("K
 LIST_ITEMS = 5  # items in a row that make a full list, fewer counting in proportion (set by reading, not tuned)
 COUNTED_GAP = 3  # words from a figure to the noun it counts ("1000 registered participants")
 WINDOW = 10  # words: the span within which question terms count as near each other
+# sentences: the best-ranked story is read whole when it is no longer than this. Set by reading the corpora, not tuned:
+# a little above the longest bundled news story (2-49 sentences), far below the shortest SQuAD article here (148),
+# so a long document is read where retrieval points, as before
+WHOLE_STORY = 60
 KIND_TYPES = {  # which entity types can answer each kind of question
     "person": ("name",),
     "list": ("name",),
@@ -237,6 +241,7 @@ class Candidate:
     title_terms: frozenset[str]
     story_terms: frozenset[str]
     lead_terms: frozenset[str]  # the story's opening sentence: a news story's dateline and setting
+    outside: bool = False  # in no retrieved passage: read because its (short) story is the best-ranked
     similarity: float = 0.0  # multilingual-embedding cosine of question and sentence (the reader sets it)
     learned: float = 0.0  # the learned comparison of their vectors (`learned_similarity`; the reader sets it)
 
@@ -257,26 +262,43 @@ def _terms(text: str) -> tuple[str, ...]:
 
 
 def candidates(evidence: Sequence[Evidence]) -> list[Candidate]:
-    """Every prose sentence of the evidence passages, once, in evidence order."""
+    """Every prose sentence of the evidence passages, once, in evidence order; then the rest of a short best story.
+
+    The best-ranked story, when it holds at most WHOLE_STORY sentences, is read whole: its sentences in
+    no retrieved passage follow, marked `outside`, with the story's best passage as their evidence. A
+    news story's passages are a few sentences each, and the one that answers a detail ("Who was acting
+    as UNICEF's representative ...?") often shares too few words with the question to be retrieved,
+    while its story is (measured on dev, 2026-11-28: the answering sentence was in the evidence for
+    dev2 153 and dev3 110 of their 162 and 115 answerable questions, in it or in the best story's other
+    sentences for 159 and 114).
+    """
     seen: set[tuple[str, int]] = set()
+    out = [candidate for ev in evidence for candidate in _story_candidates(ev, seen)]
+    best = min(evidence, key=lambda ev: ev.rank, default=None)
+    if best is not None and len(story_sentences(best.story.story_id, best.story.text)) <= WHOLE_STORY:
+        out += _story_candidates(best, seen, whole=True)
+    return out
+
+
+def _story_candidates(ev: Evidence, seen: set[tuple[str, int]], whole: bool = False) -> list[Candidate]:
+    """The candidate sentences of `ev`'s passage (or, `whole`, of its story) that `seen` lacks; they join `seen`.
+
+    Those read `whole` are the ones no retrieved passage holds (the passages are read first): `outside`.
+    """
+    story = ev.story
+    sentences = story_sentences(story.story_id, story.text)
+    title = frozenset(_terms(story.title))
+    story_words = _story_terms(story.story_id, story.text) | title
+    lead = frozenset(_terms(sentences[0].text)) if sentences else frozenset()
     out = []
-    for ev in evidence:
-        story = ev.story
-        sentences = story_sentences(story.story_id, story.text)
-        title = frozenset(_terms(story.title))
-        whole = _story_terms(story.story_id, story.text) | title
-        lead = frozenset(_terms(sentences[0].text)) if sentences else frozenset()
-        for i, s in enumerate(sentences):
-            if (
-                not ev.chunk.start <= s.start < ev.chunk.end
-                or (story.story_id, s.start) in seen
-                or not is_candidate(s.text)
-            ):
-                continue
-            seen.add((story.story_id, s.start))
-            near = [sentences[j].text for j in (i - 1, i + 1) if 0 <= j < len(sentences)]
-            context = title.union(*(_terms(t) for t in near))
-            out.append(Candidate(ev, s, i, _terms(s.text), frozenset(context), title, whole, lead))
+    for i, s in enumerate(sentences):
+        inside = ev.chunk.start <= s.start < ev.chunk.end
+        if not (inside or whole) or (story.story_id, s.start) in seen or not is_candidate(s.text):
+            continue
+        seen.add((story.story_id, s.start))
+        near = [sentences[j].text for j in (i - 1, i + 1) if 0 <= j < len(sentences)]
+        context = title.union(*(_terms(t) for t in near))
+        out.append(Candidate(ev, s, i, _terms(s.text), frozenset(context), title, story_words, lead, outside=whole))
     return out
 
 
@@ -547,6 +569,11 @@ def learned_similarity(c: Candidate, q: Question) -> float:
     return c.learned
 
 
+def outside_passages(c: Candidate, q: Question) -> float:
+    """1 when the sentence is in no retrieved passage: read because its short story ranked first (`candidates`)."""
+    return float(c.outside)
+
+
 def passage_bm25_found(c: Candidate, q: Question) -> float:
     """1 when the passage was among the keyword (BM25) hits."""
     return 1.0 if c.ev.bm25 > 0 else 0.0
@@ -597,6 +624,7 @@ FEATURES: tuple[Callable[[Candidate, Question], float], ...] = (
     missing_from_story, negation_mismatch, figure_missing, name_coverage,
     word_coverage, focus_coverage, phrase_overlap, proximity, sentence_bm25, answer_type, answer_type_near,
     counted_figure, listed_items, novelty, passage_rank, passage_similarity, learned_similarity, passage_bm25_found,
+    outside_passages,
     lead_position, log_length, first_person, defines, *(_kind_type(k) for k in KINDS),
 )  # fmt: skip
 GAPS = ("sentence_coverage", "context_coverage", "proximity", "sentence_bm25")  # also taken relative to the best
@@ -613,8 +641,8 @@ def feature_matrix(cands: Sequence[Candidate], q: Question) -> np.ndarray:
 
 # -- the cross-language scorer's features -----------------------------------------------------------
 CROSS_FEATURES = (
-    "similarity_gap", "passage_rank", "passage_similarity", "learned_similarity", "lead_position", "log_length",
-    "first_person", "answer_type", *(f"answer_type_{k}" for k in KINDS),
+    "similarity_gap", "passage_rank", "passage_similarity", "learned_similarity", "outside_passages", "lead_position",
+    "log_length", "first_person", "answer_type", *(f"answer_type_{k}" for k in KINDS),
 )  # fmt: skip
 """What ranks the sentences of a question asked in another language than theirs: the features that read none of
 the question's words (its kind is read in every language; `answer_type` only skips what the question names), with

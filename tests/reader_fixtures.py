@@ -16,6 +16,20 @@ TEXT = (
 STORY = Story("s1", "Warsaw Uprising Museum", "2020-01-02", "Story", "en", "museum.txt", TEXT, 0, len(TEXT))
 
 
+def founding_passage(story: Story = STORY, rank: int = 1, dense: float = 0.0) -> Evidence:
+    """The passage holding the second sentence alone ("It was founded by the city council ..."): it gives no date."""
+    chunk = Chunk("c2", story.story_id, 1, TEXT.index("It was founded"), TEXT.index("The museum"), story.text)
+    return Evidence(StoredChunk(chunk, story), 0.03, dense=dense, rank=rank)
+
+
+def long_story(story_id: str = "s1") -> Story:
+    """STORY followed by enough sentences that it is read only where retrieval points (`features.WHOLE_STORY`)."""
+    from assistant.features import WHOLE_STORY
+
+    text = TEXT + " Its archive holds many letters from the uprising." * WHOLE_STORY
+    return Story(story_id, STORY.title, STORY.date, STORY.kind, STORY.language, STORY.source, text, 0, len(text))
+
+
 def evidence(dense: float = 0.85) -> list[Evidence]:
     chunk = Chunk("c1", "s1", 0, 0, len(TEXT), TEXT)
     return [Evidence(StoredChunk(chunk, STORY), 0.03, dense=dense, bm25=5.0, rank=1)]

@@ -23,7 +23,7 @@ from assistant.retrieve import Evidence
 from assistant.stories import Story
 from assistant.types import StoredChunk
 
-from .reader_fixtures import IDF, evidence
+from .reader_fixtures import IDF, TEXT, evidence, founding_passage, long_story
 
 
 def view(question: str):
@@ -36,6 +36,19 @@ def test_candidates_are_the_prose_sentences_of_the_evidence_once():
     assert [c.index for c in cands] == [0, 1, 2, 3]
     assert cands[0].sentence.text.startswith("The Warsaw Uprising Museum opened")
     assert not is_prose("Photo: UNICEF Kazakhstan") and not is_prose("Latest news")
+
+
+def test_a_short_best_story_is_read_whole_and_a_long_one_where_retrieval_points():
+    cands = candidates([founding_passage()])  # the retrieved passage holds the second sentence alone
+    assert [(c.index, c.outside) for c in cands] == [(1, False), (0, True), (2, True), (3, True)]
+    assert {c.ev.rank for c in cands} == {1}  # the rest of the story comes with its best passage
+    x = feature_matrix(cands, view("When did the Warsaw Uprising Museum open?"))
+    assert list(x[:, FEATURE_NAMES.index("outside_passages")]) == [0.0, 1.0, 1.0, 1.0]
+    assert "outside_passages" in CROSS_FEATURES
+    assert [c.index for c in candidates([founding_passage(long_story())])] == [1]  # long: where retrieval points
+    other = Story("s3", "Another", "2020-01-02", "Story", "en", "other.txt", TEXT, 0, len(TEXT))
+    both = candidates([founding_passage(long_story("s2")), founding_passage(other, rank=2)])
+    assert [(c.ev.story.story_id, c.outside) for c in both] == [("s2", False), ("s3", False)]  # only the best story
 
 
 def test_a_photo_credit_may_answer_but_a_heading_or_link_may_not():

@@ -32,7 +32,7 @@ from assistant.retrieve import Evidence
 from assistant.stories import Story
 from assistant.types import StoredChunk
 
-from .reader_fixtures import IDF, STORY, TEXT, evidence
+from .reader_fixtures import IDF, STORY, TEXT, evidence, founding_passage, long_story
 
 
 @pytest.fixture(scope="module")
@@ -163,8 +163,9 @@ def test_abstains_below_the_threshold_and_without_evidence(reader):
 
 
 def test_a_value_question_is_not_answered_from_sentences_without_a_value(reader):
-    founding = Chunk("c2", "s1", 1, TEXT.index("It was founded"), TEXT.index("The museum"), TEXT)
-    founded = [Evidence(StoredChunk(founding, STORY), 0.03, rank=1)]
+    # a long document is read where retrieval points (a short one is read whole, and its lead gives a date)
+    story = long_story()
+    founded = [founding_passage(story)]
     when = reader.analyse("When was the Warsaw Uprising Museum founded?", founded)  # the sentence gives no date
     assert reader.confidence(when, when.parts[0]) == 0.0 and reader.decide(when).abstained
     who = reader.analyse("Who founded the Warsaw Uprising Museum?", founded)  # a name is asked: the model decides
@@ -173,8 +174,8 @@ def test_a_value_question_is_not_answered_from_sentences_without_a_value(reader)
     both = reader.analyse("When was the Warsaw Uprising Museum founded, and who founded it?", founded)
     assert [p.question.part.kind for p in both.parts] == ["date", "person"]
     assert reader.lacks_value(both.parts[0]) and not reader.lacks_value(both.parts[1])
-    kazakh = replace(STORY, language="kk")  # figures in Kazakh words are not read: the learned model decides
-    from_kazakh = [Evidence(StoredChunk(founding, kazakh), 0.03, rank=1)]
+    kazakh = replace(story, language="kk")  # figures in Kazakh words are not read: the learned model decides
+    from_kazakh = [founding_passage(kazakh)]
     when_kk = reader.analyse("When was the Warsaw Uprising Museum founded?", from_kazakh)
     assert not when_kk.cross and not reader.lacks_value(when_kk.parts[0])
 
@@ -302,8 +303,7 @@ def test_a_cross_language_answer_adds_runners_up_by_the_cross_language_scorer(re
 
 
 def test_a_cross_language_value_question_is_not_answered_from_english_sentences_without_the_value(reader):
-    founding = Chunk("c2", "s1", 1, TEXT.index("It was founded"), TEXT.index("The museum"), TEXT)
-    founded = [Evidence(StoredChunk(founding, STORY), 0.03, rank=1)]
+    founded = [founding_passage(long_story())]
     when = reader.analyse("Когда был основан Музей Варшавского восстания?", founded)  # the sentence gives no date
     assert when.cross and reader.confidence(when, when.parts[0]) == 0.0
     assert reader.decide(when).abstained and reader.decide(when).text.endswith("give no date for it.")
