@@ -233,7 +233,7 @@ def gazetteer(texts: Sequence[str]) -> frozenset[str]:
 class Candidate:
     """One evidence sentence that might answer, with what its neighbours and story say."""
 
-    ev: Evidence
+    ev: Evidence  # its passage; for an `outside` sentence, the story's best passage, which does not hold it
     sentence: Sentence
     index: int  # the sentence's position in its story
     seq: tuple[str, ...]  # its terms, in order
@@ -274,7 +274,7 @@ def candidates(evidence: Sequence[Evidence]) -> list[Candidate]:
     """
     seen: set[tuple[str, int]] = set()
     out = [candidate for ev in evidence for candidate in _story_candidates(ev, seen)]
-    best = min(evidence, key=lambda ev: ev.rank, default=None)
+    best = min(evidence, key=lambda ev: ev.rank, default=None)  # ranks count from 1, the best
     if best is not None and len(story_sentences(best.story.story_id, best.story.text)) <= WHOLE_STORY:
         out += _story_candidates(best, seen, whole=True)
     return out

@@ -28,12 +28,25 @@ from .reader import OfflineReader
 from .retrieve import HybridRetriever, cache_folder, condense, load_index, retrieval_query
 from .sentence_vectors import SentenceVectors
 from .store import IngestProgress, IngestReport, StoryStore
-from .types import ABSTAIN_TEXT, Answer, Delta, Event, Evidence, Filters, Final, Generation, Snapshot
+from .types import (
+    ABSTAIN_TEXT,
+    Answer,
+    Chunk,
+    Citation,
+    Delta,
+    Event,
+    Evidence,
+    Filters,
+    Final,
+    Generation,
+    Snapshot,
+    StoredChunk,
+)
 
 if TYPE_CHECKING:
     from .llm import ChatModel
 
-__all__ = ["NO_ANSWER_MARK", "Assistant"]
+__all__ = ["NO_ANSWER_MARK", "Assistant", "with_quoted_sentences"]
 
 NO_ANSWER_MARK = "stories don't say"
 log = logging.getLogger(__name__)
@@ -206,11 +219,12 @@ class Assistant:
         backend = "offline"
         generation = None
         if chat is not None and not abstained:
+            given = with_quoted_sentences(retrieval.evidence, citations)
             generation = Generation(chat.name)
             asked = time.perf_counter()
             try:
                 pieces: list[str] = []
-                for piece in chat.stream(self._messages(question, retrieval.evidence)):
+                for piece in chat.stream(self._messages(question, given)):
                     generation.last_token_ms = (time.perf_counter() - asked) * 1000
                     generation.first_token_ms = generation.first_token_ms or generation.last_token_ms
                     pieces.append(piece)
@@ -221,7 +235,7 @@ class Assistant:
                     text, citations, abstained = ABSTAIN_TEXT, [], True
                     generation.abstained = True
                 else:
-                    check = check_citations(generated, retrieval.evidence)
+                    check = check_citations(generated, given)
                     text, citations = check.text, check.citations
                     _record_check(generation, check)
                 short = ""
@@ -284,6 +298,25 @@ class Assistant:
             {"role": "system", "content": prompts.render("system")},
             {"role": "user", "content": prompts.render("answer", passages=passages, question=question)},
         ]
+
+
+def with_quoted_sentences(evidence: Sequence[Evidence], citations: Sequence[Citation]) -> list[Evidence]:
+    """The evidence, then one passage for each sentence the offline reader quoted from outside it.
+
+    The reader reads a short best story whole (`features.WHOLE_STORY`), so its confidence may rest on a
+    sentence no retrieved passage holds; the LLM is given that sentence too, as a passage of its own,
+    and its citations are checked against it like any other.
+    """
+    given = list(evidence)
+    stories = {ev.story.story_id: ev.story for ev in evidence}
+    for c in citations:
+        story = stories.get(c.story_id)
+        held = any(ev.story.story_id == c.story_id and ev.chunk.start <= c.start < ev.chunk.end for ev in given)
+        if story is None or held:
+            continue
+        chunk = Chunk(f"{c.story_id}:quoted:{c.start}", c.story_id, -1, c.start, c.end, story.text[c.start : c.end])
+        given.append(Evidence(StoredChunk(chunk, story), score=0.0, rank=len(given) + 1))
+    return given
 
 
 def _archive_answer(question: str, search_query: str, reply: ArchiveReply, notice: str, began: float) -> Answer:

@@ -1,6 +1,7 @@
 """Evidence -> answer, offline: a learned scorer picks the sentences, a calibrated model decides to abstain.
 
-1. Every prose sentence of the retrieved passages is a candidate (`features.candidates`).
+1. Every prose sentence of the retrieved passages is a candidate, and every sentence of the
+   best-ranked story when it is short (`features.candidates`, `features.WHOLE_STORY`).
 2. Each is described by named features (`features.FEATURES`) and scored by a logistic
    model fitted on labelled (question, sentence) pairs: does the sentence hold the gold
    answer? (`assistant train-reader`, SQuAD 2.0 train articles + the stories' own Q&A.)
@@ -17,7 +18,8 @@ stories' sentence vectors are computed once, when the index loads, so this is a 
 a learned comparison of the two vectors: a logistic model over their per-dimension products
 (`PAIR_FEATURES`), whose log-odds the sentence scorer reads as one more feature.
 Across languages no word can match, so a third logistic model ranks the sentences of the best
-passages from the features that read none of the question's words, that similarity first.
+passages (and of a short best story read whole) from the features that read none of the
+question's words, that similarity first.
 """
 
 from __future__ import annotations
@@ -260,6 +262,9 @@ class Analysis:
     def cross_pool(self) -> np.ndarray:
         """Which candidates may answer across languages: those of the best CROSS_PASSAGES passages, in any language.
 
+        A short best story's sentences read whole (`Candidate.outside`) carry its best passage's rank, so they
+        belong to the pool too: the cross-language scorer was fitted on every candidate, these among them.
+
         And those of the best CROSS_PASSAGES in other languages than the question's: a question's own words lift
         the passages of its language up the ranking whatever they are about (a Kazakh question about an
         English-only story met only the Kazakh story's passages), and only the embedding compares across languages.
@@ -273,9 +278,10 @@ class Analysis:
         """The similarity of each sentence of the best CROSS_PASSAGES passages to the question, else 0.
 
         What the cross-language confidence reads: `cross_floor` and `cross_span` were set on this pool,
-        before `cross_pool` widened what may be quoted; a wider one could only raise the confidence.
+        before `cross_pool` widened what may be quoted and before a short best story was read whole
+        (`Candidate.outside`); a wider pool could only raise the confidence, so it is left out.
         """
-        return np.array([c.similarity if c.ev.rank <= CROSS_PASSAGES else 0.0 for c in self.cands])
+        return np.array([c.similarity if c.ev.rank <= CROSS_PASSAGES and not c.outside else 0.0 for c in self.cands])
 
     def cross_order(self, scores: np.ndarray) -> list[int]:
         """The candidates ranked by their `cross_scores`, best first, in the best one's language only."""

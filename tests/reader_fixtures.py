@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from assistant.chunks import Chunk
+from assistant.features import WHOLE_STORY
 from assistant.retrieve import Evidence
 from assistant.stories import Story
 from assistant.types import StoredChunk
@@ -18,15 +19,14 @@ STORY = Story("s1", "Warsaw Uprising Museum", "2020-01-02", "Story", "en", "muse
 
 def founding_passage(story: Story = STORY, rank: int = 1, dense: float = 0.0) -> Evidence:
     """The passage holding the second sentence alone ("It was founded by the city council ..."): it gives no date."""
-    chunk = Chunk("c2", story.story_id, 1, TEXT.index("It was founded"), TEXT.index("The museum"), story.text)
+    start, end = TEXT.index("It was founded"), TEXT.index("The museum")
+    chunk = Chunk(f"{story.story_id}-c2", story.story_id, 1, start, end, story.text[start:end])
     return Evidence(StoredChunk(chunk, story), 0.03, dense=dense, rank=rank)
 
 
-def long_story(story_id: str = "s1") -> Story:
-    """STORY followed by enough sentences that it is read only where retrieval points (`features.WHOLE_STORY`)."""
-    from assistant.features import WHOLE_STORY
-
-    text = TEXT + " Its archive holds many letters from the uprising." * WHOLE_STORY
+def long_story(story_id: str = "s1", extra: int = WHOLE_STORY) -> Story:
+    """STORY followed by `extra` more sentences: by default enough that it is read only where retrieval points."""
+    text = TEXT + " Its archive holds many letters from the uprising." * extra
     return Story(story_id, STORY.title, STORY.date, STORY.kind, STORY.language, STORY.source, text, 0, len(text))
 
 

@@ -5,6 +5,7 @@ from assistant.chunks import Chunk
 from assistant.features import (
     CROSS_FEATURES,
     FEATURE_NAMES,
+    WHOLE_STORY,
     candidates,
     counted_missing,
     cross_matrix,
@@ -15,6 +16,7 @@ from assistant.features import (
     listed_items,
     money_missing,
     question_view,
+    story_sentences,
     typed_missing,
     value_missing,
 )
@@ -23,7 +25,7 @@ from assistant.retrieve import Evidence
 from assistant.stories import Story
 from assistant.types import StoredChunk
 
-from .reader_fixtures import IDF, TEXT, evidence, founding_passage, long_story
+from .reader_fixtures import IDF, STORY, TEXT, evidence, founding_passage, long_story
 
 
 def view(question: str):
@@ -49,6 +51,21 @@ def test_a_short_best_story_is_read_whole_and_a_long_one_where_retrieval_points(
     other = Story("s3", "Another", "2020-01-02", "Story", "en", "other.txt", TEXT, 0, len(TEXT))
     both = candidates([founding_passage(long_story("s2")), founding_passage(other, rank=2)])
     assert [(c.ev.story.story_id, c.outside) for c in both] == [("s2", False), ("s3", False)]  # only the best story
+
+
+def test_a_story_of_whole_story_sentences_is_read_whole_and_one_more_is_not():
+    sentences = len(story_sentences("s1", TEXT))
+    at_limit = candidates([founding_passage(long_story(extra=WHOLE_STORY - sentences))])
+    assert len(at_limit) == WHOLE_STORY and sum(c.outside for c in at_limit) == WHOLE_STORY - 1
+    assert [c.index for c in candidates([founding_passage(long_story(extra=WHOLE_STORY - sentences + 1))])] == [1]
+
+
+def test_two_passages_of_a_short_story_give_each_sentence_once():
+    end = TEXT.index("It was")
+    opening = Evidence(StoredChunk(Chunk("s1-c1", "s1", 0, 0, end, TEXT[:end]), STORY), 0.02, rank=2)
+    cands = candidates([founding_passage(), opening])
+    assert sorted(c.index for c in cands) == [0, 1, 2, 3]
+    assert [(c.index, c.outside) for c in cands] == [(1, False), (0, False), (2, True), (3, True)]
 
 
 def test_a_photo_credit_may_answer_but_a_heading_or_link_may_not():

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 
 from assistant import Answer, Assistant, Citation, Settings
@@ -86,6 +88,26 @@ def test_abstention_is_decided_before_the_llm_is_called(tiny_index):
     a = Assistant(tiny_settings(tiny_index), *_parts(tiny_index), chat=chat)
     answer = a.ask("What is the capital of France?")
     assert answer.abstained and chat.history == []
+
+
+def test_the_llm_is_given_the_sentences_the_reader_quoted_from_outside_its_passages():
+    from assistant.citations import check_citations
+    from assistant.pipeline import with_quoted_sentences
+
+    from .reader_fixtures import STORY, TEXT, founding_passage
+
+    passage = founding_passage()
+    opening = TEXT.index("It was founded")
+    quoted = Citation(
+        1, "s1", STORY.title, STORY.date, STORY.kind, "en", STORY.source, TEXT[:opening].strip(), 0, opening - 1
+    )
+    inside = replace(quoted, quote="It was founded by the city council after a long public debate.", start=opening)
+    given = with_quoted_sentences([passage], [quoted, inside])
+    assert given[0] is passage and len(given) == 2  # the founding sentence is in the passage already
+    assert (given[1].chunk.start, given[1].chunk.text, given[1].rank) == (0, quoted.quote, 2)
+    check = check_citations("The Warsaw Uprising Museum opened in 2004 in the Wola district [2].", given)
+    assert check.markers_valid == 1 and check.citations[0].start == 0
+    assert with_quoted_sentences([passage], []) == [passage]
 
 
 def _parts(root):

@@ -97,6 +97,21 @@ def test_reader_quotes_the_sentence_that_answers(reader):
     assert 0.0 <= reply.confidence <= 1.0
 
 
+def test_a_sentence_outside_the_retrieved_passage_of_a_short_story_is_quoted_and_cited(reader):
+    reply = reader.read("When did the Warsaw Uprising Museum open?", [founding_passage(dense=0.85)])
+    first = reply.citations[0]
+    assert not reply.abstained and reply.short_answer == "2004"
+    assert (first.story_id, first.start) == ("s1", 0) and first.quote == STORY.text[first.start : first.end]
+    assert first.end <= TEXT.index("It was founded")  # the passage holds the founding sentence alone
+
+
+def test_the_cross_language_confidence_reads_only_the_retrieved_passages(reader):
+    analysis = reader.analyse("Бұл музей қашан ашылды?", [founding_passage(dense=0.85)])
+    assert analysis.cross and [c.outside for c in analysis.cands] == [False, True, True, True]
+    assert analysis.cross_pool.all()  # the whole short story may be quoted ...
+    assert analysis.dense[0] > 0.0 and not analysis.dense[1:].any()  # ... but only its passage makes it confident
+
+
 def test_the_answer_holds_at_most_max_sentences(reader):
     analysis = reader.analyse("When did the Warsaw Uprising Museum open?", evidence())
     for most in (1, 2, 3):
