@@ -437,6 +437,18 @@ def word_coverage(c: Candidate, q: Question) -> float:
     return q.share(lambda t: t in c.seq, pool) if pool else 1.0
 
 
+def beyond_setting_coverage(c: Candidate, q: Question) -> float:
+    """Share (by rarity) of the question's terms its story's title and opening sentence lack, in the sentence.
+
+    Those two set the scene (a news story's dateline: "ASTANA, September 23, 2023 - Today, UNICEF held ...").
+    The question's words that merely place it in that scene fit the opening sentence best; the sentence that
+    answers holds the rest ("Who was acting as UNICEF's representative ...?"). 1 when the scene holds them all.
+    """
+    setting = c.title_terms | c.lead_terms
+    pool = [t for t in q.terms if t not in setting]
+    return q.share(lambda t: t in c.seq, pool) if pool else 1.0
+
+
 def focus_coverage(c: Candidate, q: Question) -> float:
     """Share of the asked relation's words ("launched", "head of") in the sentence (1 when none is marked)."""
     if not q.part.focus:
@@ -621,8 +633,8 @@ def _kind_type(kind: str) -> Callable[[Candidate, Question], float]:
 # left to the hand (fmt: skip): a list of names reads as a paragraph; the formatter would spread it over 27 lines
 FEATURES: tuple[Callable[[Candidate, Question], float], ...] = (
     sentence_coverage, context_coverage, story_coverage, title_coverage, missing_rarity, unmatched_share,
-    missing_from_story, negation_mismatch, figure_missing, name_coverage,
-    word_coverage, focus_coverage, phrase_overlap, proximity, sentence_bm25, answer_type, answer_type_near,
+    missing_from_story, negation_mismatch, figure_missing, name_coverage, word_coverage, beyond_setting_coverage,
+    focus_coverage, phrase_overlap, proximity, sentence_bm25, answer_type, answer_type_near,
     counted_figure, listed_items, novelty, passage_rank, passage_similarity, learned_similarity, passage_bm25_found,
     outside_passages,
     lead_position, log_length, first_person, defines, *(_kind_type(k) for k in KINDS),

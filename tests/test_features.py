@@ -68,6 +68,15 @@ def test_two_passages_of_a_short_story_give_each_sentence_once():
     assert [(c.index, c.outside) for c in cands] == [(1, False), (0, False), (2, True), (3, True)]
 
 
+def test_the_question_terms_beyond_the_storys_scene_are_looked_for_apart():
+    column = FEATURE_NAMES.index("beyond_setting_coverage")
+    cands = candidates(evidence())  # the title and the opening sentence name the museum, its opening and district
+    detail = feature_matrix(cands, view("Who has led the Warsaw Uprising Museum since the opening?"))
+    assert list(detail[:, column]) == [0.0, 0.0, 0.0, 1.0]  # "led" is beyond the scene: only the director's sentence
+    scene = feature_matrix(cands, view("When did the Warsaw Uprising Museum open?"))
+    assert list(scene[:, column]) == [1.0] * 4  # the scene holds every term: nothing to tell the sentences apart
+
+
 def test_a_photo_credit_may_answer_but_a_heading_or_link_may_not():
     assert is_candidate("Photo: UNDP Kazakhstan/Batyr Aubakirov") and is_candidate("Фото: БҰҰДБ/Батыр Әубәкіров")
     assert not is_candidate("Latest news") and not is_candidate("Source: https://example.org/story")
