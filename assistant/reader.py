@@ -262,12 +262,12 @@ class Analysis:
     def cross_pool(self) -> np.ndarray:
         """Which candidates may answer across languages: those of the best CROSS_PASSAGES passages, in any language.
 
-        A short best story's sentences read whole (`Candidate.outside`) carry its best passage's rank, so they
-        belong to the pool too: the cross-language scorer was fitted on every candidate, these among them.
-
         And those of the best CROSS_PASSAGES in other languages than the question's: a question's own words lift
         the passages of its language up the ranking whatever they are about (a Kazakh question about an
         English-only story met only the Kazakh story's passages), and only the embedding compares across languages.
+
+        A short best story's sentences read whole (`Candidate.outside`) carry its best passage's rank, so they
+        belong to the pool too: the cross-language scorer was fitted on every candidate, these among them.
         """
         language = self.profile.language
         other = sorted({c.ev.rank for c in self.cands if c.ev.story.language != language})[:CROSS_PASSAGES]
@@ -279,7 +279,7 @@ class Analysis:
 
         What the cross-language confidence reads: `cross_floor` and `cross_span` were set on this pool,
         before `cross_pool` widened what may be quoted and before a short best story was read whole
-        (`Candidate.outside`); a wider pool could only raise the confidence, so it is left out.
+        (`Candidate.outside`); a wider pool could only raise the confidence, so those sentences are left out.
         """
         return np.array([c.similarity if c.ev.rank <= CROSS_PASSAGES and not c.outside else 0.0 for c in self.cands])
 
