@@ -25,6 +25,7 @@ from .embeddings import Embedder, make_embedder
 from .errors import IndexMissingError, LLMError
 from .inputs import checked_filters, clean_question
 from .reader import OfflineReader
+from .results import Citation
 from .retrieve import HybridRetriever, cache_folder, condense, load_index, retrieval_query
 from .sentence_vectors import SentenceVectors
 from .store import IngestProgress, IngestReport, StoryStore
@@ -32,7 +33,6 @@ from .types import (
     ABSTAIN_TEXT,
     Answer,
     Chunk,
-    Citation,
     Delta,
     Event,
     Evidence,
