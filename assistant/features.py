@@ -240,7 +240,7 @@ class Candidate:
     context_terms: frozenset[str]  # previous and next sentence, and the story title
     title_terms: frozenset[str]
     story_terms: frozenset[str]
-    lead_terms: frozenset[str]  # the story's opening sentence: a news story's dateline and setting
+    lead_terms: frozenset[str]  # the story's first sentence: a dateline and setting (or a heading, a credit)
     outside: bool = False  # in no retrieved passage: read because its (short) story is the best-ranked
     similarity: float = 0.0  # multilingual-embedding cosine of question and sentence (the reader sets it)
     learned: float = 0.0  # the learned comparison of their vectors (`learned_similarity`; the reader sets it)
@@ -441,6 +441,8 @@ def beyond_setting_coverage(c: Candidate, q: Question) -> float:
     """Share (by rarity) of the question's terms its story's title and opening sentence lack, in the sentence.
 
     Those two set the scene (a news story's dateline: "ASTANA, September 23, 2023 - Today, UNICEF held ...").
+    The opening sentence is the story text's first, whatever it is: in a few stories a heading or a photo credit,
+    which then sets no scene and leaves more of the question's terms to be found.
     The question's words that merely place it in that scene fit the opening sentence best; the sentence that
     answers holds the rest ("Who was acting as UNICEF's representative ...?"). 1 when the scene holds them all.
     """

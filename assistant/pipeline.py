@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING
 
 from . import prompts
 from .archive import Archive, ArchiveReply
+from .chunks import Sentence
 from .citations import CheckedReply, check_citations
 from .config import Settings, load_settings
 from .embeddings import Embedder, make_embedder
 from .errors import IndexMissingError, LLMError
+from .features import story_sentences
 from .inputs import checked_filters, clean_question
 from .reader import OfflineReader
 from .results import Citation
@@ -305,7 +307,9 @@ def with_quoted_sentences(evidence: Sequence[Evidence], citations: Sequence[Cita
 
     The reader reads a short best story whole (`features.WHOLE_STORY`), so its confidence may rest on a
     sentence no retrieved passage holds; the LLM is given that sentence too, as a passage of its own,
-    and its citations are checked against it like any other.
+    and its citations are checked against it like any other. The passage is the whole sentence, not the
+    quote: a sentence over `reader.LONG_SENTENCE` characters is quoted by its answering clauses only.
+    Two quotes from one sentence give one passage; a quote from a story not in the evidence gives none.
     """
     given = list(evidence)
     stories = {ev.story.story_id: ev.story for ev in evidence}
@@ -314,7 +318,11 @@ def with_quoted_sentences(evidence: Sequence[Evidence], citations: Sequence[Cita
         held = any(ev.story.story_id == c.story_id and ev.chunk.start <= c.start < ev.chunk.end for ev in given)
         if story is None or held:
             continue
-        chunk = Chunk(f"{c.story_id}:quoted:{c.start}", c.story_id, -1, c.start, c.end, story.text[c.start : c.end])
+        whole = story_sentences(story.story_id, story.text)
+        sentence = next((s for s in whole if c.start < s.end), Sentence(c.start, c.end, c.quote))
+        chunk = Chunk(
+            f"{c.story_id}:quoted:{sentence.start}", c.story_id, -1, sentence.start, sentence.end, sentence.text
+        )
         given.append(Evidence(StoredChunk(chunk, story), score=0.0, rank=len(given) + 1))
     return given
 

@@ -110,6 +110,25 @@ def test_the_llm_is_given_the_sentences_the_reader_quoted_from_outside_its_passa
     assert with_quoted_sentences([passage], []) == [passage]
 
 
+def test_a_clause_quoted_from_outside_the_passages_is_given_as_its_whole_sentence_once():
+    from assistant.pipeline import with_quoted_sentences
+
+    from .reader_fixtures import STORY, TEXT, founding_passage
+
+    passage = founding_passage()
+    museum = TEXT.index("The museum")
+    sentence = TEXT[museum : TEXT.index(" Its director")]
+    visitors = museum + sentence.index("receives")
+    clause = Citation(
+        1, "s1", STORY.title, STORY.date, STORY.kind, "en", STORY.source, "receives", visitors, visitors + 8
+    )
+    again = replace(clause, n=2, start=museum, end=museum + 10, quote="The museum")
+    elsewhere = replace(clause, n=3, story_id="s9")  # a story the evidence does not hold: nothing to give
+    given = with_quoted_sentences([passage], [clause, again, elsewhere])
+    assert len(given) == 2
+    assert (given[1].chunk.start, given[1].chunk.end, given[1].chunk.text) == (museum, museum + len(sentence), sentence)
+
+
 def _parts(root):
     from assistant.embeddings import make_embedder
     from assistant.store import StoryStore

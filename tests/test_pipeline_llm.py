@@ -205,3 +205,33 @@ def test_bench_times_the_llm_answering(corpus_index, server):
     assert row.fallbacks == 0 and row.tokens_per_s > 0 and row.first_token_ms
     section = "\n".join(bench.llm_section([row]))
     assert "## The LLM answerer" in section and f"| 0 of {len(bench.QUESTIONS)} |" in section
+
+
+def test_the_llm_is_given_and_may_cite_the_sentence_the_reader_quoted_from_outside_the_passages(
+    tiny_index, server, monkeypatch
+):
+    from dataclasses import replace
+
+    from assistant.retrieve import HybridRetriever
+
+    search = HybridRetriever.search
+
+    def opening_sentences_only(self, *args, **kwargs):  # retrieval that finds each story's opening sentence alone
+        found = search(self, *args, **kwargs)
+        for ev in found.evidence:
+            chunk = ev.item.chunk
+            cut = chunk.text.index(". ") + 1
+            ev.item = replace(ev.item, chunk=replace(chunk, end=chunk.start + cut, text=chunk.text[:cut]))
+        return found
+
+    monkeypatch.setattr(HybridRetriever, "search", opening_sentences_only)
+    launched = "The hub was launched by UNICEF and the city akimat on 10 July 2023."
+    offline = Assistant.from_settings(tiny_settings(tiny_index)).ask(SAURAN)
+    assert offline.citations[0].quote == launched  # read from the whole (short) story, beyond the passages
+
+    server.script(Behaviour(reply="UNICEF and the city akimat launched it [2]. Shymkent has a hub [1]."))
+    answer = llm_assistant(tiny_index, server.base_url, **TINY_ENV).ask(SAURAN)
+    passages = server.requests[-1]["body"]["messages"][1]["content"]
+    assert launched in passages  # given to the LLM as a passage of its own ...
+    assert answer.backend == "stub-model" and answer.generation.markers_valid == 2
+    assert launched in [c.quote for c in answer.citations]  # ... and its citation checked against it
