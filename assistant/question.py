@@ -46,7 +46,8 @@ COUNTED_WORDS = 1  # content words after "how many" taken to name what is counte
 NUMBER_WORD = re.compile(rf"(?:(?:{NUMBER_WORDS})s?|миллион\w*|миллиард\w*|тысяч\w*|млн|млрд)$", re.I)
 DATE = re.compile(
     r"\b(what|which|on what|in what) (date|day|year|month|century|decade)\b"
-    r"|\bв как(?:ом|ой) (?:году|месяце|день)\b|\bкакого (?:числа|года)\b|\bқай (?:жылы|жылдан|күні|айда)\b"
+    r"|\bкак(?:ой|ом|ого|ому)\s+(?:год|года|году|месяц|месяца|месяце|числа|день|дня|дню)\b"  # "к какому году"
+    r"|\bқай (?:жыл\w*|күн\w*|айда)\b"
 )
 # a question asking a sum of money, answered by a figure with a currency: "how much/large" right before a money noun
 # ("How much funding ...?", "How large was the grant ...?"), or "how much" and an auxiliary, with a money verb later

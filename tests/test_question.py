@@ -21,6 +21,12 @@ def test_question_kinds_come_from_the_wh_phrase():
     assert question_kind("Кто открыл несколько центров?") == "person"  # "несколько" (several) is no "сколько"
     assert question_kind("Скольких людей проинформировала программа?") == "count"  # "сколько" declines
     assert question_kind("Скольким странам помогли?") == "count"
+    # "какой" and its noun decline together: "к какому году", "с какого года", "в какой день", not "какой годовой"
+    assert question_kind("К какому году страна достигнет углеродной нейтральности?") == "date"
+    assert question_kind("С какого года действует программа?") == "date"
+    assert question_kind("В какой день открыли центр?") == "date"
+    assert question_kind("Какой годовой бюджет у проекта?") != "date"
+    assert question_kind("Қай жылға дейін?") == "date" and question_kind("Қай аймақта өтті?") != "date"
     assert question_kind("Кто помог нескольким странам?") == "person"
     asked = ("How much did the tour cost, and who paid?", "How much land?")
     money = [[p.money for p in profile(q).parts] for q in asked]

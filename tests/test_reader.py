@@ -195,6 +195,16 @@ def test_a_value_question_is_not_answered_from_sentences_without_a_value(reader)
     assert not when_kk.cross and not reader.lacks_value(when_kk.parts[0])
 
 
+def test_a_value_question_is_not_answered_by_quoting_only_sentences_without_the_value(reader):
+    # one of the best three sentences gives a date ("opened in 2004"), but the one quoted, the best, does not
+    when = reader.analyse("When was it founded by the city council?", evidence())
+    assert not reader.lacks_value(when.parts[0])
+    reply = reader.decide(when)
+    assert reply.abstained and reply.confidence == 0.0 and reply.text.endswith("give no date for it.")
+    opened = reader.decide(reader.analyse("When did the Warsaw Uprising Museum open?", evidence()))
+    assert not opened.abstained and "2004" in opened.text
+
+
 def test_the_short_answer_is_the_whole_span_not_the_figure_inside_it():
     found = outermost(list(entities("It took almost five years to build.")))
     assert [e.text for e in found] == ["almost five years"]
