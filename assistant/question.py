@@ -70,9 +70,16 @@ MONEY = re.compile(
 )
 SHARE_ASKED = re.compile(rf"%|\b(?:{SHARE_WORDS}|per\s+cent)\b", re.I)  # anywhere in the question
 DURATION = re.compile(r"\bhow long\b|\bкак долго\b|\bсколько времени\b|\bқанша уақыт")  # a span of time or a length
-AMOUNT = re.compile(
-    r"\bhow (much|large|big|far|old|high|tall)\b|\bкак(?:ую|ая) сумм\w*|\bсколько денег\b|\bқанша (?:қаржы|ақша)\b"
+# the same in Russian and Kazakh, asked of a sum ("какую сумму"), a budget or a cost right after the question word
+# ("Каков (общий) бюджет ...?", "Сколько стоил ...?", "Бюджеті қанша?"), not a budget named elsewhere ("Кто утвердил
+# бюджет?")
+MONEY_ASKED = (
+    r"\bкак(?:ую|ая) сумм\w*|\bсколько (?:денег|средств|стоил\w*|стоит|стоят)\b|\bкаков(?:а|ы)?\s+(?:\w+\s+)?"
+    r"(?:бюджет|стоимость)\b|\bкак(?:ой|ова) (?:\w+\s+)?(?:бюджет|стоимость)\b|\bқанша (?:қаржы|ақша|қаражат)\b"
+    r"|\bбюджеті қанша\b"
 )
+MONEY_ELSEWHERE = re.compile(MONEY_ASKED, re.I)
+AMOUNT = re.compile(rf"\bhow (much|large|big|far|old|high|tall)\b|{MONEY_ASKED}")
 # after "when": a verb, perhaps after an adverb ("When exactly was ..."), "'s", or "and" ("When and where ...")
 INVERTED = re.compile(
     r"['’]s\b|,?\s+and\b|\s+(?:(?-i:[a-z]+ly)\s+)?"
@@ -241,7 +248,8 @@ def profile(question: str) -> Profile:
         else:
             borrowed = []
         part_terms = tuple(dict.fromkeys(own + borrowed)) or all_terms
-        money = piece_kind == "amount" and bool(MONEY.search(piece)) and not SHARE_ASKED.search(piece)
+        asks_money = MONEY.search(piece) or MONEY_ELSEWHERE.search(piece)
+        money = piece_kind == "amount" and bool(asks_money) and not SHARE_ASKED.search(piece)
         focus = frozenset(explicit & set(part_terms))
         several = asks_several(piece, piece_kind)
         parts.append(Part(piece, piece_kind, part_terms, focus, counted_words(piece), money, several))

@@ -41,6 +41,11 @@ def test_question_kinds_come_from_the_wh_phrase():
         assert not profile(asked).parts[0].money, asked
     for asked in ("How much did the agency grant?", "How large was the grant?", "How much funding did it get?"):
         assert profile(asked).parts[0].money, asked
+    for asked in ("Каков бюджет программы?", "Какой общий бюджет у проекта?", "Сколько стоил проект?",
+                  "Какую сумму внесла Турция?", "Жобаның бюджеті қанша?", "Қанша қаржы бөлінді?"):  # fmt: skip
+        assert profile(asked).kind == "amount" and profile(asked).parts[0].money, asked
+    assert question_kind("Кто утвердил бюджет проекта?") == "person"  # a budget named, not asked
+    assert not profile("Сколько человек пришло?").parts[0].money
     assert question_kind("В каком городе прошёл форум, когда открыли хаб?") != "date"  # "когда" is a condition
     # a question opened by a "when" clause asks its later wh-word; a verb straight after "when" asks the date
     assert question_kind("When B cells begin to replicate, what do their offspring become?") == "description"

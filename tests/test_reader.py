@@ -380,6 +380,8 @@ def test_a_question_asking_a_sum_of_money_needs_a_figure_with_a_currency(reader)
     found = [Evidence(StoredChunk(Chunk("c1", "s1", 0, 0, len(costly), costly), story), 0.03, dense=0.85, rank=1)]
     answered = reader.read(question, found)
     assert not answered.abstained and "$12 million" in answered.text
+    in_russian = reader.analyse("Сколько стоило строительство Музея Варшавского восстания?", evidence())
+    assert in_russian.cross and reader.decide(in_russian).text.endswith("give no sum of money for it.")
 
 
 def test_a_two_part_reply_says_which_part_lacks_its_value(reader):
