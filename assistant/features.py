@@ -776,7 +776,7 @@ def money_missing(texts: Sequence[str], q: Question) -> bool:
     reads as asking money): 11 unanswerable ones on the stories' dev sets (dev2 6, dev3 5), none of
     them with a sum of money among their best three sentences, and 2 answerable ones, both with one;
     SQuAD's training and dev articles ask none. A Russian or Kazakh question asking money
-    (`question.MONEY_ELSEWHERE`) is held to the same when it is answered from English sentences (the
+    (`question.MONEY_RU_KK`) is held to the same when it is answered from English sentences (the
     caller checks that they are): on the stories' dev sets (2026-11-29) that declined one unanswerable
     question ("Какой бюджет у проекта FRIENDS ...?"); of the two answerable ones, "Каков бюджет ... Spotlight"
     is now answered (read as asking an amount, its sum of money came first) and the other stayed as it was.

@@ -319,7 +319,7 @@ def with_quoted_sentences(evidence: Sequence[Evidence], citations: Sequence[Cita
         if story is None or held:
             continue
         whole = story_sentences(story.story_id, story.text)
-        sentence = next((s for s in whole if c.start < s.end), Sentence(c.start, c.end, c.quote))
+        sentence = next((s for s in whole if s.start <= c.start < s.end), Sentence(c.start, c.end, c.quote))
         chunk = Chunk(
             f"{c.story_id}:quoted:{sentence.start}", c.story_id, -1, sentence.start, sentence.end, sentence.text
         )

@@ -46,8 +46,8 @@ COUNTED_WORDS = 1  # content words after "how many" taken to name what is counte
 NUMBER_WORD = re.compile(rf"(?:(?:{NUMBER_WORDS})s?|миллион\w*|миллиард\w*|тысяч\w*|млн|млрд)$", re.I)
 DATE = re.compile(
     r"\b(what|which|on what|in what) (date|day|year|month|century|decade)\b"
-    r"|\bкак(?:ой|ом|ого|ому)\s+(?:год|года|году|месяц|месяца|месяце|числа|день|дня|дню)\b"  # "к какому году"
-    r"|\bқай (?:жыл\w*|күн\w*|айда)\b"
+    r"|\bкак(?:ой|ом|ого|ому|ая|ие|их)\s+(?:год|года|году|годы|годах|месяц|месяца|месяце|числа|день|дня|дата|даты)\b"
+    r"|\bқай (?:жылы|жылға|жылдан|жылдары|күні|күнге|айда|айында)\b"  # the case endings: not "жылдық" (annual)
 )
 # a question asking a sum of money, answered by a figure with a currency: "how much/large" right before a money noun
 # ("How much funding ...?", "How large was the grant ...?"), or "how much" and an auxiliary, with a money verb later
@@ -74,12 +74,12 @@ DURATION = re.compile(r"\bhow long\b|\bкак долго\b|\bсколько вр
 # ("Каков (общий) бюджет ...?", "Сколько стоил ...?", "Бюджеті қанша?"), not a budget named elsewhere ("Кто утвердил
 # бюджет?")
 MONEY_ASKED = (
-    r"\bкак(?:ую|ая) сумм\w*|\bсколько (?:денег|средств|стоил\w*|стоит|стоят)\b|\bкаков(?:а|ы)?\s+(?:\w+\s+)?"
-    r"(?:бюджет|стоимость)\b|\bкак(?:ой|ова) (?:\w+\s+)?(?:бюджет|стоимость)\b|\bқанша (?:қаржы|ақша|қаражат)\b"
-    r"|\bбюджеті қанша\b"
+    r"\bкак(?:ую|ая) сумм\w*|\bсколько (?:денег|средств(?!\s+массов)|потратил\w*|(?:(?:он|она|оно|они|это)\s+)?стои\w*)"
+    r"|\bво сколько обош\w*|\bкак(?:ов|ова|овы|ой|ая)\s+(?:\w+\s+)?(?:бюджет|стоимость)\b"
+    r"|\bқанша (?:қаржы|ақша|қаражат)\w*|\b(?:бюджеті|құны) қанша\b"
 )
-MONEY_ELSEWHERE = re.compile(MONEY_ASKED, re.I)
-AMOUNT = re.compile(rf"\bhow (much|large|big|far|old|high|tall)\b|{MONEY_ASKED}")
+MONEY_RU_KK = re.compile(MONEY_ASKED, re.I)
+AMOUNT = re.compile(rf"\bhow (much|large|big|far|old|high|tall)\b|{MONEY_ASKED}", re.I)
 # after "when": a verb, perhaps after an adverb ("When exactly was ..."), "'s", or "and" ("When and where ...")
 INVERTED = re.compile(
     r"['’]s\b|,?\s+and\b|\s+(?:(?-i:[a-z]+ly)\s+)?"
@@ -248,7 +248,7 @@ def profile(question: str) -> Profile:
         else:
             borrowed = []
         part_terms = tuple(dict.fromkeys(own + borrowed)) or all_terms
-        asks_money = MONEY.search(piece) or MONEY_ELSEWHERE.search(piece)
+        asks_money = MONEY.search(piece) or MONEY_RU_KK.search(piece)
         money = piece_kind == "amount" and bool(asks_money) and not SHARE_ASKED.search(piece)
         focus = frozenset(explicit & set(part_terms))
         several = asks_several(piece, piece_kind)

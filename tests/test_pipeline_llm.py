@@ -208,30 +208,46 @@ def test_bench_times_the_llm_answering(corpus_index, server):
 
 
 def test_the_llm_is_given_and_may_cite_the_sentence_the_reader_quoted_from_outside_the_passages(
-    tiny_index, server, monkeypatch
+    tmp_path, server, monkeypatch
 ):
     from dataclasses import replace
 
+    from assistant.reader import LONG_SENTENCE
     from assistant.retrieve import HybridRetriever
 
+    led = (
+        "The restoration was led by the archaeologist Aigerim Sadykova of the regional museum, who had studied "
+        "the fortress walls for more than a decade, while dozens of students from universities in Shymkent, "
+        "Turkistan and Almaty cleared the ancient gates, catalogued the pottery found in the old market square, "
+        "and rebuilt two towers with bricks made by hand in the traditional way from local clay and straw, "
+        "working through the long and very hot summer months of the year."
+    )
+    assert len(led) > LONG_SENTENCE  # quoted by its answering clauses, given to the LLM whole
+    folder = tmp_path / "stories"
+    folder.mkdir()
+    (folder / "sauran.txt").write_text(
+        f"Volunteers restore Sauran\n\nAug 1, 2023\n\nVolunteers met near Turkistan. {led}\n"
+    )
+    Assistant.from_settings(tiny_settings(tmp_path)).ingest([folder])
     search = HybridRetriever.search
 
-    def opening_sentences_only(self, *args, **kwargs):  # retrieval that finds each story's opening sentence alone
+    def first_sentences_only(self, *args, **kwargs):  # retrieval that finds each passage's first sentence alone
         found = search(self, *args, **kwargs)
         for ev in found.evidence:
             chunk = ev.item.chunk
-            cut = chunk.text.index(". ") + 1
+            cut = chunk.text.find(". ") + 1 or len(chunk.text)
             ev.item = replace(ev.item, chunk=replace(chunk, end=chunk.start + cut, text=chunk.text[:cut]))
         return found
 
-    monkeypatch.setattr(HybridRetriever, "search", opening_sentences_only)
-    launched = "The hub was launched by UNICEF and the city akimat on 10 July 2023."
-    offline = Assistant.from_settings(tiny_settings(tiny_index)).ask(SAURAN)
-    assert offline.citations[0].quote == launched  # read from the whole (short) story, beyond the passages
+    monkeypatch.setattr(HybridRetriever, "search", first_sentences_only)
+    question = "Who led the restoration of the Sauran fortress?"
+    offline = Assistant.from_settings(tiny_settings(tmp_path)).ask(question)
+    clause = offline.citations[0].quote
+    assert "Aigerim Sadykova" in clause and clause in led and clause != led  # read from the whole (short) story
 
-    server.script(Behaviour(reply="UNICEF and the city akimat launched it [2]. Shymkent has a hub [1]."))
-    answer = llm_assistant(tiny_index, server.base_url, **TINY_ENV).ask(SAURAN)
+    server.script(Behaviour(reply="The archaeologist Aigerim Sadykova led it [2]. Volunteers met there [1]."))
+    answer = llm_assistant(tmp_path, server.base_url, **TINY_ENV).ask(question)
     passages = server.requests[-1]["body"]["messages"][1]["content"]
-    assert launched in passages  # given to the LLM as a passage of its own ...
+    assert led in passages  # given to the LLM as a passage of its own, the whole sentence ...
     assert answer.backend == "stub-model" and answer.generation.markers_valid == 2
-    assert launched in [c.quote for c in answer.citations]  # ... and its citation checked against it
+    assert any("Aigerim Sadykova" in c.quote and c.quote in led for c in answer.citations)  # ... and checked against it

@@ -25,8 +25,10 @@ def test_question_kinds_come_from_the_wh_phrase():
     assert question_kind("К какому году страна достигнет углеродной нейтральности?") == "date"
     assert question_kind("С какого года действует программа?") == "date"
     assert question_kind("В какой день открыли центр?") == "date"
-    assert question_kind("Какой годовой бюджет у проекта?") != "date"
-    assert question_kind("Қай жылға дейін?") == "date" and question_kind("Қай аймақта өтті?") != "date"
+    assert question_kind("Какая дата у форума?") == "date" and question_kind("В какие годы он работал?") == "date"
+    assert question_kind("Какой годовой бюджет у проекта?") == "amount"  # "годовой" (annual) is no "год"
+    assert question_kind("Қай жылға дейін?") == "date" and question_kind("Қай айында өтті?") == "date"
+    assert question_kind("Қай аймақта өтті?") != "date" and question_kind("Қай жылдық бағдарлама?") != "date"
     assert question_kind("Кто помог нескольким странам?") == "person"
     asked = ("How much did the tour cost, and who paid?", "How much land?")
     money = [[p.money for p in profile(q).parts] for q in asked]
@@ -41,11 +43,14 @@ def test_question_kinds_come_from_the_wh_phrase():
         assert not profile(asked).parts[0].money, asked
     for asked in ("How much did the agency grant?", "How large was the grant?", "How much funding did it get?"):
         assert profile(asked).parts[0].money, asked
-    for asked in ("Каков бюджет программы?", "Какой общий бюджет у проекта?", "Сколько стоил проект?",
-                  "Какую сумму внесла Турция?", "Жобаның бюджеті қанша?", "Қанша қаржы бөлінді?"):  # fmt: skip
+    for asked in ("Каков бюджет программы?", "Какой общий бюджет у проекта?", "Какая стоимость проекта?",
+                  "Сколько стоил проект?", "Сколько он стоил?", "Во сколько обошёлся проект?",
+                  "Сколько потратили на проект?", "Какую сумму внесла Турция?", "Жобаның бюджеті қанша?",
+                  "Жобаның құны қанша?", "Қанша қаржы бөлінді?"):  # fmt: skip
         assert profile(asked).kind == "amount" and profile(asked).parts[0].money, asked
     assert question_kind("Кто утвердил бюджет проекта?") == "person"  # a budget named, not asked
-    assert not profile("Сколько человек пришло?").parts[0].money
+    for asked in ("Сколько человек пришло?", "Сколько средств массовой информации пришло?", "Сколько человек стоит?"):
+        assert not profile(asked).parts[0].money, asked  # mass media, people standing: no money
     assert question_kind("В каком городе прошёл форум, когда открыли хаб?") != "date"  # "когда" is a condition
     # a question opened by a "when" clause asks its later wh-word; a verb straight after "when" asks the date
     assert question_kind("When B cells begin to replicate, what do their offspring become?") == "description"

@@ -16,6 +16,7 @@ from assistant.features import (
 from assistant.reader import (
     CROSS_PASSAGES,
     LEARNED,
+    LONG_SENTENCE,
     MODEL_FILE,
     PAIR_FEATURES,
     RERANK,
@@ -200,9 +201,26 @@ def test_a_value_question_is_not_answered_by_quoting_only_sentences_without_the_
     when = reader.analyse("When was it founded by the city council?", evidence())
     assert not reader.lacks_value(when.parts[0])
     reply = reader.decide(when)
-    assert reply.abstained and reply.confidence == 0.0 and reply.text.endswith("give no date for it.")
+    assert reply.abstained and reply.confidence == 0.0
+    assert reply.text.endswith("The sentences that answer it best give no date for it.")  # one of the three does
     opened = reader.decide(reader.analyse("When did the Warsaw Uprising Museum open?", evidence()))
     assert not opened.abstained and "2004" in opened.text
+
+
+def test_what_is_quoted_of_a_long_sentence_must_give_the_value_not_the_sentence(reader):
+    long = (
+        "The new wing of the Warsaw Uprising Museum was built by more than 400 workers who spent the whole of the "
+        "long winter on the site, working in shifts through the night to finish it in time for the anniversary of "
+        "the uprising, while the national heritage fund, after the city council had debated the matter at length "
+        "in several sessions during the previous autumn and the spring before it, paid $12 million for the "
+        "exhibition that opened there."
+    )
+    assert len(long) > LONG_SENTENCE  # quoted by its answering clauses: the workers, not the fund's $12 million
+    text = f"{TEXT} {long}"
+    story = replace(STORY, text=text, end=len(text))
+    found = [Evidence(StoredChunk(Chunk("c1", "s1", 0, 0, len(text), text), story), 0.03, dense=0.85, rank=1)]
+    reply = reader.read("How much was spent on the new wing of the Warsaw Uprising Museum?", found)
+    assert reply.abstained and reply.text.endswith("The sentences that answer it best give no sum of money for it.")
 
 
 def test_the_short_answer_is_the_whole_span_not_the_figure_inside_it():
