@@ -784,6 +784,14 @@ def money_missing(texts: Sequence[str], q: Question) -> bool:
     return q.part.money and not any(MONEY_RE.search(text) for text in texts)
 
 
+def lacks_value_in(texts: Sequence[str], answer_types: np.ndarray, q: Question) -> bool:
+    """Whether these (English) texts, whose `answer_type` flags are given, lack the value the question asks.
+
+    A value of the asked kind (`value_missing`), or for a sum of money a figure with a currency (`money_missing`).
+    """
+    return value_missing(answer_types, q) or money_missing(texts, q)
+
+
 def counted_missing(counted: np.ndarray, q: Question) -> float:
     """1 when the question asks how many of something and none of the best sentences has a figure counting it.
 

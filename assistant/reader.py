@@ -53,13 +53,12 @@ from .features import (
     idf_scale,
     is_candidate,
     is_prose,
-    money_missing,
+    lacks_value_in,
     question_view,
     short_answer_row,
     story_sentences,
     typed_entities,
     typed_missing,
-    value_missing,
 )
 from .question import Profile, profile
 from .results import ABSTAIN_TEXT, MAX_ANSWER_CHARS, Citation
@@ -392,8 +391,7 @@ def quotes_lack_value(citations: Sequence[Citation], q: Question) -> bool:
     if not citations or any(c.language != "en" for c in citations):
         return False
     quotes = [c.quote for c in citations]
-    found = np.array([1.0 if typed_entities(text, q) else 0.0 for text in quotes])
-    return value_missing(found, q) or money_missing(quotes, q)
+    return lacks_value_in(quotes, np.array([1.0 if typed_entities(text, q) else 0.0 for text in quotes]), q)
 
 
 def _lacking_parts_text(lacking: Sequence[tuple[int, Question]]) -> str:
@@ -551,7 +549,7 @@ class OfflineReader:
         if not _in_english(part, rows):
             return False
         texts = [part.cands[i].sentence.text for i in rows]
-        return value_missing(part.column(rows, "answer_type"), part.question) or money_missing(texts, part.question)
+        return lacks_value_in(texts, part.column(rows, "answer_type"), part.question)
 
     # -- decision -----------------------------------------------------------------------------
     def read(self, question: str, evidence: Sequence[Evidence], query_vector=None) -> Reply:

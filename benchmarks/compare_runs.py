@@ -28,12 +28,11 @@ def fact_rows(qa: Path, run: Path) -> list[tuple[dict, Case]]:
 
 def area_under_curve(scored: list[tuple[float, bool]]) -> float:
     """P(an answerable case's confidence > an unanswerable one's), ties counting half; NaN without both kinds."""
-    answerable = [s for s, ok in scored if ok]
-    unanswerable = [s for s, ok in scored if not ok]
-    if not answerable or not unanswerable:
+    from sklearn.metrics import roc_auc_score
+
+    if len({ok for _, ok in scored}) < 2:
         return float("nan")
-    wins = sum((a > u) + 0.5 * (a == u) for a in answerable for u in unanswerable)
-    return wins / (len(answerable) * len(unanswerable))
+    return float(roc_auc_score([ok for _, ok in scored], [s for s, _ in scored]))
 
 
 def summary(rows: list[tuple[dict, Case]]) -> str:
