@@ -38,6 +38,7 @@ __all__ = [
     "cross_matrix",
     "entities",
     "feature_matrix",
+    "passage_place",
     "short_answer_row",
 ]
 
@@ -655,22 +656,41 @@ def feature_matrix(cands: Sequence[Candidate], q: Question) -> np.ndarray:
 
 # -- the cross-language scorer's features -----------------------------------------------------------
 CROSS_FEATURES = (
-    "similarity_gap", "passage_rank", "passage_similarity", "learned_similarity", "outside_passages", "lead_position",
-    "log_length", "first_person", "answer_type", *(f"answer_type_{k}" for k in KINDS),
+    "similarity_gap", "passage_place", "passage_similarity", "learned_similarity", "outside_passages",
+    "lead_position", "log_length", "first_person", "answer_type", *(f"answer_type_{k}" for k in KINDS),
 )  # fmt: skip
 """What ranks the sentences of a question asked in another language than theirs: the features that read none of
 the question's words (its kind is read in every language; `answer_type` only skips what the question names), with
 the multilingual embedding's similarity taken relative to the best sentence's, and the learned comparison of the
 two vectors (`learned_similarity`). The same rows as the sentence scorer fit it, in English, where these features
 mean what they mean across languages; across languages the rest tell nothing (a Russian word never matches an
-English one: coverage is near zero and "missing" near one everywhere)."""
+English one: coverage is near zero and "missing" near one everywhere). Where the passage ranks is read among the
+passages in the question's language or among the rest (`passage_place`), not in the retriever's one order."""
 
 
-def cross_matrix(features: np.ndarray, similarities: np.ndarray) -> np.ndarray:
-    """One row of CROSS_FEATURES per candidate, from its FEATURE_NAMES row and its similarity to the question."""
-    columns = [FEATURE_NAMES.index(name) for name in CROSS_FEATURES[1:]]
-    gap = similarities - (similarities.max() if len(similarities) else 0.0)
-    return np.column_stack([gap, features[:, columns]]) if len(features) else np.zeros((0, len(CROSS_FEATURES)))
+def passage_place(cands: Sequence[Candidate], language: str) -> np.ndarray:
+    """1 / the rank of each candidate's passage among the evidence in the question's `language`, or among the rest.
+
+    The retriever's order fuses BM25, which reads the question's words: across languages it lifts the passages
+    in the question's own language, whatever they are about (a Kazakh question about a story told only in
+    English met the Kazakh story's passages first, the English story's next). So passages in the question's
+    language are ranked among themselves, and those in other languages among themselves, in the retriever's
+    order (a name in Latin letters still finds its English passage), and the sentences' similarity to the
+    question (`similarity_gap`, `learned_similarity`) compares across languages. For a question in the
+    language of all the passages this is the retriever's rank.
+    """
+    ranks = {(c.ev.story.language == language, c.ev.rank) for c in cands}
+    place = {key: 1 + sum(other[0] == key[0] and other[1] < key[1] for other in ranks) for key in ranks}
+    return np.array([1.0 / place[(c.ev.story.language == language, c.ev.rank)] for c in cands])
+
+
+def cross_matrix(features: np.ndarray, cands: Sequence[Candidate], language: str) -> np.ndarray:
+    """One row of CROSS_FEATURES per candidate of a question in `language`, from its FEATURE_NAMES row."""
+    if not len(features):
+        return np.zeros((0, len(CROSS_FEATURES)))
+    similarities = np.array([c.similarity for c in cands])
+    columns = [FEATURE_NAMES.index(name) for name in CROSS_FEATURES[2:]]
+    return np.column_stack([similarities - similarities.max(), passage_place(cands, language), features[:, columns]])
 
 
 # -- the short answer's features --------------------------------------------------------------

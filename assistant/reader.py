@@ -298,7 +298,7 @@ class Analysis:
 
         The similarity gap is taken from the best of all the candidates, as in training.
         """
-        rows = cross_matrix(self.parts[0].features, np.array([c.similarity for c in self.cands]))
+        rows = cross_matrix(self.parts[0].features, self.cands, self.profile.language)
         return np.where(self.cross_pool, model.cross.logits(rows), -np.inf)
 
     def top_similarities(self, part: PartReading) -> list[float]:

@@ -15,6 +15,7 @@ from assistant.features import (
     is_prose,
     listed_items,
     money_missing,
+    passage_place,
     question_view,
     story_sentences,
     typed_missing,
@@ -263,15 +264,39 @@ def test_a_ratio_is_a_share_and_its_figures_still_count():
         assert not any(e.kind == "percent" for e in entities(text)), text
 
 
+def _passages(languages: str) -> list:
+    """One candidate sentence from each of len(languages) passages, ranked in that order; "k" Kazakh, "e" English."""
+    out = []
+    for rank, letter in enumerate(languages, start=1):
+        language = {"k": "kk", "e": "en"}[letter]
+        story = Story(f"s{rank}", "A story", "2020-01-02", "Story", language, "x.txt", TEXT, 0, len(TEXT))
+        end = TEXT.index(".") + 1
+        chunk = Chunk(f"s{rank}-c1", f"s{rank}", 0, 0, end, TEXT[:end])
+        out.append(candidates([Evidence(StoredChunk(chunk, story), 0.02, rank=rank)])[0])  # the passage's own
+    return out
+
+
 def test_the_cross_language_rows_take_the_similarity_from_the_best_and_the_named_columns():
+    cands = _passages("ee")
+    for c, similarity in zip(cands, (0.80, 0.84), strict=True):
+        c.similarity = similarity
     features = np.arange(2 * len(FEATURE_NAMES), dtype=np.float64).reshape(2, len(FEATURE_NAMES))
-    rows = cross_matrix(features, np.array([0.80, 0.84]))
+    rows = cross_matrix(features, cands, "ru")
     assert rows.shape == (2, len(CROSS_FEATURES))
     assert rows[:, 0] == pytest.approx([-0.04, 0.0])
-    for j, name in enumerate(CROSS_FEATURES[1:], start=1):
+    assert rows[:, 1] == pytest.approx([1.0, 0.5])  # passage_place: the retriever's order, none in Russian
+    for j, name in enumerate(CROSS_FEATURES[2:], start=2):
         assert (rows[:, j] == features[:, FEATURE_NAMES.index(name)]).all()
-    assert not any(name in CROSS_FEATURES for name in ("sentence_coverage", "sentence_bm25", "proximity"))
-    assert cross_matrix(np.zeros((0, len(FEATURE_NAMES))), np.zeros(0)).shape == (0, len(CROSS_FEATURES))
+    local = ("sentence_coverage", "sentence_bm25", "proximity", "passage_rank")
+    assert not any(name in CROSS_FEATURES for name in local)
+    assert cross_matrix(np.zeros((0, len(FEATURE_NAMES))), [], "ru").shape == (0, len(CROSS_FEATURES))
+
+
+def test_passages_in_the_questions_language_are_placed_apart_from_the_rest():
+    cands = _passages("kkek")  # BM25 put the Kazakh story's passages first for a Kazakh question
+    assert passage_place(cands, "kk") == pytest.approx([1.0, 0.5, 1.0, 1 / 3])  # the English passage first of its own
+    assert passage_place(cands, "en") == pytest.approx([1.0, 0.5, 1.0, 1 / 3])
+    assert passage_place(cands, "ru") == pytest.approx([1.0, 0.5, 1 / 3, 0.25])  # one language apart: the retriever's
 
 
 def test_a_sum_of_money_is_a_figure_with_a_currency():

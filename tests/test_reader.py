@@ -383,10 +383,21 @@ def test_the_cross_language_scorer_not_the_similarity_picks_the_sentence(reader)
         cross = replace(reader.model.cross, mean=np.zeros(n), scale=np.ones(n), coef=coef, intercept=0.0)
         return replace(reader.model, cross=cross, max_sentences=1, cross_floor=0.0)
 
-    # every passage holds the same sentences: only the passage's rank can tell them apart
-    assert reader.decide(analysis, weighing("passage_rank", 5.0)).citations[0].story_id == "s1"
-    last = reader.decide(analysis, weighing("passage_rank", -5.0)).citations[0].story_id
-    assert last == f"s{2 * CROSS_PASSAGES}"  # the worst-ranked passage the question may read
+    # every passage holds the same sentences: only where the passage ranks can tell them apart
+    assert reader.decide(analysis, weighing("passage_place", 5.0)).citations[0].story_id == "s1"
+    last = reader.decide(analysis, weighing("passage_place", -5.0)).citations[0].story_id
+    assert last == f"s{CROSS_PASSAGES}"  # the worst-ranked passage the question may read (ties: the retriever's order)
+
+    def best_score(model: ReaderModel) -> dict[str, float]:
+        scores = analysis.cross_scores(model)
+        return {
+            f"s{k}": max(scores[i] for i, c in enumerate(analysis.cands) if c.ev.story.story_id == f"s{k}")
+            for k in (1, 4)
+        }
+
+    # the best English passage is placed first among the English ones, as the best Kazakh one among the Kazakh
+    first = best_score(weighing("passage_place", 5.0))
+    assert first["s1"] == pytest.approx(first["s4"])
 
 
 def test_a_question_asking_a_sum_of_money_needs_a_figure_with_a_currency(reader):

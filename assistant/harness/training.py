@@ -191,7 +191,7 @@ def _sentence_rows(
 
 def _cross_rows(analysis: Analysis, part: PartReading) -> np.ndarray:
     """CROSS_FEATURES for every candidate of an English question: how the cross-language scorer learns."""
-    return cross_matrix(part.features, np.array([c.similarity for c in analysis.cands]))
+    return cross_matrix(part.features, analysis.cands, analysis.profile.language)
 
 
 def _rescore(samples: list[Sample], model: LinearModel) -> None:
