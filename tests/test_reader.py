@@ -223,6 +223,35 @@ def test_what_is_quoted_of_a_long_sentence_must_give_the_value_not_the_sentence(
     assert reply.abstained and reply.text.endswith("The sentences that answer it best give no sum of money for it.")
 
 
+def test_a_long_runner_up_is_measured_by_the_clauses_it_would_quote(reader):
+    from assistant.reader import MARKER_ROOM, MAX_ANSWER_CHARS, OfflineReader, Pick
+
+    best = (
+        "The Warsaw Uprising Museum's new exhibition showcased the city's archives, particularly the use of digital "
+        "technologies in presenting the diaries, letters and photographs of the insurgents to younger visitors from "
+        "Poland and abroad."
+    )
+    long = (
+        'Entitled "Warsaw 1944: the city that fought alone, remembered by those who lived through it and by those '
+        'who came after them," the exhibition was opened on 9 March, and was organised by the museum together with '
+        "the city council, the national heritage fund, the archive of modern records and several associations of "
+        "veterans and their families, with the support of the embassies of ten countries and of many private donors."
+    )
+    assert len(best) + len(long) > MAX_ANSWER_CHARS - MARKER_ROOM and len(long) > LONG_SENTENCE
+    text = f"{best} {long}"
+    story = replace(STORY, text=text, end=len(text))
+    found = [Evidence(StoredChunk(Chunk("c1", "s1", 0, 0, len(text), text), story), 0.03, dense=0.85, rank=1)]
+    analysis = reader.analyse("When was the new exhibition of the Warsaw Uprising Museum opened?", found)
+    part = analysis.parts[0]
+    first, second = (next(i for i, c in enumerate(part.cands) if c.sentence.text == t) for t in (best, long))
+    picks = [Pick(part.cands[first], part.cands[first].sentence.start, part.cands[first].sentence.end)]
+    scores = np.zeros(len(part.cands))
+    scores[[first, second]] = 0.5, 0.4
+    OfflineReader._add_runners_up(part, picks, analysis, reader.model, [first, second], scores)
+    # the whole sentence would not fit beside the best one; the clauses quoted of it do, and they give the date
+    assert len(picks) == 2 and "9 March" in picks[1].text and len(picks[1].text) < len(long)
+
+
 def test_the_short_answer_is_the_whole_span_not_the_figure_inside_it():
     found = outermost(list(entities("It took almost five years to build.")))
     assert [e.text for e in found] == ["almost five years"]
