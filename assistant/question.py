@@ -46,7 +46,8 @@ COUNTED_WORDS = 1  # content words after "how many" taken to name what is counte
 NUMBER_WORD = re.compile(rf"(?:(?:{NUMBER_WORDS})s?|миллион\w*|миллиард\w*|тысяч\w*|млн|млрд)$", re.I)
 DATE = re.compile(
     r"\b(what|which|on what|in what) (date|day|year|month|century|decade)\b"
-    r"|\bкак(?:ой|ом|ого|ому|ая|ие|их)\s+(?:год|года|году|годы|годах|месяц|месяца|месяце|числа|день|дня|дата|даты)\b"
+    r"|\bкак(?:ой|ом|ого|ому|ая|ую|ие|их)\s+"
+    r"(?:год|года|году|годы|годах|месяц|месяца|месяцу|месяце|числа|числу|день|дня|дню|дата|даты|дате|дату)\b"
     r"|\bқай (?:жылы|жылға|жылдан|жылдары|күні|күнге|айда|айында)\b"  # the case endings: not "жылдық" (annual)
 )
 # a question asking a sum of money, answered by a figure with a currency: "how much/large" right before a money noun
@@ -71,11 +72,12 @@ MONEY = re.compile(
 SHARE_ASKED = re.compile(rf"%|\b(?:{SHARE_WORDS}|per\s+cent)\b", re.I)  # anywhere in the question
 DURATION = re.compile(r"\bhow long\b|\bкак долго\b|\bсколько времени\b|\bқанша уақыт")  # a span of time or a length
 # the same in Russian and Kazakh, asked of a sum ("какую сумму"), a budget or a cost right after the question word
-# ("Каков (общий) бюджет ...?", "Сколько стоил ...?", "Бюджеті қанша?"), not a budget named elsewhere ("Кто утвердил
-# бюджет?")
+# ("Каков (общий) бюджет ...?", "Каков объём финансирования ...?", "Сколько стоил ...?", "Сколько инвестировала ...?",
+# "Бюджеті қанша?"), not a budget named elsewhere ("Кто утвердил бюджет?")
 MONEY_ASKED = (
     r"\bкак(?:ую|ая) сумм\w*|\bсколько (?:денег|средств(?!\s+массов)|потратил\w*|(?:(?:он|она|оно|они|это)\s+)?стои\w*)"
-    r"|\bво сколько обош\w*|\bкак(?:ов|ова|овы|ой|ая)\s+(?:\w+\s+)?(?:бюджет|стоимость)\b"
+    r"|\bсколько (?:было\s+)?(?:инвестирова\w*|вложи\w*|вложено|пожертвова\w*)"
+    r"|\bво сколько обош\w*|\bкак(?:ов|ова|овы|ой|ая)\s+(?:\w+\s+)?(?:бюджет|стоимость|объ[её]м финансирования)\b"
     r"|\bқанша (?:қаржы|ақша|қаражат)\w*|\b(?:бюджеті|құны) қанша\b"
 )
 MONEY_RU_KK = re.compile(MONEY_ASKED, re.I)

@@ -25,6 +25,10 @@ def test_question_kinds_come_from_the_wh_phrase():
     assert question_kind("К какому году страна достигнет углеродной нейтральности?") == "date"
     assert question_kind("С какого года действует программа?") == "date"
     assert question_kind("В какой день открыли центр?") == "date"
+    assert (
+        question_kind("К какому дню приурочили форум?") == "date"
+        and question_kind("На какую дату назначен саммит?") == "date"
+    )
     assert question_kind("Какая дата у форума?") == "date" and question_kind("В какие годы он работал?") == "date"
     assert question_kind("Какой годовой бюджет у проекта?") == "amount"  # "годовой" (annual) is no "год"
     assert question_kind("Қай жылға дейін?") == "date" and question_kind("Қай айында өтті?") == "date"
@@ -46,10 +50,12 @@ def test_question_kinds_come_from_the_wh_phrase():
     for asked in ("Каков бюджет программы?", "Какой общий бюджет у проекта?", "Какая стоимость проекта?",
                   "Сколько стоил проект?", "Сколько он стоил?", "Во сколько обошёлся проект?",
                   "Сколько потратили на проект?", "Какую сумму внесла Турция?", "Жобаның бюджеті қанша?",
-                  "Жобаның құны қанша?", "Қанша қаржы бөлінді?"):  # fmt: skip
+                  "Жобаның құны қанша?", "Қанша қаржы бөлінді?", "Каков объём финансирования проекта?",
+                  "Сколько инвестировала Турция?", "Сколько было вложено в проект?"):  # fmt: skip
         assert profile(asked).kind == "amount" and profile(asked).parts[0].money, asked
     assert question_kind("Кто утвердил бюджет проекта?") == "person"  # a budget named, not asked
-    for asked in ("Сколько человек пришло?", "Сколько средств массовой информации пришло?", "Сколько человек стоит?"):
+    for asked in ("Сколько человек пришло?", "Сколько средств массовой информации пришло?", "Сколько человек стоит?",
+                  "Каков объём выбросов?"):  # fmt: skip
         assert not profile(asked).parts[0].money, asked  # mass media, people standing: no money
     assert question_kind("В каком городе прошёл форум, когда открыли хаб?") != "date"  # "когда" is a condition
     # a question opened by a "when" clause asks its later wh-word; a verb straight after "when" asks the date
