@@ -241,8 +241,9 @@ def profile(question: str) -> Profile:
     parts = []
     for i, piece in enumerate(pieces):
         own = content_terms(piece)
+        asks_own = i > 0 and bool(re.match(rf"\s*{WH}\b", piece, re.I))  # "..., and what crisis did she name?"
         piece_kind = question_kind(piece)
-        piece_kind = kind if piece_kind == "description" else piece_kind
+        piece_kind = kind if piece_kind == "description" and not asks_own else piece_kind
         if len(own) < 2:  # "... and when?": the rest of the question says of what
             borrowed = [t for p in pieces if p is not piece for t in content_terms(p)]
         elif i > 0 and not re.match(rf"\s*{WH}\b", piece, re.I):  # "... and at the side event": same asker

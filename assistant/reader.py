@@ -578,7 +578,7 @@ class OfflineReader:
         ]
         picks: list[Pick] = []
         for part in answered:
-            _add(picks, part.cands[part.order[0]], part, analysis)
+            _add_own(picks, part, analysis, model)
         first = answered[0]
         rival = _rival_figure(first, picks[0], analysis) if _asks_one_figure(analysis) else None
         disagreement = rival is not None
@@ -712,6 +712,24 @@ def _add(picks: list[Pick], c: Candidate, part: PartReading, analysis: Analysis,
     pick = Pick(c, a, b)
     picks.append(pick)
     return pick
+
+
+def _add_own(picks: list[Pick], part: PartReading, analysis: Analysis, model: ReaderModel) -> None:
+    """Quote the part's best sentence; if another part's answer quotes it already, its best one not yet quoted.
+
+    That one only when rated nearly as high (`second_ratio`, as a runner-up): "Who is the Head of UNEP in Central
+    Asia, and what crisis did she say plastic pollution contributes to?" rated the sentence naming her best for
+    both parts, and the one naming the crisis second for the second part, which was then left out.
+    """
+    scores = sigmoid(part.logits)
+    best = part.order[0]
+    if _add(picks, part.cands[best], part, analysis) is not None or len(analysis.parts) == 1:
+        return
+    for i in part.order[1 : 1 + RUNNERS_UP_SEEN]:
+        if scores[i] < model.second_ratio * scores[best]:
+            return
+        if _add(picks, part.cands[i], part, analysis) is not None:
+            return
 
 
 def _quoted_length(c: Candidate, part: PartReading, whole: bool) -> int:

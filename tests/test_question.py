@@ -34,6 +34,9 @@ def test_question_kinds_come_from_the_wh_phrase():
     assert question_kind("Қай жылға дейін?") == "date" and question_kind("Қай айында өтті?") == "date"
     assert question_kind("Қай аймақта өтті?") != "date" and question_kind("Қай жылдық бағдарлама?") != "date"
     assert question_kind("Кто помог нескольким странам?") == "person"
+    parts = profile("Who is the Head of UNEP in Central Asia, and what crisis did she say it contributes to?").parts
+    assert [p.kind for p in parts] == ["person", "description"]  # a later part with its own wh-word asks its own
+    assert [p.kind for p in profile("Who spoke at the forum and at the side event?").parts] == ["person", "person"]
     asked = ("How much did the tour cost, and who paid?", "How much land?")
     money = [[p.money for p in profile(q).parts] for q in asked]
     assert money == [[True, False], [False]]  # an amount in money: a figure with a currency answers

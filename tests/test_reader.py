@@ -252,6 +252,22 @@ def test_a_long_runner_up_is_measured_by_the_clauses_it_would_quote(reader):
     assert len(picks) == 2 and "9 March" in picks[1].text and len(picks[1].text) < len(long)
 
 
+def test_a_part_whose_best_sentence_another_part_quotes_gets_its_own_next_best(reader):
+    analysis = reader.analyse("When did the Warsaw Uprising Museum open, and who founded it?", evidence())
+    first, second = analysis.parts
+    opened = next(i for i, c in enumerate(first.cands) if "opened in 2004" in c.sentence.text)
+    founded = next(i for i, c in enumerate(first.cands) if "founded by" in c.sentence.text)
+    first.logits = np.full(len(first.cands), -4.0)
+    first.logits[opened] = 2.0
+    second.logits = np.full(len(second.cands), -4.0)
+    second.logits[[opened, founded]] = 1.0, 0.5  # the second part too rates the opening sentence best
+    model = replace(reader.model, threshold=0.0)
+    quoted = [c.quote for c in reader.decide(analysis, model).citations]
+    assert any("opened in 2004" in q for q in quoted) and any("founded by the city council" in q for q in quoted)
+    second.logits[founded] = -4.0  # rated far below its best (under `second_ratio`): nothing more is quoted for it
+    assert [c.quote for c in reader.decide(analysis, model).citations] == quoted[:1]
+
+
 def test_the_short_answer_is_the_whole_span_not_the_figure_inside_it():
     found = outermost(list(entities("It took almost five years to build.")))
     assert [e.text for e in found] == ["almost five years"]
