@@ -669,19 +669,22 @@ passages in the question's language or among the rest (`passage_place`), not in 
 
 
 def passage_place(cands: Sequence[Candidate], language: str) -> np.ndarray:
-    """1 / the rank of each candidate's passage among the evidence in the question's `language`, or among the rest.
+    """1 / the place of each candidate's passage among those in the question's `language`, or among the rest.
 
     The retriever's order fuses BM25, which reads the question's words: across languages it lifts the passages
     in the question's own language, whatever they are about (a Kazakh question about a story told only in
-    English met the Kazakh story's passages first, the English story's next). So passages in the question's
-    language are ranked among themselves, and those in other languages among themselves, in the retriever's
-    order (a name in Latin letters still finds its English passage), and the sentences' similarity to the
-    question (`similarity_gap`, `learned_similarity`) compares across languages. For a question in the
-    language of all the passages this is the retriever's rank.
+    English met the Kazakh story's passages first, the English story's next). So the candidates' passages in the
+    question's language are placed among themselves, and those in other languages among themselves, each in the
+    retriever's order (a name in Latin letters still finds its English passage), and the sentences' similarity
+    to the question (`similarity_gap`, `learned_similarity`) compares across languages. Places count the
+    passages that gave candidates, with no gaps (a passage with no candidate sentence takes none).
     """
-    ranks = {(c.ev.story.language == language, c.ev.rank) for c in cands}
-    place = {key: 1 + sum(other[0] == key[0] and other[1] < key[1] for other in ranks) for key in ranks}
-    return np.array([1.0 / place[(c.ev.story.language == language, c.ev.rank)] for c in cands])
+    placed: dict[tuple[bool, int], int] = {}
+    counts = {True: 0, False: 0}
+    for same, rank in sorted({(c.ev.story.language == language, c.ev.rank) for c in cands}):
+        counts[same] += 1
+        placed[(same, rank)] = counts[same]
+    return np.array([1.0 / placed[(c.ev.story.language == language, c.ev.rank)] for c in cands])
 
 
 def cross_matrix(features: np.ndarray, cands: Sequence[Candidate], language: str) -> np.ndarray:

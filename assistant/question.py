@@ -47,7 +47,7 @@ NUMBER_WORD = re.compile(rf"(?:(?:{NUMBER_WORDS})s?|миллион\w*|милли
 DATE = re.compile(
     r"\b(what|which|on what|in what) (date|day|year|month|century|decade)\b"
     r"|\bкак(?:ой|ом|ого|ому|ая|ую|ие|их)\s+"
-    r"(?:год|года|году|годы|годах|месяц|месяца|месяцу|месяце|числа|числу|день|дня|дню|дата|даты|дате|дату)\b"
+    r"(?:год|года|году|годы|годах|месяц|месяца|месяцу|месяце|числа|день|дня|дню|дни|дней|дата|даты|дате|дату)\b"
     r"|\bқай (?:жылы|жылға|жылдан|жылдары|күні|күнге|айда|айында)\b"  # the case endings: not "жылдық" (annual)
 )
 # a question asking a sum of money, answered by a figure with a currency: "how much/large" right before a money noun
@@ -76,8 +76,9 @@ DURATION = re.compile(r"\bhow long\b|\bкак долго\b|\bсколько вр
 # "Бюджеті қанша?"), not a budget named elsewhere ("Кто утвердил бюджет?")
 MONEY_ASKED = (
     r"\bкак(?:ую|ая) сумм\w*|\bсколько (?:денег|средств(?!\s+массов)|потратил\w*|(?:(?:он|она|оно|они|это)\s+)?стои\w*)"
-    r"|\bсколько (?:было\s+)?(?:инвестирова\w*|вложи\w*|вложено|пожертвова\w*)"
-    r"|\bво сколько обош\w*|\bкак(?:ов|ова|овы|ой|ая)\s+(?:\w+\s+)?(?:бюджет|стоимость|объ[её]м финансирования)\b"
+    r"|\bсколько (?:было\s+)?(?:инвестирова\w*|инвестиций|потрачено)"
+    r"|\bво сколько обош\w*"
+    r"|\bкак(?:ов|ова|овы|ой|ая)\s+(?:\w+\s+)?(?:бюджет|стоимость|объ[её]мы? (?:финансирования|инвестиций))\b"
     r"|\bқанша (?:қаржы|ақша|қаражат)\w*|\b(?:бюджеті|құны) қанша\b"
 )
 MONEY_RU_KK = re.compile(MONEY_ASKED, re.I)
@@ -92,7 +93,7 @@ ANY_WH = re.compile(rf"\b{WH}\b", re.I)
 WHEN = re.compile(r"\b(?:when|когда|қашан|қай кезде)\b", re.I)
 # the question words of each language ("не" is left out: in Russian it is "not")
 FIRST_WH = re.compile(
-    rf"\b(?:{WH}|кто|что|где|куда|откуда|как|как(?:ой|ая|ое|ие|ом|ого|их|ую|им)|котор\w+|чей|чья|чьё|чьи|почему|зачем|"
+    rf"\b(?:{WH}|кто|что|где|куда|откуда|как|как(?:ой|ая|ое|ие|ом|ого|ому|их|ую|им)|котор\w+|чей|чья|чьё|чьи|почему|зачем|"
     r"скольк(?:о|их|им|ими)|кім|кімнің|кімге|қайда|қайдан|қалай|қандай|қай|неге|неліктен|неше|қанша)\b",
     re.I,
 )
@@ -241,12 +242,12 @@ def profile(question: str) -> Profile:
     parts = []
     for i, piece in enumerate(pieces):
         own = content_terms(piece)
-        asks_own = i > 0 and bool(re.match(rf"\s*{WH}\b", piece, re.I))  # "..., and what crisis did she name?"
+        asks_own = len(pieces) > 1 and bool(re.match(rf"\s*{WH}\b", piece, re.I))  # "..., and what crisis ...?"
         piece_kind = question_kind(piece)
         piece_kind = kind if piece_kind == "description" and not asks_own else piece_kind
         if len(own) < 2:  # "... and when?": the rest of the question says of what
             borrowed = [t for p in pieces if p is not piece for t in content_terms(p)]
-        elif i > 0 and not re.match(rf"\s*{WH}\b", piece, re.I):  # "... and at the side event": same asker
+        elif i > 0 and not asks_own:  # "... and at the side event": same asker
             borrowed = content_terms(re.split(r"\s(?:at|in|on|for|from|of|with|to|during)\s", pieces[0], maxsplit=1)[0])
         else:
             borrowed = []

@@ -620,8 +620,7 @@ class OfflineReader:
         for i in ranked[1 : 1 + RUNNERS_UP_SEEN]:
             if len(picks) >= model.max_sentences or scores[i] <= 0.0 or scores[i] < model.second_ratio * best:
                 break
-            quoted = sum(len(p.text) for p in picks) + _quoted_length(part.cands[i], part, whole)
-            if quoted > MAX_ANSWER_CHARS - MARKER_ROOM:
+            if not _fits(picks, part.cands[i], part, whole):
                 continue
             _add(picks, part.cands[i], part, analysis, whole)
 
@@ -705,8 +704,13 @@ class Pick:
         return self.story.text[self.start : self.end]
 
 
+def _span(c: Candidate, q: Question, whole: bool = False) -> tuple[int, int]:
+    """What a quote of `c` covers in its story: the whole sentence, or the clauses a long one is cut to."""
+    return (c.sentence.start, c.sentence.end) if whole else clause_for(c, q)
+
+
 def _add(picks: list[Pick], c: Candidate, part: PartReading, analysis: Analysis, whole: bool = False) -> Pick | None:
-    a, b = (c.sentence.start, c.sentence.end) if whole else clause_for(c, part.question)
+    a, b = _span(c, part.question, whole)
     if any(p.story.story_id == c.ev.story.story_id and (p.start <= a < p.end or a <= p.start < b) for p in picks):
         return None
     pick = Pick(c, a, b)
@@ -714,33 +718,34 @@ def _add(picks: list[Pick], c: Candidate, part: PartReading, analysis: Analysis,
     return pick
 
 
+def _fits(picks: list[Pick], c: Candidate, part: PartReading, whole: bool = False) -> bool:
+    """Whether a quote of `c` (`_span`) fits beside `picks` in MAX_ANSWER_CHARS, MARKER_ROOM kept for the markers.
+
+    Measured by what would be quoted: by the whole sentence, a long runner-up was passed over although what would
+    be quoted of it fits (the clause "the event was hosted on March 9" of a 466-character sentence, beside a
+    302-character best sentence that gives no date).
+    """
+    a, b = _span(c, part.question, whole)
+    return sum(len(p.text) for p in picks) + b - a <= MAX_ANSWER_CHARS - MARKER_ROOM
+
+
 def _add_own(picks: list[Pick], part: PartReading, analysis: Analysis, model: ReaderModel) -> None:
     """Quote the part's best sentence; if another part's answer quotes it already, its best one not yet quoted.
 
-    That one only when rated nearly as high (`second_ratio`, as a runner-up): "Who is the Head of UNEP in Central
-    Asia, and what crisis did she say plastic pollution contributes to?" rated the sentence naming her best for
-    both parts, and the one naming the crisis second for the second part, which was then left out.
+    That one only when the model rates it at least `second_ratio` of the best, as a runner-up, and when it fits
+    (`_fits`): "Who is the Head of UNEP in Central Asia, and what crisis did she say plastic pollution contributes
+    to?" rated the sentence naming her best for both parts, and the one naming the crisis second for the second
+    part, which was then left out.
     """
     scores = sigmoid(part.logits)
     best = part.order[0]
-    if _add(picks, part.cands[best], part, analysis) is not None or len(analysis.parts) == 1:
+    if _add(picks, part.cands[best], part, analysis) is not None:
         return
     for i in part.order[1 : 1 + RUNNERS_UP_SEEN]:
         if scores[i] < model.second_ratio * scores[best]:
             return
-        if _add(picks, part.cands[i], part, analysis) is not None:
+        if _fits(picks, part.cands[i], part) and _add(picks, part.cands[i], part, analysis) is not None:
             return
-
-
-def _quoted_length(c: Candidate, part: PartReading, whole: bool) -> int:
-    """How long a quote of `c` would be: the whole sentence, or the clauses a long one is cut to (`_add`).
-
-    What the room left is measured against. Measured by the whole sentence, a long runner-up was passed over
-    although what would be quoted of it fits: the clause "the event was hosted on March 9" of a 466-character
-    sentence, beside a 302-character best sentence that gives no date.
-    """
-    a, b = (c.sentence.start, c.sentence.end) if whole else clause_for(c, part.question)
-    return b - a
 
 
 def clause_for(c: Candidate, q: Question) -> tuple[int, int]:

@@ -6,6 +6,7 @@ from assistant.features import (
     CROSS_FEATURES,
     FEATURE_NAMES,
     WHOLE_STORY,
+    Candidate,
     candidates,
     counted_missing,
     cross_matrix,
@@ -264,7 +265,7 @@ def test_a_ratio_is_a_share_and_its_figures_still_count():
         assert not any(e.kind == "percent" for e in entities(text)), text
 
 
-def _passages(languages: str) -> list:
+def _ranked_candidates(languages: str) -> list[Candidate]:
     """One candidate sentence from each of len(languages) passages, ranked in that order; "k" Kazakh, "e" English."""
     out = []
     for rank, letter in enumerate(languages, start=1):
@@ -277,14 +278,15 @@ def _passages(languages: str) -> list:
 
 
 def test_the_cross_language_rows_take_the_similarity_from_the_best_and_the_named_columns():
-    cands = _passages("ee")
+    cands = _ranked_candidates("ke")
     for c, similarity in zip(cands, (0.80, 0.84), strict=True):
         c.similarity = similarity
     features = np.arange(2 * len(FEATURE_NAMES), dtype=np.float64).reshape(2, len(FEATURE_NAMES))
-    rows = cross_matrix(features, cands, "ru")
+    rows = cross_matrix(features, cands, "kk")
     assert rows.shape == (2, len(CROSS_FEATURES))
     assert rows[:, 0] == pytest.approx([-0.04, 0.0])
-    assert rows[:, 1] == pytest.approx([1.0, 0.5])  # passage_place: the retriever's order, none in Russian
+    assert rows[:, 1] == pytest.approx([1.0, 1.0])  # passage_place: each first of its own (Kazakh, English)
+    assert cross_matrix(features, cands, "ru")[:, 1] == pytest.approx([1.0, 0.5])  # none Russian: the retriever's
     for j, name in enumerate(CROSS_FEATURES[2:], start=2):
         assert (rows[:, j] == features[:, FEATURE_NAMES.index(name)]).all()
     local = ("sentence_coverage", "sentence_bm25", "proximity", "passage_rank")
@@ -293,10 +295,11 @@ def test_the_cross_language_rows_take_the_similarity_from_the_best_and_the_named
 
 
 def test_passages_in_the_questions_language_are_placed_apart_from_the_rest():
-    cands = _passages("kkek")  # BM25 put the Kazakh story's passages first for a Kazakh question
+    cands = _ranked_candidates("kkek")  # BM25 put the Kazakh story's passages first for a Kazakh question
     assert passage_place(cands, "kk") == pytest.approx([1.0, 0.5, 1.0, 1 / 3])  # the English passage first of its own
     assert passage_place(cands, "en") == pytest.approx([1.0, 0.5, 1.0, 1 / 3])
     assert passage_place(cands, "ru") == pytest.approx([1.0, 0.5, 1 / 3, 0.25])  # one language apart: the retriever's
+    assert passage_place(cands[1:], "kk") == pytest.approx([1.0, 1.0, 0.5])  # places count candidates' passages
 
 
 def test_a_sum_of_money_is_a_figure_with_a_currency():

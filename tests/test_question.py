@@ -29,6 +29,9 @@ def test_question_kinds_come_from_the_wh_phrase():
         question_kind("К какому дню приурочили форум?") == "date"
         and question_kind("На какую дату назначен саммит?") == "date"
     )
+    assert (
+        question_kind("В какие дни прошёл форум?") == "date" and question_kind("К какому числу участников?") != "date"
+    )
     assert question_kind("Какая дата у форума?") == "date" and question_kind("В какие годы он работал?") == "date"
     assert question_kind("Какой годовой бюджет у проекта?") == "amount"  # "годовой" (annual) is no "год"
     assert question_kind("Қай жылға дейін?") == "date" and question_kind("Қай айында өтті?") == "date"
@@ -37,6 +40,10 @@ def test_question_kinds_come_from_the_wh_phrase():
     parts = profile("Who is the Head of UNEP in Central Asia, and what crisis did she say it contributes to?").parts
     assert [p.kind for p in parts] == ["person", "description"]  # a later part with its own wh-word asks its own
     assert [p.kind for p in profile("Who spoke at the forum and at the side event?").parts] == ["person", "person"]
+    assert [p.kind for p in profile("What is the FRIENDS project, and who funds it?").parts] == [
+        "description",
+        "person",
+    ]
     asked = ("How much did the tour cost, and who paid?", "How much land?")
     money = [[p.money for p in profile(q).parts] for q in asked]
     assert money == [[True, False], [False]]  # an amount in money: a figure with a currency answers
@@ -54,11 +61,12 @@ def test_question_kinds_come_from_the_wh_phrase():
                   "Сколько стоил проект?", "Сколько он стоил?", "Во сколько обошёлся проект?",
                   "Сколько потратили на проект?", "Какую сумму внесла Турция?", "Жобаның бюджеті қанша?",
                   "Жобаның құны қанша?", "Қанша қаржы бөлінді?", "Каков объём финансирования проекта?",
-                  "Сколько инвестировала Турция?", "Сколько было вложено в проект?"):  # fmt: skip
+                  "Сколько инвестировала Турция?", "Сколько было потрачено на проект?", "Каковы объёмы финансирования?",
+                  "Сколько инвестиций привлекла страна?"):  # fmt: skip
         assert profile(asked).kind == "amount" and profile(asked).parts[0].money, asked
     assert question_kind("Кто утвердил бюджет проекта?") == "person"  # a budget named, not asked
     for asked in ("Сколько человек пришло?", "Сколько средств массовой информации пришло?", "Сколько человек стоит?",
-                  "Каков объём выбросов?"):  # fmt: skip
+                  "Каков объём выбросов?", "Сколько было вложено усилий?", "Сколько пожертвовали книг?"):  # fmt: skip
         assert not profile(asked).parts[0].money, asked  # mass media, people standing: no money
     assert question_kind("В каком городе прошёл форум, когда открыли хаб?") != "date"  # "когда" is a condition
     # a question opened by a "when" clause asks its later wh-word; a verb straight after "when" asks the date

@@ -247,7 +247,8 @@ def test_a_long_runner_up_is_measured_by_the_clauses_it_would_quote(reader):
     picks = [Pick(part.cands[first], part.cands[first].sentence.start, part.cands[first].sentence.end)]
     scores = np.zeros(len(part.cands))
     scores[[first, second]] = 0.5, 0.4
-    OfflineReader._add_runners_up(part, picks, analysis, reader.model, [first, second], scores)
+    model = replace(reader.model, second_ratio=0.5, max_sentences=2)  # a runner-up at 0.8 of the best joins
+    OfflineReader._add_runners_up(part, picks, analysis, model, [first, second], scores)
     # the whole sentence would not fit beside the best one; the clauses quoted of it do, and they give the date
     assert len(picks) == 2 and "9 March" in picks[1].text and len(picks[1].text) < len(long)
 
@@ -261,7 +262,7 @@ def test_a_part_whose_best_sentence_another_part_quotes_gets_its_own_next_best(r
     first.logits[opened] = 2.0
     second.logits = np.full(len(second.cands), -4.0)
     second.logits[[opened, founded]] = 1.0, 0.5  # the second part too rates the opening sentence best
-    model = replace(reader.model, threshold=0.0)
+    model = replace(reader.model, threshold=0.0, second_ratio=0.5, max_sentences=2)
     quoted = [c.quote for c in reader.decide(analysis, model).citations]
     assert any("opened in 2004" in q for q in quoted) and any("founded by the city council" in q for q in quoted)
     second.logits[founded] = -4.0  # rated far below its best (under `second_ratio`): nothing more is quoted for it
@@ -431,7 +432,7 @@ def test_the_cross_language_scorer_not_the_similarity_picks_the_sentence(reader)
     # every passage holds the same sentences: only where the passage ranks can tell them apart
     assert reader.decide(analysis, weighing("passage_place", 5.0)).citations[0].story_id == "s1"
     last = reader.decide(analysis, weighing("passage_place", -5.0)).citations[0].story_id
-    assert last == f"s{CROSS_PASSAGES}"  # the worst-ranked passage the question may read (ties: the retriever's order)
+    assert last == f"s{CROSS_PASSAGES}"  # the worst-placed passage the question may read (ties: candidate order)
 
     def best_score(model: ReaderModel) -> dict[str, float]:
         scores = analysis.cross_scores(model)
