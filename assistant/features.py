@@ -38,6 +38,7 @@ __all__ = [
     "cross_matrix",
     "entities",
     "feature_matrix",
+    "gives_no_figure",
     "passage_place",
     "short_answer_row",
 ]
@@ -69,6 +70,20 @@ MONEY_RE = re.compile(
 PERCENT_RE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:%|per\s*cent|percent)", re.I)
 NUMBER_RE = re.compile(
     rf"\d[\d,.]*(?:\s+(?:million|billion|thousand))?|\b(?:{NUMBER_WORDS}|(?:{MAGNITUDES})s)\b",
+    re.I,
+)
+# a figure or a month in a Russian or Kazakh sentence: digits, or numerals and months in words (the short ones whole,
+# with their case endings: "он" is also the start of "оның", "жүз" of "жүзеге", "сто" of "стоит"). Enough to tell
+# that such a sentence gives no figure or date at all, which is all the value check reads there
+KK_ENDINGS = r"(?:ға|ге|қа|ке|дан|ден|тан|тен|нан|нен|да|де|та|те|ы|і|ншы|нші|ыншы|інші)?"
+OTHER_NUMERAL = re.compile(
+    r"\d|\b(?:бір|екі|үш|төрт|бес|алты|жеті|сегіз|тоғыз|он|жиырма|отыз|қырық|елу|алпыс|жетпіс|сексен|тоқсан|жүз|мың|"
+    rf"миллион|миллиард){KK_ENDINGS}\b"
+    r"|\b(?:қаңтар|ақпан|наурыз|сәуір|мамыр|маусым|шілде|тамыз|қыркүйек|қазан|қараша|желтоқсан)\w*"
+    r"|\b(?:од(?:ин|на|но|ного|ной|ному)|дв(?:а|е|ух|ум|умя)|тр(?:и|ех|ём|ем|ёх)|четыр\w+|пят\w*|шест\w*|"
+    r"сем(?:ь|и|ью)|восем\w*|девят\w*|десят\w*|двадцат\w*|тридцат\w*|сорок\w*|пятьдесят|шестьдесят|семьдесят|"
+    r"восемьдесят|девяност\w*|сто|ста|сот\w*|двест\w*|трист\w*|тысяч\w*|миллион\w*|миллиард\w*|"
+    r"январ\w*|феврал\w*|март\w*|апрел\w*|ма[йяе]|июн\w*|июл\w*|август\w*|сентябр\w*|октябр\w*|ноябр\w*|декабр\w*)\b",
     re.I,
 )
 # units of time; "a second" and "a minute" are left out: far more often "a second term", "a minute of silence"
@@ -774,8 +789,8 @@ def value_missing(answer_types: np.ndarray, q: Question) -> bool:
     checks): the type patterns read figures in digits in any language, but figures and spans of time written
     in words only in English ("five", "almost a month"). So a Russian "Сколько ...?" answered across languages
     from English sentences is checked (the sentences the cross-language scorer ranks best), and one answered
-    from the Kazakh story is left to the model. Three sentences that hold no figure do not say how many;
-    quoting them as the answer reads as one. The abstention
+    from the Kazakh story only for a numeral of any kind (`gives_no_figure`). Three sentences that hold no
+    figure do not say how many; quoting them as the answer reads as one. The abstention
     model weighs `typed_missing` too, but learns it mostly from SQuAD 2.0, whose unanswerable
     questions were written to have a plausible answer of the asked kind in the paragraph,
     so there it tells little, and the weight stays small; on the stories' near misses it
@@ -805,6 +820,16 @@ def money_missing(texts: Sequence[str], q: Question) -> bool:
     is now answered (read as asking an amount, its sum of money came first) and the other stayed as it was.
     """
     return q.part.money and not any(MONEY_RE.search(text) for text in texts)
+
+
+def gives_no_figure(texts: Sequence[str], q: Question) -> bool:
+    """Whether a question asking a value (VALUE_KINDS, or money) meets sentences with no figure or month at all.
+
+    For sentences in any language (`OTHER_NUMERAL` reads Russian and Kazakh numerals and months, NUMBER_RE
+    English ones): where the type patterns cannot read a language, no numeral at all still says no value is given.
+    """
+    asks = q.part.kind in VALUE_KINDS or q.part.money
+    return asks and not any(NUMBER_RE.search(t) or OTHER_NUMERAL.search(t) for t in texts)
 
 
 def lacks_value_in(texts: Sequence[str], answer_types: np.ndarray, q: Question) -> bool:

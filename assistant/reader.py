@@ -50,6 +50,7 @@ from .features import (
     cross_matrix,
     feature_matrix,
     gazetteer,
+    gives_no_figure,
     idf_scale,
     is_candidate,
     is_prose,
@@ -381,16 +382,19 @@ def quotes_lack_value(citations: Sequence[Citation], q: Question) -> bool:
     """The question asks a value (a date, a figure, a sum of money, ...) that the reply's own quotes do not give.
 
     What is quoted, not the sentences it comes from: a sentence over LONG_SENTENCE characters is quoted by its
-    answering clauses, and a runner-up may give way to the length limit. English quotes only, as `lacks_value`.
+    answering clauses, and a runner-up may give way to the length limit. Quotes in other languages are read as
+    `lacks_value` reads them: lacking a value only when they hold no numeral at all.
     `lacks_value` reads the best TYPED_AMONG sentences, and one of them may give a date or figure that the reply
     leaves out (quoting the best alone). Measured on dev (2026-11-29, same-language replies): it declines 5 more
     of the stories' 82 unanswerable questions (qa.yaml 1, dev2 2, dev3 2) and 3 answerable ones that failed anyway;
     on SQuAD dev one answer is lost ("When was Warsaw razed ...?": "During the Second World War", an event that no
     date pattern reads).
     """
-    if not citations or any(c.language != "en" for c in citations):
+    if not citations:
         return False
     quotes = [c.quote for c in citations]
+    if any(c.language != "en" for c in citations):
+        return gives_no_figure(quotes, q)
     return lacks_value_in(quotes, np.array([1.0 if typed_entities(text, q) else 0.0 for text in quotes]), q)
 
 
@@ -537,18 +541,23 @@ class OfflineReader:
     def lacks_value(part: PartReading) -> bool:
         """The part asks for a value (a date, a figure, a sum of money) that none of its best sentences holds.
 
-        (`value_missing`, `money_missing`.) Those sentences must be English: figures in words are
-        read only in English ("бес жыл" is not). Across languages the cross-language scorer's best
+        (`value_missing`, `money_missing`.) In English by the type patterns; in other languages, whose
+        figures in words and dates the patterns do not read ("бес жыл"), only a sentence with no numeral
+        at all counts as giving none (`gives_no_figure`). Across languages the cross-language scorer's best
         sentences are checked instead (`Analysis.cross_order`).
         """
         return OfflineReader.lacks_value_among(part, part.order[:TYPED_AMONG])
 
     @staticmethod
     def lacks_value_among(part: PartReading, rows: Sequence[int]) -> bool:
-        """The part asks for a value that none of these (English) candidate sentences holds."""
-        if not _in_english(part, rows):
-            return False
+        """The part asks for a value that none of these candidate sentences holds.
+
+        English sentences by the type patterns (`lacks_value_in`); in other languages, when they hold no numeral
+        at all (`gives_no_figure`).
+        """
         texts = [part.cands[i].sentence.text for i in rows]
+        if not _in_english(part, rows):
+            return gives_no_figure(texts, part.question)
         return lacks_value_in(texts, part.column(rows, "answer_type"), part.question)
 
     # -- decision -----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from assistant.features import (
     cross_matrix,
     entities,
     feature_matrix,
+    gives_no_figure,
     is_candidate,
     is_prose,
     listed_items,
@@ -300,6 +301,17 @@ def test_passages_in_the_questions_language_are_placed_apart_from_the_rest():
     assert passage_place(cands, "en") == pytest.approx([1.0, 0.5, 1.0, 1 / 3])
     assert passage_place(cands, "ru") == pytest.approx([1.0, 0.5, 1 / 3, 0.25])  # one language apart: the retriever's
     assert passage_place(cands[1:], "kk") == pytest.approx([1.0, 1.0, 0.5])  # places count candidates' passages
+
+
+def test_a_sentence_in_any_language_with_no_numeral_gives_no_figure():
+    count = view("Жұмыс сессиясына қанша сарапшы қатысты?")
+    assert gives_no_figure(["Оның мақсаты өңірлік ынтымақтастықты жүзеге асыру болды."], count)  # "оның", "жүзеге"
+    assert not gives_no_figure(["Сессияға бес сарапшы қатысты."], count)
+    assert not gives_no_figure(["Сессияға 12 сарапшы қатысты."], count)
+    assert not gives_no_figure(["В сессии участвовали двадцать экспертов."], count)
+    assert gives_no_figure(["Эксперты, как стоит отметить, обсудили семейную политику и столицу."], count)  # no "сто"
+    assert not gives_no_figure(["Сессия өтті 28 тамызда."], view("Сессия қай күні өтті?"))
+    assert not gives_no_figure(["Нет данных."], view("Кто открыл сессию?"))  # no value asked
 
 
 def test_a_sum_of_money_is_a_figure_with_a_currency():
