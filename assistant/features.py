@@ -832,11 +832,15 @@ def gives_no_figure(texts: Sequence[str], q: Question) -> bool:
     return asks and not any(NUMBER_RE.search(t) or OTHER_NUMERAL.search(t) for t in texts)
 
 
-def lacks_value_in(texts: Sequence[str], answer_types: np.ndarray, q: Question) -> bool:
-    """Whether these (English) texts, whose `answer_type` flags are given, lack the value the question asks.
+def lacks_value_in(texts: Sequence[str], answer_types: np.ndarray, q: Question, english: bool = True) -> bool:
+    """Whether these texts, whose `answer_type` flags are given, lack the value the question asks.
 
-    A value of the asked kind (`value_missing`), or for a sum of money a figure with a currency (`money_missing`).
+    In English, a value of the asked kind (`value_missing`), or for a sum of money a figure with a currency
+    (`money_missing`); in other languages, whose figures in words the type patterns do not read, any numeral
+    (`gives_no_figure`).
     """
+    if not english:
+        return gives_no_figure(texts, q)
     return value_missing(answer_types, q) or money_missing(texts, q)
 
 

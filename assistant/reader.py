@@ -50,7 +50,6 @@ from .features import (
     cross_matrix,
     feature_matrix,
     gazetteer,
-    gives_no_figure,
     idf_scale,
     is_candidate,
     is_prose,
@@ -93,8 +92,8 @@ VALUE_ABSTAIN_TEXT = {
 }
 # ... and when one of them does, but not the sentences that answer it best (`quotes_lack_value`)
 QUOTED_VALUE_ABSTAIN_TEXT = {
-    kind: f"The stories don't say. The sentences that answer it best give no {value} for it."
-    for kind, value in VALUE_NAMES.items()
+    kind: text.replace("The passages nearest the question", "The sentences that answer it best")
+    for kind, text in VALUE_ABSTAIN_TEXT.items()
 }
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")  # a question's parts, as a reply names them
 # a sentence from another story giving a different figure joins ("The stories give different figures") when rated at
@@ -378,6 +377,11 @@ def _value_abstain_text(q: Question) -> str:
     return VALUE_ABSTAIN_TEXT[_value_of(q)]
 
 
+def _declined_for_value(q: Question, quoted: bool = False) -> Reply:
+    """The abstention (confidence 0) naming the value the nearest passages, or (`quoted`) the quotes, do not give."""
+    return Reply((QUOTED_VALUE_ABSTAIN_TEXT if quoted else VALUE_ABSTAIN_TEXT)[_value_of(q)], [], True, 0.0)
+
+
 def quotes_lack_value(citations: Sequence[Citation], q: Question) -> bool:
     """The question asks a value (a date, a figure, a sum of money, ...) that the reply's own quotes do not give.
 
@@ -393,9 +397,8 @@ def quotes_lack_value(citations: Sequence[Citation], q: Question) -> bool:
     if not citations:
         return False
     quotes = [c.quote for c in citations]
-    if any(c.language != "en" for c in citations):
-        return gives_no_figure(quotes, q)
-    return lacks_value_in(quotes, np.array([1.0 if typed_entities(text, q) else 0.0 for text in quotes]), q)
+    english = all(c.language == "en" for c in citations)
+    return lacks_value_in(quotes, np.array([float(bool(typed_entities(t, q))) for t in quotes]), q, english)
 
 
 def _lacking_parts_text(lacking: Sequence[tuple[int, Question]]) -> str:
@@ -556,9 +559,7 @@ class OfflineReader:
         at all (`gives_no_figure`).
         """
         texts = [part.cands[i].sentence.text for i in rows]
-        if not _in_english(part, rows):
-            return gives_no_figure(texts, part.question)
-        return lacks_value_in(texts, part.column(rows, "answer_type"), part.question)
+        return lacks_value_in(texts, part.column(rows, "answer_type"), part.question, _in_english(part, rows))
 
     # -- decision -----------------------------------------------------------------------------
     def read(self, question: str, evidence: Sequence[Evidence], query_vector=None) -> Reply:
@@ -611,7 +612,7 @@ class OfflineReader:
         text, citations = cite_within(picks, short, keep=essential, preface=preface)
         # one-part questions only: a reply to several parts names a part whose value its sentences lack (`lacking`)
         if len(analysis.parts) == 1 and quotes_lack_value(citations, first.question):
-            return Reply(QUOTED_VALUE_ABSTAIN_TEXT[_value_of(first.question)], [], True, 0.0)
+            return _declined_for_value(first.question, quoted=True)
         return Reply(text, citations, False, confidence, short, disagreement, candidate)
 
     @staticmethod
@@ -643,7 +644,7 @@ class OfflineReader:
         scores = analysis.cross_scores(model)
         ranked = analysis.cross_order(scores)
         if self.lacks_value_among(part, ranked[:TYPED_AMONG]):
-            return Reply(_value_abstain_text(part.question), [], True, 0.0)
+            return _declined_for_value(part.question)
         confidence = self._cross_confidence(analysis, model)
         if confidence <= 0.0:
             return Reply(ABSTAIN_TEXT, [], True, confidence)
@@ -652,7 +653,7 @@ class OfflineReader:
         self._add_runners_up(part, picks, analysis, model, ranked, sigmoid(scores), whole=True)
         text, citations = cite_within(picks, "", keep=1)
         if quotes_lack_value(citations, part.question):
-            return Reply(QUOTED_VALUE_ABSTAIN_TEXT[_value_of(part.question)], [], True, 0.0)
+            return _declined_for_value(part.question, quoted=True)
         return Reply(text, citations, False, confidence)
 
     def _pair_rows(self, cands: list[Candidate], query_vector: np.ndarray | None) -> np.ndarray | None:
