@@ -64,9 +64,17 @@ MONEY_VERB = (
     r"fund(?:ed)?|financed?|grant(?:ed)?|lend|lent|earn(?:ed)?"
 )
 AUXILIARY = r"did|does|do|will|would|has|have|had|is|was|were|are"
+# ... or "what is the <sum>" ("What was the (total) budget of ...?", "What is the salary of ...?"), where the noun is
+# itself a sum of money: not "capital", "finance" or "grant", which name other things after "what is the"
+# ("What is the capital of France?"), and the noun ends its phrase (not "What is the budget office?")
+SUM_NOUN = r"budgets?|costs?|prices?|salary|salaries|wages?|fees?|funding|spending|revenues?|income|profits?"
+WHAT_SUM = (
+    rf"\bwhat\s+(?:is|was|were|are|will\s+be)\s+(?:the|its|their)\s+(?:[\w-]+\s+)?(?:{SUM_NOUN})"
+    r"(?=\s+(?:of|for|in|at|to|on|per)\b|\s*[?.,]|\s*$)"
+)
 MONEY = re.compile(
     rf"\bhow\s+(?:much|large|big|high)\s+(?:(?:{AUXILIARY})\s+)?(?:(?:the|its|their)\s+)?(?:[\w-]+\s+)?(?:{MONEY_NOUN})\b"
-    rf"|\bhow\s+much\s+(?:{AUXILIARY})\b.*\b(?:{MONEY_VERB})\b",
+    rf"|\bhow\s+much\s+(?:{AUXILIARY})\b.*\b(?:{MONEY_VERB})\b|{WHAT_SUM}",
     re.I,
 )
 SHARE_ASKED = re.compile(rf"%|\b(?:{SHARE_WORDS}|per\s+cent)\b", re.I)  # anywhere in the question
@@ -82,7 +90,7 @@ MONEY_ASKED = (
     r"|\bқанша (?:қаржы|ақша|қаражат)\w*|\b(?:бюджеті|құны) қанша\b"
 )
 MONEY_RU_KK = re.compile(MONEY_ASKED, re.I)
-AMOUNT = re.compile(rf"\bhow (much|large|big|far|old|high|tall)\b|{MONEY_ASKED}", re.I)
+AMOUNT = re.compile(rf"\bhow (much|large|big|far|old|high|tall)\b|{MONEY_ASKED}|{WHAT_SUM}", re.I)
 # after "when": a verb, perhaps after an adverb ("When exactly was ..."), "'s", or "and" ("When and where ...")
 INVERTED = re.compile(
     r"['’]s\b|,?\s+and\b|\s+(?:(?-i:[a-z]+ly)\s+)?"
