@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from functools import lru_cache
 
 import numpy as np
@@ -39,7 +40,9 @@ __all__ = [
     "entities",
     "feature_matrix",
     "gives_no_figure",
+    "lead_date",
     "passage_place",
+    "relative_day",
     "short_answer_row",
 ]
 
@@ -242,6 +245,10 @@ def gazetteer(texts: Sequence[str]) -> frozenset[str]:
             if not re.match(MONTH_PATTERN, name) and name.lower() not in STOPWORDS and len(name) > 3:
                 found.add(name.split()[0] if name.split()[-1].lower() in {"region", "regions"} else name)
     return frozenset(found)
+
+
+RELATIVE_DAYS = {"today": 0, "yesterday": 1}  # days before the story's date
+RELATIVE_DAY = re.compile(rf"\b(?:{'|'.join(RELATIVE_DAYS)})\b", re.I)
 
 
 # -- candidates ----------------------------------------------------------------------------
@@ -503,15 +510,39 @@ def sentence_bm25(c: Candidate, q: Question) -> float:
     return score / q.total
 
 
-def typed_entities(text: str, q: Question) -> list[Entity]:
-    """Entities in `text` of a type that answers the question's kind, and that the question does not name."""
+def typed_entities(text: str, q: Question, story_date: str | None = None) -> list[Entity]:
+    """Entities in `text` of a type that answers the question's kind, and that the question does not name.
+
+    Given a `story_date` (`lead_date`), "today" or "yesterday" is a date too when the text gives none (`relative_day`).
+    """
     wanted = KIND_TYPES[q.part.kind]
     lowered = q.text.lower()
-    return [e for e in entities(text, q.places) if e.kind in wanted and e.text.strip().lower() not in lowered]
+    found = [e for e in entities(text, q.places) if e.kind in wanted and e.text.strip().lower() not in lowered]
+    if story_date and "date" in wanted and (day := RELATIVE_DAY.search(text)) and not DATE_RE.search(text):
+        found.append(Entity(day.group(0), day.start(), "date"))
+    return found
+
+
+def lead_date(c: Candidate) -> str | None:
+    """The story's date, for the sentence that opens it: where a news story tells the day's event as "Today ...".
+
+    Elsewhere "today" means nowadays as often ("Today Kazakhstan is at the forefront ..."), and a story's own date
+    may be days after its dateline ("ASTANA, September 23, 2023 - Today, ..." in a story dated 26 September).
+    """
+    return c.ev.story.date if c.index == 0 else None
+
+
+def relative_day(word: str, story_date: str) -> str:
+    """The date a story's "today" or "yesterday" names: "2 June 2023" for "Today" in a story dated 2023-06-02.
+
+    A news story dates itself once, at its head, and tells what happened on the day as "Today Almaty hosted ...".
+    """
+    day = date.fromisoformat(story_date) - timedelta(days=RELATIVE_DAYS[word.lower()])
+    return f"{day.day} {day:%B %Y}"
 
 
 def _answers(c: Candidate, q: Question) -> list[Entity]:
-    return typed_entities(c.sentence.text, q)
+    return typed_entities(c.sentence.text, q, lead_date(c))
 
 
 def answer_type(c: Candidate, q: Question) -> float:

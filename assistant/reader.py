@@ -39,6 +39,7 @@ from .features import (
     FEATURE_NAMES,
     NAME_GAP_WORDS,
     QUESTION_FEATURES,
+    RELATIVE_DAY,
     SHORT_FEATURES,
     TYPED_AMONG,
     VALUE_KINDS,
@@ -54,7 +55,9 @@ from .features import (
     is_candidate,
     is_prose,
     lacks_value_in,
+    lead_date,
     question_view,
+    relative_day,
     short_answer_row,
     story_sentences,
     typed_entities,
@@ -382,7 +385,7 @@ def _declined_for_value(q: Question, quoted: bool = False) -> Reply:
     return Reply((QUOTED_VALUE_ABSTAIN_TEXT if quoted else VALUE_ABSTAIN_TEXT)[_value_of(q)], [], True, 0.0)
 
 
-def quotes_lack_value(citations: Sequence[Citation], q: Question) -> bool:
+def quotes_lack_value(quoted: Sequence[Pick], q: Question) -> bool:
     """The question asks a value (a date, a figure, a sum of money, ...) that the reply's own quotes do not give.
 
     What is quoted, not the sentences it comes from: a sentence over LONG_SENTENCE characters is quoted by its
@@ -394,11 +397,12 @@ def quotes_lack_value(citations: Sequence[Citation], q: Question) -> bool:
     on SQuAD dev one answer is lost ("When was Warsaw razed ...?": "During the Second World War", an event that no
     date pattern reads).
     """
-    if not citations:
+    if not quoted:
         return False
-    quotes = [c.quote for c in citations]
-    english = all(c.language == "en" for c in citations)
-    return lacks_value_in(quotes, np.array([float(bool(typed_entities(t, q))) for t in quotes]), q, english)
+    quotes = [p.text for p in quoted]
+    english = all(p.story.language == "en" for p in quoted)
+    typed = np.array([float(bool(typed_entities(p.text, q, lead_date(p.candidate)))) for p in quoted])
+    return lacks_value_in(quotes, typed, q, english)
 
 
 def _lacking_parts_text(lacking: Sequence[tuple[int, Question]]) -> str:
@@ -611,7 +615,7 @@ class OfflineReader:
         preface = DISAGREE_TEXT if disagreement else _lacking_parts_text(lacking)
         text, citations = cite_within(picks, short, keep=essential, preface=preface)
         # one-part questions only: a reply to several parts names a part whose value its sentences lack (`lacking`)
-        if len(analysis.parts) == 1 and quotes_lack_value(citations, first.question):
+        if len(analysis.parts) == 1 and quotes_lack_value(picks[: len(citations)], first.question):
             return _declined_for_value(first.question, quoted=True)
         return Reply(text, citations, False, confidence, short, disagreement, candidate)
 
@@ -652,7 +656,7 @@ class OfflineReader:
         _add(picks, analysis.cands[ranked[0]], part, analysis, whole=True)
         self._add_runners_up(part, picks, analysis, model, ranked, sigmoid(scores), whole=True)
         text, citations = cite_within(picks, "", keep=1)
-        if quotes_lack_value(citations, part.question):
+        if quotes_lack_value(picks[: len(citations)], part.question):
             return _declined_for_value(part.question, quoted=True)
         return Reply(text, citations, False, confidence)
 
@@ -775,7 +779,7 @@ def clause_for(c: Candidate, q: Question) -> tuple[int, int]:
             piece = s.text[starts[i] : ends[j]]
             if len(piece) > LONG_SENTENCE and j > i:
                 break
-            typed = bool(typed_entities(piece, q)) or q.part.kind == "description"
+            typed = bool(typed_entities(piece, q, lead_date(c))) or q.part.kind == "description"
             key = (typed, len(set(terms(piece)) & wanted), -len(piece))
             if best_key is None or key > best_key:
                 best, best_key = (starts[i], ends[j]), key
@@ -814,8 +818,8 @@ def short_answer_candidates(pick: Pick, q: Question) -> list[str]:
     Empty when the clause holds several and none of the question's words to tell them apart by. A figure
     comes with its range and qualifier (`opening_span`), and the figure opening a range is not one apart.
     """
-    text = pick.text
-    found = [a for a in (beyond_the_subject(e, q) for e in outermost(typed_entities(text, q))) if a is not None]
+    text, day = pick.text, lead_date(pick.candidate)
+    found = [a for a in (beyond_the_subject(e, q) for e in outermost(typed_entities(text, q, day))) if a is not None]
     spans = [opening_span(text, e) for e in found]
     by_span: dict[tuple[int, int], Entity] = {}  # one answer a span: "Almaty" read as a place and as a name
     for e, span in zip(found, spans, strict=True):
@@ -835,7 +839,12 @@ def short_answer_candidates(pick: Pick, q: Question) -> list[str]:
         if anchors
         else by_span.items()
     )
-    return [text[slice(*span)].strip(" ,.;:") for span, _ in ranked]
+    return [
+        f"{relative_day(e.text, day)} (the story's date)"
+        if day and RELATIVE_DAY.fullmatch(e.text)
+        else text[slice(*span)].strip(" ,.;:")
+        for span, e in ranked
+    ]
 
 
 def _within(inner: tuple[int, int], outer: tuple[int, int]) -> bool:

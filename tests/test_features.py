@@ -19,6 +19,7 @@ from assistant.features import (
     money_missing,
     passage_place,
     question_view,
+    relative_day,
     story_sentences,
     typed_missing,
     value_missing,
@@ -344,3 +345,8 @@ def test_a_figure_in_words_spelt_in_capitals_is_a_name():
     found = entities("Members of the band NINETY ONE headlined; two of them sang.")
     assert [e.text for e in found if e.kind == "number"] == ["two"]
     assert "NINETY ONE" in [e.text for e in found if e.kind == "name"]
+
+
+def test_today_and_yesterday_count_back_from_the_storys_date():
+    assert relative_day("Today", "2023-06-02") == "2 June 2023"
+    assert relative_day("yesterday", "2023-03-01") == "28 February 2023"

@@ -313,6 +313,27 @@ def test_a_figures_short_answer_keeps_its_range_and_qualifier(reader):
     assert short("What share of firms grew?", "Growth was 10-15% among firms.") == ["10-15%"]
 
 
+def story_evidence(text: str, day: str | None) -> list[Evidence]:
+    story = Story("s8", "Fashion", day, "Story", "en", "fashion.txt", text, 0, len(text))
+    return [Evidence(StoredChunk(Chunk("c8", "s8", 0, 0, len(text), text), story), 0.03, rank=1)]
+
+
+def test_a_leads_today_is_the_storys_date(reader):
+    sure = replace(reader.model, threshold=0.0, short_answer_min=0.0)
+    question = "When did Almaty host the fashion event?"
+    text = "Today Almaty hosted the fashion event on the eve of World Environment Day. Tickets sold out within hours."
+    reply = reader.decide(reader.analyse(question, story_evidence(text, "2023-06-02")), sure)
+    assert not reply.abstained and reply.short_answer == "2 June 2023 (the story's date)"
+    assert reply.citations[0].quote.startswith("Today Almaty hosted")
+    undated = reader.decide(reader.analyse(question, story_evidence(text, None)), sure)
+    assert undated.abstained and "no date" in undated.text  # a "today" of no known day gives no date
+    later = "Guests came from far away. Today Almaty hosted the fashion event on the eve of World Environment Day."
+    assert reader.decide(reader.analyse(question, story_evidence(later, "2023-06-02")), sure).abstained  # nowadays?
+    dateline = "ASTANA, September 23, 2023 - Today Almaty hosted the fashion event."
+    dated = reader.decide(reader.analyse(question, story_evidence(dateline, "2023-09-26")), sure)
+    assert dated.short_answer == "September 23, 2023"  # the sentence's own date, not the story's (days later)
+
+
 def test_confidence_is_a_probability_of_the_question_features(reader):
     analysis = reader.analyse("When did the Warsaw Uprising Museum open?", evidence())
     x = analysis.question_features(analysis.parts[0])
