@@ -516,11 +516,29 @@ def typed_entities(text: str, q: Question, story_date: str | None = None) -> lis
     Given a `story_date` (`lead_date`), "today" or "yesterday" is a date too when the text gives none (`relative_day`).
     """
     wanted = KIND_TYPES[q.part.kind]
-    lowered = q.text.lower()
-    found = [e for e in entities(text, q.places) if e.kind in wanted and e.text.strip().lower() not in lowered]
+    lowered, acronyms = q.text.lower(), question_acronyms(q.text)
+    found = [
+        e
+        for e in entities(text, q.places)
+        if e.kind in wanted and e.text.strip().lower() not in lowered and e.text.strip() not in acronyms
+    ]
     if story_date and "date" in wanted and (day := RELATIVE_DAY.search(text)) and not DATE_RE.search(text):
         found.append(Entity(day.group(0), day.start(), "date"))
     return found
+
+
+@lru_cache(maxsize=4096)
+def question_acronyms(text: str) -> frozenset[str]:
+    """The initials of each run of two or more capitalised words the question names, as a sentence would shorten it.
+
+    "Who is the National Project Coordinator?" names "NPC" too: a sentence's "(NPC)" is the question's own thing,
+    not a person answering it.
+    """
+    out = set()
+    for m in CAPITAL_RUN.finditer(text):
+        initials = "".join(w[0] for w in m.group(0).split() if w[:1].isupper())
+        out.update(initials[i:j] for i in range(len(initials)) for j in range(i + 2, len(initials) + 1))
+    return frozenset(out)
 
 
 def lead_date(c: Candidate) -> str | None:

@@ -12,6 +12,7 @@ from assistant.features import (
     SHORT_FEATURES,
     TYPED_AMONG,
     entities,
+    typed_entities,
 )
 from assistant.reader import (
     CROSS_PASSAGES,
@@ -555,3 +556,6 @@ def test_a_short_answer_is_not_the_name_the_question_asks_about(reader):
     assert beyond_the_subject(sdgs, question("Where does Kazakhstan rank in the SDG Index?")) is None
     bank = next(e for e in entities("It was Halyk Bank that joined.") if e.kind == "name")
     assert beyond_the_subject(bank, question("Which Kazakh bank joined?")) == bank
+    npc = question("Who is the National Project Coordinator of the project?")
+    typed = typed_entities("They met the National Project Coordinator (NPC), Aliya Serikova.", npc)
+    assert [e.text for e in typed] == ["Aliya Serikova"]  # "NPC" shortens the question's own words
