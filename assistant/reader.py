@@ -969,6 +969,12 @@ def cite_within(picks: list[Pick], short: str, keep: int, preface: str = "") -> 
 
 
 def as_sentence(text: str) -> str:
+    """A quote as a sentence of the reply: without its outer quotation marks, and ending in a full stop.
+
+    A quote opening in lower case starts inside its sentence (a clause of a long one, or a line that goes on from
+    the one before: "said Katarzyna Wawiernia, ..."): it keeps its letters and opens with an ellipsis, not a
+    capital that the story never wrote.
+    """
     text = text.strip().strip('“”"')
-    text = text[0].upper() + text[1:] if text else text
+    text = "…" + text if text[:1].islower() else text
     return text if text.endswith((".", "!", "?", "…")) else text + "."

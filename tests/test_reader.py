@@ -24,6 +24,7 @@ from assistant.reader import (
     OfflineReader,
     Pick,
     ReaderModel,
+    as_sentence,
     beyond_the_subject,
     outermost,
     pair_rows,
@@ -559,3 +560,10 @@ def test_a_short_answer_is_not_the_name_the_question_asks_about(reader):
     npc = question("Who is the National Project Coordinator of the project?")
     typed = typed_entities("They met the National Project Coordinator (NPC), Aliya Serikova.", npc)
     assert [e.text for e in typed] == ["Aliya Serikova"]  # "NPC" shortens the question's own words
+
+
+def test_a_quote_opening_inside_its_sentence_keeps_its_letters_after_an_ellipsis():
+    assert as_sentence("said Katarzyna Wawiernia, UNDP Resident Representative") == (
+        "…said Katarzyna Wawiernia, UNDP Resident Representative."
+    )
+    assert as_sentence("“The event was hosted on March 9.”") == "The event was hosted on March 9."
