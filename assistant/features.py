@@ -30,6 +30,7 @@ __all__ = [
     "FEATURES",
     "NAME_GAP_WORDS",
     "QUESTION_FEATURES",
+    "RELATIVE_DAY_RE",
     "SHORT_FEATURES",
     "TYPED_AMONG",
     "VALUE_KINDS",
@@ -44,6 +45,7 @@ __all__ = [
     "passage_place",
     "relative_day",
     "short_answer_row",
+    "story_day_text",
 ]
 
 # a bare year (1000-2099, or a decade: "1990s"), never a piece of a larger figure ("304,016", "1,500.5"):
@@ -248,7 +250,8 @@ def gazetteer(texts: Sequence[str]) -> frozenset[str]:
 
 
 RELATIVE_DAYS = {"today": 0, "yesterday": 1}  # days before the story's date
-RELATIVE_DAY = re.compile(rf"\b(?:{'|'.join(RELATIVE_DAYS)})\b", re.I)
+# the word opening a sentence, perhaps after a dateline with no date ("ALMATY – Today ..."), not "Today's youth"
+RELATIVE_DAY_RE = re.compile(rf"^\W*(?:[A-ZА-ЯЁ][A-ZА-ЯЁ ,.]*\s[-–—]\s+)?((?i:{'|'.join(RELATIVE_DAYS)}))\b(?!['’]s)")
 
 
 # -- candidates ----------------------------------------------------------------------------
@@ -513,7 +516,7 @@ def sentence_bm25(c: Candidate, q: Question) -> float:
 def typed_entities(text: str, q: Question, story_date: str | None = None) -> list[Entity]:
     """Entities in `text` of a type that answers the question's kind, and that the question does not name.
 
-    Given a `story_date` (`lead_date`), "today" or "yesterday" is a date too when the text gives none (`relative_day`).
+    Given a `story_date` (`lead_date`), a "Today" or "Yesterday" opening the text is a date too (`relative_day`).
     """
     wanted = KIND_TYPES[q.part.kind]
     lowered, acronyms = q.text.lower(), question_acronyms(q.text)
@@ -522,41 +525,56 @@ def typed_entities(text: str, q: Question, story_date: str | None = None) -> lis
         for e in entities(text, q.places)
         if e.kind in wanted and e.text.strip().lower() not in lowered and e.text.strip() not in acronyms
     ]
-    if story_date and "date" in wanted and (day := RELATIVE_DAY.search(text)) and not DATE_RE.search(text):
-        found.append(Entity(day.group(0), day.start(), "date"))
+    if story_date and "date" in wanted and (day := RELATIVE_DAY_RE.match(text)):
+        found.append(Entity(day.group(1), day.start(1), "date"))
     return found
 
 
 @lru_cache(maxsize=4096)
 def question_acronyms(text: str) -> frozenset[str]:
-    """The initials of each run of two or more capitalised words the question names, as a sentence would shorten it.
+    """The initials of each name of two or more capitalised words in the question, as a sentence would shorten it.
 
-    "Who is the National Project Coordinator?" names "NPC" too: a sentence's "(NPC)" is the question's own thing,
-    not a person answering it.
+    "Who is the National Project Coordinator of the project?" names "NPC" too: a sentence's "(NPC)" is the
+    question's own thing, not a person answering it. A name ends at a linking word ("of the"), and the question's
+    opening word is none of it: "Which European Union Special Representative ..." names "EUSR", not "US".
     """
-    out = set()
+    out: set[str] = set()
     for m in CAPITAL_RUN.finditer(text):
-        initials = "".join(w[0] for w in m.group(0).split() if w[:1].isupper())
-        out.update(initials[i:j] for i in range(len(initials)) for j in range(i + 2, len(initials) + 1))
+        _, run = _name_of(m.group(0), m.start())
+        for name in re.split(rf"\s+(?:{NAME_GAP})\s+", run):
+            initials = "".join(w[0] for w in name.split() if w[:1].isupper())
+            if len(initials) >= 2:
+                out.add(initials)
     return frozenset(out)
 
 
 def lead_date(c: Candidate) -> str | None:
-    """The story's date, for the sentence that opens it: where a news story tells the day's event as "Today ...".
+    """The story's date, for a story's opening sentence that opens with "Today" or "Yesterday" and gives no date.
 
-    Elsewhere "today" means nowadays as often ("Today Kazakhstan is at the forefront ..."), and a story's own date
-    may be days after its dateline ("ASTANA, September 23, 2023 - Today, ..." in a story dated 26 September).
+    There a news story tells the day's event ("Today Almaty hosted ..."). Elsewhere "today" means nowadays as often
+    ("Today Kazakhstan is at the forefront ..."), and a story's own date may be days after its dateline ("ASTANA,
+    September 23, 2023 - Today, ..." in a story dated 26 September), so a sentence with a date of its own keeps it.
     """
-    return c.ev.story.date if c.index == 0 else None
+    day, text = c.ev.story.date, c.sentence.text
+    if c.index != 0 or not day or DATE_RE.search(text) or not RELATIVE_DAY_RE.match(text):
+        return None
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        return None  # a story's date from elsewhere than the parser (an API upload) may not be a full ISO date
+    return day
 
 
 def relative_day(word: str, story_date: str) -> str:
-    """The date a story's "today" or "yesterday" names: "2 June 2023" for "Today" in a story dated 2023-06-02.
-
-    A news story dates itself once, at its head, and tells what happened on the day as "Today Almaty hosted ...".
-    """
+    """The date a story's "today" or "yesterday" names: "2 June 2023" for "Today" in a story dated 2023-06-02."""
     day = date.fromisoformat(story_date) - timedelta(days=RELATIVE_DAYS[word.lower()])
     return f"{day.day} {day:%B %Y}"
+
+
+def story_day_text(word: str, story_date: str) -> str:
+    """How a reply states that day: "2 June 2023 (the story's date)", "1 June 2023 (the day before the story's)"."""
+    whose = "the story's date" if RELATIVE_DAYS[word.lower()] == 0 else "the day before the story's"
+    return f"{relative_day(word, story_date)} ({whose})"
 
 
 def _answers(c: Candidate, q: Question) -> list[Entity]:

@@ -64,13 +64,17 @@ MONEY_VERB = (
     r"fund(?:ed)?|financed?|grant(?:ed)?|lend|lent|earn(?:ed)?"
 )
 AUXILIARY = r"did|does|do|will|would|has|have|had|is|was|were|are"
-# ... or "what is the <sum>" ("What was the (total) budget of ...?", "What is the salary of ...?"), where the noun is
-# itself a sum of money: not "capital", "finance" or "grant", which name other things after "what is the"
-# ("What is the capital of France?"), and the noun ends its phrase (not "What is the budget office?")
+# ... or "what is the <sum>" ("What was the (estimated total) budget of ...?", "What is the programme's budget?",
+# "What's her salary?"), where the noun is itself a sum of money: not "capital", "finance" or "grant", which name
+# other things after "what is the" ("What is the capital of France?"); a cost not of money is none ("the human cost of
+# the war"); and the noun ends its phrase ("the budget office" is no sum, and "What was the funding for?" asks a
+# purpose)
 SUM_NOUN = r"budgets?|costs?|prices?|salary|salaries|wages?|fees?|funding|spending|revenues?|income|profits?"
+NOT_MONEY = r"human|social|environmental|political|emotional|health|opportunity|moral|personal"
 WHAT_SUM = (
-    rf"\bwhat\s+(?:is|was|were|are|will\s+be)\s+(?:the|its|their)\s+(?:[\w-]+\s+)?(?:{SUM_NOUN})"
-    r"(?=\s+(?:of|for|in|at|to|on|per)\b|\s*[?.,]|\s*$)"
+    r"\bwhat(?:['’]s|\s+(?:is|was|were|are|will\s+be))\s+(?:the\s+)?(?:its|their|his|her|[\w-]+['’]s)?\s*"
+    rf"(?:(?!(?:{NOT_MONEY})\b)[\w-]+\s+){{0,2}}(?:{SUM_NOUN})"
+    r"(?=\s+(?:of|for|in|at|to|on|per)\s+\w|\s*[?.,]|\s*$)"
 )
 MONEY = re.compile(
     rf"\bhow\s+(?:much|large|big|high)\s+(?:(?:{AUXILIARY})\s+)?(?:(?:the|its|their)\s+)?(?:[\w-]+\s+)?(?:{MONEY_NOUN})\b"

@@ -39,7 +39,7 @@ from .features import (
     FEATURE_NAMES,
     NAME_GAP_WORDS,
     QUESTION_FEATURES,
-    RELATIVE_DAY,
+    RELATIVE_DAYS,
     SHORT_FEATURES,
     TYPED_AMONG,
     VALUE_KINDS,
@@ -57,8 +57,8 @@ from .features import (
     lacks_value_in,
     lead_date,
     question_view,
-    relative_day,
     short_answer_row,
+    story_day_text,
     story_sentences,
     typed_entities,
     typed_missing,
@@ -840,9 +840,7 @@ def short_answer_candidates(pick: Pick, q: Question) -> list[str]:
         else by_span.items()
     )
     return [
-        f"{relative_day(e.text, day)} (the story's date)"
-        if day and RELATIVE_DAY.fullmatch(e.text)
-        else text[slice(*span)].strip(" ,.;:")
+        story_day_text(e.text, day) if day and e.text.lower() in RELATIVE_DAYS else text[slice(*span)].strip(" ,.;:")
         for span, e in ranked
     ]
 

@@ -153,3 +153,7 @@ def test_llm_figures_are_counted_over_the_answers_it_was_asked_for():
     assert generation_aggregates([{"generation": None}]) == {}
     cites = [{"n": 1, "quote": "The Alliance was officially launched on 27 June in Almaty."}]
     assert claim_support("It was launched in Almaty on 27 June [1]. Bananas grow on trees [1].", cites) == [True, False]
+    today = [{"n": 1, "quote": "Today Almaty hosted the fashion event.", "date": "2023-06-02"}]
+    answer = "2 June 2023 (the story's date) — Today Almaty hosted the fashion event. [1]"
+    assert claim_support(answer, today) == [True]  # the day the quote's "Today" names is the story's date
+    assert claim_support(answer, [{**today[0], "date": None}]) == [False]

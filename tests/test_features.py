@@ -18,8 +18,10 @@ from assistant.features import (
     listed_items,
     money_missing,
     passage_place,
+    question_acronyms,
     question_view,
     relative_day,
+    story_day_text,
     story_sentences,
     typed_missing,
     value_missing,
@@ -350,3 +352,10 @@ def test_a_figure_in_words_spelt_in_capitals_is_a_name():
 def test_today_and_yesterday_count_back_from_the_storys_date():
     assert relative_day("Today", "2023-06-02") == "2 June 2023"
     assert relative_day("yesterday", "2023-03-01") == "28 February 2023"
+    assert story_day_text("Yesterday", "2023-06-02") == "1 June 2023 (the day before the story's)"
+
+
+def test_a_question_names_the_initials_of_each_of_its_names():
+    assert question_acronyms("Who is the National Project Coordinator of the FRIENDS project?") == {"NPC"}
+    assert question_acronyms("Which European Union Special Representative went to Astana?") == {"EUSR"}  # not "US"
+    assert question_acronyms("Who heads UNDP in Kazakhstan?") == frozenset()

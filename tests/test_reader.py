@@ -334,6 +334,12 @@ def test_a_leads_today_is_the_storys_date(reader):
     dateline = "ASTANA, September 23, 2023 - Today Almaty hosted the fashion event."
     dated = reader.decide(reader.analyse(question, story_evidence(dateline, "2023-09-26")), sure)
     assert dated.short_answer == "September 23, 2023"  # the sentence's own date, not the story's (days later)
+    for nowadays in ("Almaty today hosts the fashion event every year.", "Today's Almaty hosts the fashion event."):
+        assert reader.decide(reader.analyse(question, story_evidence(nowadays, "2023-06-02")), sure).abstained
+    dateless = "ALMATY – Today Almaty hosted the fashion event."  # a dateline without a date
+    assert reader.decide(reader.analyse(question, story_evidence(dateless, "2023-06"))).abstained  # no full date
+    reply = reader.decide(reader.analyse(question, story_evidence(dateless, "2023-06-02")), sure)
+    assert reply.short_answer == "2 June 2023 (the story's date)"
 
 
 def test_confidence_is_a_probability_of_the_question_features(reader):

@@ -801,9 +801,23 @@ def claim_support(text: str, citations: Sequence[dict]) -> list[bool]:
     """For each judgeable sentence of an answer, whether the quotes it cites hold its terms (`citations.supported`)."""
     from ..citations import claims, supported
 
-    quotes = {c["n"]: c["quote"] for c in citations}
+    quotes = {c["n"]: _with_story_day(c) for c in citations}
     verdicts = [supported(sentence, [quotes[n] for n in numbers if n in quotes]) for sentence, numbers in claims(text)]
     return [v for v in verdicts if v is not None]
+
+
+def _with_story_day(citation: dict) -> str:
+    """A quote; for one opening "Today ..." in a dated story, also the day a reply states from it (`story_day_text`)."""
+    from ..features import RELATIVE_DAY_RE, story_day_text
+
+    quote, day = citation["quote"], citation.get("date")
+    opening = RELATIVE_DAY_RE.match(quote)
+    if not (day and opening):
+        return quote
+    try:
+        return f"{quote} {story_day_text(opening.group(1), day)}"
+    except ValueError:  # not a full ISO date: the reply stated none from it
+        return quote
 
 
 def _ratio(part: float, whole: float) -> float | None:
