@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import TypeGuard
 
 import numpy as np
 
@@ -41,6 +42,7 @@ __all__ = [
     "entities",
     "feature_matrix",
     "gives_no_figure",
+    "is_full_date",
     "lead_date",
     "passage_place",
     "relative_day",
@@ -556,13 +558,20 @@ def lead_date(c: Candidate) -> str | None:
     September 23, 2023 - Today, ..." in a story dated 26 September), so a sentence with a date of its own keeps it.
     """
     day, text = c.ev.story.date, c.sentence.text
-    if c.index != 0 or not day or DATE_RE.search(text) or not RELATIVE_DAY_RE.match(text):
+    if c.index != 0 or not is_full_date(day) or DATE_RE.search(text) or not RELATIVE_DAY_RE.match(text):
         return None
+    return day
+
+
+def is_full_date(day: str | None) -> TypeGuard[str]:
+    """Whether a story's date is a whole ISO day: one from elsewhere than the parser (an API upload) may not be."""
+    if not day:
+        return False
     try:
         date.fromisoformat(day)
     except ValueError:
-        return None  # a story's date from elsewhere than the parser (an API upload) may not be a full ISO date
-    return day
+        return False
+    return True
 
 
 def relative_day(word: str, story_date: str) -> str:

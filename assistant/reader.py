@@ -770,7 +770,7 @@ def clause_for(c: Candidate, q: Question) -> tuple[int, int]:
     seps = list(re.finditer(r"[,;:–—]\s+|\s+(?:and|while|but|which|whereas)\s+", s.text))
     starts = [0] + [m.end() for m in seps]
     ends = [m.start() for m in seps] + [len(s.text)]
-    wanted = set(q.terms)
+    wanted, day = set(q.terms), lead_date(c)
     best, best_key = (0, len(s.text)), None
     for i in range(len(starts)):
         if inside_quotes(s.text[: starts[i]], within=120):
@@ -779,7 +779,7 @@ def clause_for(c: Candidate, q: Question) -> tuple[int, int]:
             piece = s.text[starts[i] : ends[j]]
             if len(piece) > LONG_SENTENCE and j > i:
                 break
-            typed = bool(typed_entities(piece, q, lead_date(c))) or q.part.kind == "description"
+            typed = bool(typed_entities(piece, q, day)) or q.part.kind == "description"
             key = (typed, len(set(terms(piece)) & wanted), -len(piece))
             if best_key is None or key > best_key:
                 best, best_key = (starts[i], ends[j]), key

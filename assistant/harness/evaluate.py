@@ -808,16 +808,11 @@ def claim_support(text: str, citations: Sequence[dict]) -> list[bool]:
 
 def _with_story_day(citation: dict) -> str:
     """A quote; for one opening "Today ..." in a dated story, also the day a reply states from it (`story_day_text`)."""
-    from ..features import RELATIVE_DAY_RE, story_day_text
+    from ..features import RELATIVE_DAY_RE, is_full_date, story_day_text
 
     quote, day = citation["quote"], citation.get("date")
     opening = RELATIVE_DAY_RE.match(quote)
-    if not (day and opening):
-        return quote
-    try:
-        return f"{quote} {story_day_text(opening.group(1), day)}"
-    except ValueError:  # not a full ISO date: the reply stated none from it
-        return quote
+    return f"{quote} {story_day_text(opening.group(1), day)}" if opening and is_full_date(day) else quote
 
 
 def _ratio(part: float, whole: float) -> float | None:
