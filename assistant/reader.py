@@ -60,6 +60,7 @@ from .features import (
     short_answer_row,
     story_day_text,
     story_sentences,
+    swapped_names,
     typed_entities,
     typed_missing,
 )
@@ -263,6 +264,7 @@ class Analysis:
     cross: bool
     unknown_names: float
     unknown_terms: float
+    swapped_names: float  # `features.swapped_names` over the candidates' stories
     pairs: np.ndarray | None = None  # PAIR_FEATURES of each candidate (None without an embedder), for train-reader
 
     @cached_property
@@ -323,6 +325,7 @@ class Analysis:
             best_similarity=max(sims),
             unknown_terms=self.unknown_terms,
             unknown_names=self.unknown_names,
+            swapped_names=self.swapped_names,
             typed_missing=typed_missing(part.column(order[:TYPED_AMONG], "answer_type"), part.question),
             counted_missing=counted_missing(part.column(order[:TYPED_AMONG], "counted_figure"), part.question),
         )
@@ -483,6 +486,7 @@ class OfflineReader:
             cross,
             self.unknown_share(question),
             self.unseen_terms(prof),
+            self.swapped_names(question, prof, cands),
             pairs,
         )
         return analysis
@@ -492,6 +496,16 @@ class OfflineReader:
         tokens = words(question)
         names = [w for i, w in enumerate(tokens) if i > 0 and w[0].isupper() and w.lower() not in STOPWORDS]
         return sum(stem(w) not in self.idf for w in names) / len(names) if names else 0.0
+
+    @staticmethod
+    def swapped_names(question: str, prof: Profile, cands: Sequence[Candidate]) -> float:
+        """`features.swapped_names` over the candidates' stories, for an English question (0 for others).
+
+        Names in other languages change their endings with their role in the sentence ("Центральной Азии").
+        """
+        if prof.language != "en":
+            return 0.0
+        return swapped_names(question, list({c.ev.story.story_id: c.ev.story for c in cands}.values()))
 
     def unseen_terms(self, prof: Profile) -> float:
         """Share of the question's terms that no story uses ("bitcoin" asked of stories about the SDGs)."""

@@ -12,17 +12,21 @@ from assistant.features import (
     cross_matrix,
     entities,
     feature_matrix,
+    folded,
     gives_no_figure,
     is_candidate,
     is_prose,
     listed_items,
+    long_names,
     money_missing,
+    name_match,
     passage_place,
     question_acronyms,
     question_view,
     relative_day,
     story_day_text,
     story_sentences,
+    swapped_names,
     typed_missing,
     value_missing,
 )
@@ -359,3 +363,38 @@ def test_a_question_names_the_initials_of_each_of_its_names():
     assert question_acronyms("Who is the National Project Coordinator of the FRIENDS project?") == {"NPC"}
     assert question_acronyms("Which European Union Special Representative went to Astana?") == {"EUSR"}  # not "US"
     assert question_acronyms("Who heads UNDP in Kazakhstan?") == frozenset()
+
+
+def test_long_names_are_cut_at_possessives_links_and_modifiers_and_skip_the_opening_word():
+    assert long_names("Who set up what became the Second Warsaw Republic?") == (("second", "warsaw", "republic"),)
+    assert long_names("What did Iqbal's Allahabad address inspire?") == ()  # two names of one word each
+    assert long_names("The Asante and Lunda Empires were in which region?") == (("lunda", "empires"),)
+    assert long_names("Besides Confucianism, what was tolerated?") == ()  # the opening word is the sentence's
+    assert long_names("How much does the EU-funded Spotlight programme cost?") == ()
+    assert long_names("How many companies were listed on the WSE on August 2009?") == ()
+    assert long_names("When did Möngke Khan die?") == (("mongke", "khan"),)
+
+
+def test_a_name_is_spelt_despite_accents_misspellings_inserted_words_and_initials():
+    text = folded("Möngke Khan ruled. James Clerk Maxwell wrote. The Warsaw City Council met. United Nations Deputy")
+    assert name_match(text, ("mongke", "khan")) == "spelt"
+    assert name_match(text, ("james", "maxwell")) == "spelt"
+    assert name_match(text, ("warsaw", "city", "counil")) == "spelt"
+    assert name_match(text, ("un", "deputy")) == "spelt"
+
+
+def test_a_name_with_one_word_swapped_for_another_name_is_swapped_and_one_far_from_the_text_absent():
+    text = folded("Piłsudski set up what became the Second Polish Republic, with the second capital of the region.")
+    assert name_match(text, ("second", "warsaw", "republic")) == "swapped"
+    assert name_match(folded("the second capital"), ("second", "city")) == "absent"  # "capital" is in lower case
+    assert name_match(text, ("tamara", "de", "lempicka")) == "absent"
+
+
+def test_swapped_names_counts_names_no_story_spells_and_one_swaps():
+    polish = Story("p", "Interwar", None, "Story", "en", "p.txt", "It became the Second Polish Republic.", 0, 37)
+    warsaw = Story("w", "Warsaw", None, "Story", "en", "w.txt", "The Second Warsaw Republic is a name.", 0, 37)
+    asked = "Who set up the Second Warsaw Republic?"
+    assert swapped_names(asked, [polish]) == 1.0
+    assert swapped_names(asked, [polish, warsaw]) == 0.0  # one story spells it
+    assert swapped_names("Who set up the Polish Republic?", [polish]) == 0.0
+    assert swapped_names("Who won?", [polish]) == 0.0
