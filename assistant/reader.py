@@ -61,6 +61,7 @@ from .features import (
     story_day_text,
     story_sentences,
     swapped_names,
+    swapped_word,
     typed_entities,
     typed_missing,
 )
@@ -326,6 +327,7 @@ class Analysis:
             unknown_terms=self.unknown_terms,
             unknown_names=self.unknown_names,
             swapped_names=self.swapped_names,
+            best_swapped_word=swapped_word(part.question.text, part.cands[order[0]].sentence.text),
             typed_missing=typed_missing(part.column(order[:TYPED_AMONG], "answer_type"), part.question),
             counted_missing=counted_missing(part.column(order[:TYPED_AMONG], "counted_figure"), part.question),
         )

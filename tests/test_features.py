@@ -27,6 +27,7 @@ from assistant.features import (
     story_day_text,
     story_sentences,
     swapped_names,
+    swapped_word,
     typed_missing,
     value_missing,
 )
@@ -398,3 +399,11 @@ def test_swapped_names_counts_names_no_story_spells_and_one_swaps():
     assert swapped_names(asked, [polish, warsaw]) == 0.0  # one story spells it
     assert swapped_names("Who set up the Polish Republic?", [polish]) == 0.0
     assert swapped_names("Who won?", [polish]) == 0.0
+
+
+def test_a_sentence_that_swaps_one_of_the_questions_words_for_another_is_marked():
+    said = "This recognition signal triggers a rapid killing response."
+    assert swapped_word("What triggers a slow killing response?", said) == 1.0
+    assert swapped_word("What triggers a rapid killing response?", said) == 0.0
+    assert swapped_word("What triggers a fast response?", said) == 0.0  # no word either side is the sentence's
+    assert swapped_word("Who showed the Kazakh art show?", "It is the Kazakhstani art show.") == 0.0
