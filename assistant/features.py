@@ -408,8 +408,11 @@ def _terms(text: str) -> tuple[str, ...]:
     return tuple(terms(text))
 
 
-def candidates(evidence: Sequence[Evidence]) -> list[Candidate]:
+def candidates(evidence: Sequence[Evidence], credits: bool = True) -> list[Candidate]:
     """Every prose sentence of the evidence passages, once, in evidence order; then the rest of a short best story.
+
+    And each photo credit, when `credits` (the question asks who): a credit tells who took a story's pictures,
+    and it answers nothing else.
 
     The best-ranked story, when it holds at most WHOLE_STORY sentences, is read whole: its sentences in
     no retrieved passage follow, marked `outside`, with the story's best passage as their evidence. A
@@ -420,14 +423,14 @@ def candidates(evidence: Sequence[Evidence]) -> list[Candidate]:
     sentences for 159 and 114).
     """
     seen: set[tuple[str, int]] = set()
-    out = [candidate for ev in evidence for candidate in _story_candidates(ev, seen)]
+    out = [candidate for ev in evidence for candidate in _story_candidates(ev, seen, credits)]
     best = min(evidence, key=lambda ev: ev.rank, default=None)  # ranks count from 1, the best
     if best is not None and len(story_sentences(best.story.story_id, best.story.text)) <= WHOLE_STORY:
-        out += _story_candidates(best, seen, whole=True)
+        out += _story_candidates(best, seen, credits, whole=True)
     return out
 
 
-def _story_candidates(ev: Evidence, seen: set[tuple[str, int]], whole: bool = False) -> list[Candidate]:
+def _story_candidates(ev: Evidence, seen: set[tuple[str, int]], credits: bool, whole: bool = False) -> list[Candidate]:
     """The candidate sentences of `ev`'s passage (or, `whole`, of its story) that `seen` lacks; they join `seen`.
 
     Those read `whole` are the ones no retrieved passage holds (the passages are read first): `outside`.
@@ -440,7 +443,7 @@ def _story_candidates(ev: Evidence, seen: set[tuple[str, int]], whole: bool = Fa
     out = []
     for i, s in enumerate(sentences):
         inside = ev.chunk.start <= s.start < ev.chunk.end
-        if not (inside or whole) or (story.story_id, s.start) in seen or not is_candidate(s.text):
+        if not (inside or whole) or (story.story_id, s.start) in seen or not is_candidate(s.text, credits):
             continue
         seen.add((story.story_id, s.start))
         near = [sentences[j].text for j in (i - 1, i + 1) if 0 <= j < len(sentences)]
@@ -449,9 +452,9 @@ def _story_candidates(ev: Evidence, seen: set[tuple[str, int]], whole: bool = Fa
     return out
 
 
-def is_candidate(text: str) -> bool:
-    """A sentence that may answer: prose, or a photo credit (who took a story's pictures is one of its facts)."""
-    return is_prose(text) or bool(CREDIT_LINE.match(text.strip()))
+def is_candidate(text: str, credits: bool = True) -> bool:
+    """A sentence that may answer: prose, or (`credits`) a photo credit (who took a story's pictures is a fact)."""
+    return is_prose(text) or (credits and bool(CREDIT_LINE.match(text.strip())))
 
 
 def is_prose(text: str) -> bool:

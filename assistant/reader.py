@@ -469,7 +469,7 @@ class OfflineReader:
     def analyse(self, question: str, evidence: Sequence[Evidence], query_vector=None) -> Analysis:
         """Score every candidate sentence of the evidence for each part of the question."""
         prof = profile(question)
-        cands = candidates(evidence)
+        cands = candidates(evidence, credits=any(part.kind == "person" for part in prof.parts))
         if query_vector is None and self.embedder is not None and cands:
             query_vector = self.embedder.query(question)
         cross = prof.language != "en" and any(c.ev.story.language != prof.language for c in cands)

@@ -92,6 +92,7 @@ def test_a_photo_credit_may_answer_but_a_heading_or_link_may_not():
     assert is_candidate("Photo: UNDP Kazakhstan/Batyr Aubakirov") and is_candidate("Фото: БҰҰДБ/Батыр Әубәкіров")
     assert not is_candidate("Latest news") and not is_candidate("Source: https://example.org/story")
     assert not is_candidate("Photo:")  # a label with nothing after it credits no one
+    assert not is_candidate("Photo: UNDP Kazakhstan/Batyr Aubakirov", credits=False)  # the question asks no "who"
 
 
 def test_entities_are_typed_with_offsets():

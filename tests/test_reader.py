@@ -574,3 +574,13 @@ def test_a_quote_opening_inside_its_sentence_keeps_its_letters_after_an_ellipsis
         "…said Katarzyna Wawiernia, UNDP Resident Representative."
     )
     assert as_sentence("“The event was hosted on March 9.”") == "The event was hosted on March 9."
+
+
+def test_a_photo_credit_answers_who_took_the_photos_and_nothing_else(assistant):
+    def credits(question: str) -> list[str]:
+        return [c.quote for c in assistant.ask(question).citations if c.quote.startswith("Photo:")]
+
+    assert credits("Who took the photos for the article on UNDP's working session with the foreign ministry?")
+    assert not credits(
+        "What was the title of the working session held by UNDP Kazakhstan and the Ministry of Foreign Affairs?"
+    )
