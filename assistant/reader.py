@@ -327,11 +327,17 @@ class Analysis:
             unknown_terms=self.unknown_terms,
             unknown_names=self.unknown_names,
             swapped_names=self.swapped_names,
-            best_swapped_word=swapped_word(part.question.text, part.cands[order[0]].sentence.text),
+            best_swapped_word=self.swapped_word_of(part),
             typed_missing=typed_missing(part.column(order[:TYPED_AMONG], "answer_type"), part.question),
             counted_missing=counted_missing(part.column(order[:TYPED_AMONG], "counted_figure"), part.question),
         )
         return signals
+
+    def swapped_word_of(self, part: PartReading) -> float:
+        """`features.swapped_word` of the part's best sentence, for an English question (0 for others)."""
+        if self.profile.language != "en":
+            return 0.0
+        return swapped_word(part.question.text, part.cands[part.order[0]].sentence.text)
 
     def question_features(self, part: PartReading) -> np.ndarray:
         """QUESTION_FEATURES for one part, in order (zeros when it has no candidate)."""
@@ -488,7 +494,7 @@ class OfflineReader:
             cross,
             self.unknown_share(question),
             self.unseen_terms(prof),
-            self.swapped_names(question, prof, cands),
+            self.swapped_name_share(question, prof, cands),
             pairs,
         )
         return analysis
@@ -500,7 +506,7 @@ class OfflineReader:
         return sum(stem(w) not in self.idf for w in names) / len(names) if names else 0.0
 
     @staticmethod
-    def swapped_names(question: str, prof: Profile, cands: Sequence[Candidate]) -> float:
+    def swapped_name_share(question: str, prof: Profile, cands: Sequence[Candidate]) -> float:
         """`features.swapped_names` over the candidates' stories, for an English question (0 for others).
 
         Names in other languages change their endings with their role in the sentence ("Центральной Азии").

@@ -95,6 +95,16 @@ def test_a_photo_credit_may_answer_but_a_heading_or_link_may_not():
     assert not is_candidate("Photo: UNDP Kazakhstan/Batyr Aubakirov", credits=False)  # the question asks no "who"
 
 
+def test_photo_credits_are_candidates_only_when_asked_for():
+    text = "The museum opened in 2004.\nPhoto: UNDP Kazakhstan/Batyr Aubakirov\nIt holds the archive."
+    story = Story("c1", "Museum", "2020-01-02", "Story", "en", "c.txt", text, 0, len(text))
+    passage = founding_passage(story)
+    with_credits = [c.sentence.text for c in candidates([passage])]
+    without = [c.sentence.text for c in candidates([passage], credits=False)]
+    assert "Photo: UNDP Kazakhstan/Batyr Aubakirov" in with_credits
+    assert without == [t for t in with_credits if not t.startswith("Photo:")] and without
+
+
 def test_entities_are_typed_with_offsets():
     text = "It opened on 31 July 2004 in Warsaw with 1,000 objects, 20% of them new."
     found = {(e.kind, e.text) for e in entities(text)}
@@ -375,6 +385,8 @@ def test_long_names_are_cut_at_possessives_links_and_modifiers_and_skip_the_open
     assert long_names("How much does the EU-funded Spotlight programme cost?") == ()
     assert long_names("How many companies were listed on the WSE on August 2009?") == ()
     assert long_names("When did Möngke Khan die?") == (("mongke", "khan"),)
+    assert long_names('"Besides Confucianism", what was tolerated?') == ()
+    assert long_names("Who led the Long March?") == (("long", "march"),)
 
 
 def test_a_name_is_spelt_despite_accents_misspellings_inserted_words_and_initials():
@@ -383,6 +395,17 @@ def test_a_name_is_spelt_despite_accents_misspellings_inserted_words_and_initial
     assert name_match(text, ("james", "maxwell")) == "spelt"
     assert name_match(text, ("warsaw", "city", "counil")) == "spelt"
     assert name_match(text, ("un", "deputy")) == "spelt"
+
+
+def test_a_swap_is_read_within_one_phrase_of_capitalised_words_and_not_from_a_near_spelling():
+    assert name_match(folded("He lived in Warsaw. The city grew."), ("warsaw", "uprising")) == "absent"
+    assert name_match(folded("Warsaw, Poland is big."), ("warsaw", "uprising")) == "absent"
+    assert name_match(folded("The Steppe is vast."), ("kazakh", "steppe")) == "absent"  # "The" is a stopword
+    assert name_match(folded("It set up a new Government."), ("new", "york")) == "absent"  # "new" in lower case
+    assert name_match(folded("the East Germany state"), ("west", "germany")) == "swapped"
+    assert name_match(folded("the Iraq War began"), ("iran", "war")) == "swapped"
+    assert name_match(folded("They fought in World War I."), ("world", "war", "ii")) != "spelt"
+    assert folded("St. John's Cathedral, U.S. Army. Next") == " St John Cathedral | U S Army | Next "
 
 
 def test_a_name_with_one_word_swapped_for_another_name_is_swapped_and_one_far_from_the_text_absent():
@@ -408,3 +431,6 @@ def test_a_sentence_that_swaps_one_of_the_questions_words_for_another_is_marked(
     assert swapped_word("What triggers a rapid killing response?", said) == 0.0
     assert swapped_word("What triggers a fast response?", said) == 0.0  # no word either side is the sentence's
     assert swapped_word("Who showed the Kazakh art show?", "It is the Kazakhstani art show.") == 0.0
+    assert swapped_word("Where is the east wing?", "It is in the west wing.") == 1.0
+    assert swapped_word("Who was in Warsaw, when?", "He was in Poland, then.") == 0.0  # a comma is no word
+    assert swapped_word("Who came to the business panel?", "It was the business community.") == 0.0

@@ -361,7 +361,7 @@ def test_offline_answers_the_alliance_question_with_a_verbatim_quote(assistant):
 
 def test_abstains_when_the_stories_do_not_say(assistant):
     # "Who coached FIFA's team in Almaty?" was asked here too, and answered once the abstention model weighed
-    # `swapped_names` (confidence 0.216 against the 0.20 threshold); it is now dev3's d3-un-fifa-coach
+    # `swapped_names` (confidence 0.216 against the 0.20 threshold then); it is now dev3's d3-un-fifa-coach
     answer = assistant.ask("What is the capital of France?")
     assert answer.abstained
     assert answer.citations == [] and "don't say" in answer.text
