@@ -267,8 +267,7 @@ def long_names(text: str) -> tuple[tuple[str, ...], ...]:
     and each piece loses the stopwords that open it (`_name_of`: "What", "The") and the gap words that end it.
     The text's first word is capitalised as a sentence's, so it is never part of a name ("Besides Confucianism").
     """
-    first = re.match(r"[\W_]*", text)
-    opening = first.end() if first else 0
+    opening = next((i for i, ch in enumerate(text) if ch.isalnum()), len(text))  # where the first word starts
     out = []
     for m in CAPITAL_RUN.finditer(text):
         run = m.group(0) if m.start() > opening else re.sub(r"^\S+\s*", "", m.group(0))
@@ -368,9 +367,9 @@ def swapped_word(question: str, sentence: str) -> float:
     small = STOPWORDS | {BOUNDARY}
     for i in range(1, len(asked) - 1):
         word, before, after = asked[i], asked[i - 1], asked[i + 1]
-        if word in small or word.isdigit() or stem(word) in stems or {before, after} <= small:
+        if word in small or word.isdigit() or stem(word) in stems:
             continue
-        if BOUNDARY in (before, after):  # a phrase's end is no word either side
+        if BOUNDARY in (before, after) or {before, after} <= STOPWORDS:  # a phrase's end is no word either side
             continue
         for j in range(1, len(said) - 1):
             other = said[j]

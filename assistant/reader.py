@@ -265,7 +265,6 @@ class Analysis:
     cross: bool
     unknown_names: float
     unknown_terms: float
-    swapped_names: float  # `features.swapped_names` over the candidates' stories
     pairs: np.ndarray | None = None  # PAIR_FEATURES of each candidate (None without an embedder), for train-reader
 
     @cached_property
@@ -326,12 +325,23 @@ class Analysis:
             best_similarity=max(sims),
             unknown_terms=self.unknown_terms,
             unknown_names=self.unknown_names,
-            swapped_names=self.swapped_names,
+            swapped_names=self.swapped_name_share,
             best_swapped_word=self.swapped_word_of(part),
             typed_missing=typed_missing(part.column(order[:TYPED_AMONG], "answer_type"), part.question),
             counted_missing=counted_missing(part.column(order[:TYPED_AMONG], "counted_figure"), part.question),
         )
         return signals
+
+    @cached_property
+    def swapped_name_share(self) -> float:
+        """`features.swapped_names` over the candidates' stories, for an English question (0 for others).
+
+        Names in other languages change their endings with their role in the sentence ("Центральной Азии").
+        Read only when the abstention model is, and once for all parts.
+        """
+        if self.profile.language != "en":
+            return 0.0
+        return swapped_names(self.question, list({c.ev.story.story_id: c.ev.story for c in self.cands}.values()))
 
     def swapped_word_of(self, part: PartReading) -> float:
         """`features.swapped_word` of the part's best sentence, for an English question (0 for others)."""
@@ -494,7 +504,6 @@ class OfflineReader:
             cross,
             self.unknown_share(question),
             self.unseen_terms(prof),
-            self.swapped_name_share(question, prof, cands),
             pairs,
         )
         return analysis
@@ -504,16 +513,6 @@ class OfflineReader:
         tokens = words(question)
         names = [w for i, w in enumerate(tokens) if i > 0 and w[0].isupper() and w.lower() not in STOPWORDS]
         return sum(stem(w) not in self.idf for w in names) / len(names) if names else 0.0
-
-    @staticmethod
-    def swapped_name_share(question: str, prof: Profile, cands: Sequence[Candidate]) -> float:
-        """`features.swapped_names` over the candidates' stories, for an English question (0 for others).
-
-        Names in other languages change their endings with their role in the sentence ("Центральной Азии").
-        """
-        if prof.language != "en":
-            return 0.0
-        return swapped_names(question, list({c.ev.story.story_id: c.ev.story for c in cands}.values()))
 
     def unseen_terms(self, prof: Profile) -> float:
         """Share of the question's terms that no story uses ("bitcoin" asked of stories about the SDGs)."""
