@@ -30,6 +30,7 @@ from assistant.features import (
     swapped_word,
     typed_missing,
     value_missing,
+    with_swap,
 )
 from assistant.question import profile
 from assistant.retrieve import Evidence
@@ -201,6 +202,20 @@ def test_a_question_term_no_sentence_holds_is_missing():
     assert x[0, col["missing_rarity"]] > 0 and x[0, col["missing_from_story"]] > 0
     negated = feature_matrix(cands, view("When did the Warsaw Uprising Museum not open?"))
     assert negated[0, col["negation_mismatch"]] == 1.0
+
+
+def test_a_name_of_words_the_corpus_rarely_uses_is_rarer_than_one_of_common_words():
+    text = "The Ministry of Culture named the museum's director. Its director is Jan Ołdakowski."
+    story = Story("s2", "Museum", "2020-01-02", "Story", "en", "m.txt", text, 0, len(text))
+    chunk = Chunk("c2", "s2", 0, 0, len(text), text)
+    cands = candidates([Evidence(StoredChunk(chunk, story), 0.03, dense=0.8, bm25=5.0, rank=1)])
+    idf = {"ministri": 1.0, "cultur": 1.0, "jan": 4.0, "ołdakowski": 6.0, "museum": 2.0, "director": 2.0}
+    prof = profile("Who is the museum's director?")
+    x = feature_matrix(cands, question_view("Who is the museum's director?", prof.parts[0], prof, idf))
+    rarity = x[:, FEATURE_NAMES.index("answer_rarity")]
+    assert rarity[1] > rarity[0] > 0.0  # "Jan Ołdakowski" (mean idf 5) against "Ministry of Culture" (1)
+    assert rarity[1] == pytest.approx(5.0 / 6.0)  # over the corpus's largest idf
+    assert feature_matrix(cands, view("When did the museum open?"))[1, FEATURE_NAMES.index("answer_rarity")] == 0.0
 
 
 def test_every_feature_documents_what_it_measures():
@@ -425,12 +440,22 @@ def test_swapped_names_counts_names_no_story_spells_and_one_swaps():
     assert swapped_names("Who won?", [polish]) == 0.0
 
 
-def test_a_sentence_that_swaps_one_of_the_questions_words_for_another_is_marked():
+def test_a_sentence_that_swaps_one_of_the_questions_words_for_another_is_found():
     said = "This recognition signal triggers a rapid killing response."
-    assert swapped_word("What triggers a slow killing response?", said) == 1.0
-    assert swapped_word("What triggers a rapid killing response?", said) == 0.0
-    assert swapped_word("What triggers a fast response?", said) == 0.0  # no word either side is the sentence's
-    assert swapped_word("Who showed the Kazakh art show?", "It is the Kazakhstani art show.") == 0.0
-    assert swapped_word("Where is the east wing?", "It is in the west wing.") == 1.0
-    assert swapped_word("Who was in Warsaw, when?", "He was in Poland, then.") == 0.0  # a comma is no word
-    assert swapped_word("Who came to the business panel?", "It was the business community.") == 0.0
+    assert swapped_word("What triggers a slow killing response?", said) == ("slow", "rapid")
+    assert swapped_word("What triggers a rapid killing response?", said) is None
+    assert swapped_word("What triggers a fast response?", said) is None  # no word either side is the sentence's
+    assert swapped_word("Who showed the Kazakh art show?", "It is the Kazakhstani art show.") is None
+    assert swapped_word("Where is the east wing?", "It is in the west wing.") == ("east", "west")
+    assert swapped_word("Who was in Warsaw, when?", "He was in Poland, then.") is None  # a comma is no word
+    assert swapped_word("Who came to the business panel?", "It was the business community.") is None
+
+
+def test_the_swapped_question_puts_the_sentences_word_in_place_of_the_whole_word_once():
+    assert (
+        with_swap("What triggers a Slow killing response?", ("slow", "rapid"))
+        == "What triggers a rapid killing response?"
+    )
+    assert with_swap("Is the east wing east of the eastern gate?", ("east", "west")) == (
+        "Is the west wing east of the eastern gate?"
+    )

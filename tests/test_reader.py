@@ -161,6 +161,21 @@ def test_the_learned_similarity_is_neutral_for_an_embedder_it_was_not_fitted_on(
     assert OfflineReader(None, idf=IDF).learned_similarities(None, 2).tolist() == [neutral, neutral]
 
 
+def _swap_change(reader: OfflineReader, question: str, text: str) -> float:
+    story = Story("s9", "Signals", "2020-01-02", "Story", "en", "signals.txt", text, 0, len(text))
+    chunk = Chunk("c9", "s9", 0, 0, len(text), text)
+    analysis = reader.analyse(question, [Evidence(StoredChunk(chunk, story), 0.03, dense=0.8, bm25=5.0, rank=1)])
+    return analysis.question_signals(analysis.parts[0])["best_swap_change"]
+
+
+def test_a_swapped_word_weighs_by_how_far_it_moves_the_question(reader):
+    said = "This recognition signal triggers a rapid killing response."
+    change = _swap_change(reader, "What triggers a slow killing response?", said)
+    assert 0.0 < change < 0.2  # 1 - the e5 cosine of the question and "What triggers a rapid killing response?"
+    assert _swap_change(reader, "What triggers a rapid killing response?", said) == 0.0  # nothing swapped
+    assert _swap_change(OfflineReader(None, idf=IDF), "What triggers a slow killing response?", said) == 0.0
+
+
 def test_reader_ranks_the_director_sentence_first_for_who_led_it(reader):
     analysis = reader.analyse("Who has led the Warsaw Uprising Museum since its opening?", evidence())
     part = analysis.parts[0]

@@ -14,6 +14,7 @@ import pytest
 from assistant.config import PROJECT_ROOT
 from assistant.errors import ConfigError
 from assistant.features import QUESTION_FEATURES
+from assistant.harness.evaluate import Case
 from assistant.harness.training import (
     FOLDS,
     PASS_TOLERANCE,
@@ -24,13 +25,15 @@ from assistant.harness.training import (
     answerable_only,
     choose_answer_size,
     choose_short_answer_min,
+    dev_pass_rate,
     document_folds,
     dumps,
     fit_pair,
     score_pairs,
     wilson_lower,
 )
-from assistant.reader import LEARNED, MODEL_FILE, PAIR_FEATURES, ReaderModel
+from assistant.reader import LEARNED, MODEL_FILE, PAIR_FEATURES, ReaderModel, Reply
+from assistant.results import ABSTAIN_TEXT
 
 
 def test_fitting_is_deterministic_and_the_model_file_round_trips():
@@ -75,6 +78,17 @@ def test_the_pair_model_refuses_vectors_of_another_embedder():
         fit_pair([pair_sample(np.random.default_rng(0), dims=9)])
 
 
+def test_the_dev_pass_rate_grades_an_answer_as_eval_does_and_a_declined_unanswerable_question_as_right():
+    reader = SimpleNamespace(decide=lambda analysis, model: analysis)  # each sample's "analysis" is its reply
+    answered = Reply("It opened in 2004. [1]", [], False, 0.9)
+    declined = Reply(ABSTAIN_TEXT, [], True, 0.1)
+    asked = Case("a", "When did it open?", must_contain=[["2004"]])
+    unanswerable = Case("u", "When did it close?", abstain=True)
+    dev = [Sample(case, None, reply, None) for case, reply in [(asked, answered), (asked, declined)]]  # type: ignore[arg-type]
+    dev += [Sample(unanswerable, None, reply, None) for reply in (answered, declined)]  # type: ignore[arg-type]
+    assert dev_pass_rate(dev, reader, None) == 0.5  # type: ignore[arg-type]  # the first and the last right
+
+
 def test_the_answer_size_is_the_fewest_sentences_within_tolerance_of_the_best_dev_pass_rate():
     rates = {(1, 1.01): 0.80, (2, 0.5): 0.85, (2, 0.1): 0.86, (3, 0.3): 0.90, (3, 0.1): 0.903, (4, 0.1): 0.904}
     assert choose_answer_size(rates) == (3, 0.3)
@@ -94,11 +108,15 @@ def test_abstention_is_reported_per_corpus_at_the_threshold_and_the_threshold_re
     assert answerable_only(scores) == {"dev": [0.2, 0.6, 0.9, 0.95]}  # no answerable question: nothing to keep down
 
 
-def question_about(split: str, story: str) -> Sample:
-    """A sample whose best-ranked candidate is from `story` (listed after a lower-ranked one from another story)."""
+def question_about(split: str, story: str, corpus: str = "") -> Sample:
+    """A sample whose best-ranked candidate is from `story` (listed after a lower-ranked one from another story).
+
+    The split's corpus is named after the split unless given.
+    """
     ranked = [(2, "another story"), (1, story)]
     cands = [SimpleNamespace(ev=SimpleNamespace(rank=r, story=SimpleNamespace(story_id=s))) for r, s in ranked]
-    return Sample(None, Split(split, PROJECT_ROOT, PROJECT_ROOT), SimpleNamespace(cands=cands), None)  # type: ignore[arg-type]
+    split_of = Split(split, PROJECT_ROOT / (corpus or split), PROJECT_ROOT)
+    return Sample(None, split_of, SimpleNamespace(cands=cands), None)  # type: ignore[arg-type]
 
 
 def test_out_of_fold_folds_hold_each_document_out_whole():
@@ -118,6 +136,13 @@ def test_out_of_fold_folds_hold_each_document_out_whole():
     found = folds_of(samples)
     assert [found[("squad", a)] for a in articles] == [{0}, {1}, {2}, {3}, {4}, {0}, {1}]  # one a fold, then again
     assert found == folds_of(samples[::-1])  # the same whatever order the questions come in
+    # two Q&A files on one corpus (qa.yaml and dev2 on the stories): a story's questions from both in one fold
+    stories = [question_about(split, a, "stories") for split in ("qa", "dev2") for a in articles]
+    by_story = defaultdict(set)
+    for i, fold in enumerate(document_folds(stories)):
+        for s in fold:
+            by_story[s.analysis.cands[1].ev.story.story_id].add(i)
+    assert all(len(folds) == 1 for folds in by_story.values()) and len(by_story) == len(articles)
 
 
 def test_the_short_answer_cut_off_is_where_the_precision_is_surely_high_enough():
