@@ -65,7 +65,6 @@ from .features import (
     swapped_word,
     typed_entities,
     typed_missing,
-    with_swap,
 )
 from .question import Profile, profile
 from .results import ABSTAIN_TEXT, MAX_ANSWER_CHARS, Citation
@@ -271,8 +270,7 @@ class Analysis:
     unknown_names: float
     unknown_terms: float
     pairs: np.ndarray | None = None  # PAIR_FEATURES of each candidate (None without an embedder), for train-reader
-    embedder: Embedder | None = field(default=None, repr=False, compare=False)  # for `swap_change_of` ...
-    query_vector: np.ndarray | None = field(default=None, repr=False, compare=False)  # ... with the question's vector
+    embedder: Embedder | None = field(default=None, repr=False, compare=False)  # for `swap_changes`
 
     @cached_property
     def cross_pool(self) -> np.ndarray:
@@ -333,7 +331,7 @@ class Analysis:
             unknown_terms=self.unknown_terms,
             unknown_names=self.unknown_names,
             swapped_names=self.swapped_name_share,
-            best_swap_change=self.swap_change_of(part),
+            best_swap_change=self.swap_changes[_index_of(part, self.parts)],
             typed_missing=typed_missing(part.column(order[:TYPED_AMONG], "answer_type"), part.question),
             counted_missing=counted_missing(part.column(order[:TYPED_AMONG], "counted_figure"), part.question),
         )
@@ -350,24 +348,25 @@ class Analysis:
             return 0.0
         return swapped_names(self.question, list({c.ev.story.story_id: c.ev.story for c in self.cands}.values()))
 
-    def swap_change_of(self, part: PartReading) -> float:
-        """How far the word the part's best sentence swaps (`features.swapped_word`) moves the question's meaning.
+    @cached_property
+    def swap_changes(self) -> tuple[float, ...]:
+        """For each part: how far the word its best sentence swaps (`features.swapped_word`) moves the question.
 
-        1 - the embedding's cosine between the question and the question with the sentence's word in its place:
-        "a rapid killing response" for "a slow killing response" moves it further than "conflict zones" for "war
-        zones". 0 with no swap, no embedder, or a question not in English. One query more, only when a swap
-        is found (about one English question in twenty); two for one part of a question of several.
+        1 - the embedding's cosine between the question and the question with the sentence's word in its place,
+        both as `features.folded` reads them: "a rapid killing response" for "a slow killing response". 0 with no
+        swap, no embedder, no candidate, or a question not in English. Two e5 queries for a part whose best
+        sentence swaps a word (about one English question in twenty), once: the decision reads it many times.
         """
-        if self.profile.language != "en" or self.embedder is None:
+        return tuple(self._swap_change(part) for part in self.parts)
+
+    def _swap_change(self, part: PartReading) -> float:
+        if self.profile.language != "en" or self.embedder is None or not part.order:
             return 0.0
-        asked = part.question.text
-        swap = swapped_word(asked, part.cands[part.order[0]].sentence.text)
+        swap = swapped_word(part.question.text, part.cands[part.order[0]].sentence.text)
         if swap is None:
             return 0.0
-        vector = self.query_vector if asked == self.question and self.query_vector is not None else None
-        if vector is None:
-            vector = self.embedder.query(asked)
-        return 1.0 - float(np.dot(vector, self.embedder.query(with_swap(asked, swap))))
+        cosine = float(np.dot(self.embedder.query(swap.asked), self.embedder.query(swap.swapped)))
+        return max(0.0, 1.0 - cosine)
 
     def question_features(self, part: PartReading) -> np.ndarray:
         """QUESTION_FEATURES for one part, in order (zeros when it has no candidate)."""
@@ -395,6 +394,11 @@ class ShortCandidate:
     text: str
     features: np.ndarray = field(compare=False)  # SHORT_FEATURES (an array: compared, it would not give one bool)
     probability: float = 0.0
+
+
+def _index_of(part: PartReading, parts: Sequence[PartReading]) -> int:
+    """Where `part` is among `parts`, by identity (a part's arrays make `==` useless)."""
+    return next(i for i, p in enumerate(parts) if p is part)
 
 
 def _in_english(part: PartReading, rows: Sequence[int]) -> bool:
@@ -525,10 +529,13 @@ class OfflineReader:
             self.unknown_share(question),
             self.unseen_terms(prof),
             pairs,
-            self.embedder,
-            query_vector,
+            self._fitted_embedder(),
         )
         return analysis
+
+    def _fitted_embedder(self) -> Embedder | None:
+        """The embedder, when the model was fitted on its vectors (or is being fitted): the swap change's scale."""
+        return self.embedder if self.model.embedder in ("", getattr(self.embedder, "name", "")) else None
 
     def unknown_share(self, question: str) -> float:
         """Share of the question's names that no story uses at all ("France" in a corpus about Kazakhstan)."""

@@ -30,7 +30,6 @@ from assistant.features import (
     swapped_word,
     typed_missing,
     value_missing,
-    with_swap,
 )
 from assistant.question import profile
 from assistant.retrieve import Evidence
@@ -442,20 +441,19 @@ def test_swapped_names_counts_names_no_story_spells_and_one_swaps():
 
 def test_a_sentence_that_swaps_one_of_the_questions_words_for_another_is_found():
     said = "This recognition signal triggers a rapid killing response."
-    assert swapped_word("What triggers a slow killing response?", said) == ("slow", "rapid")
+    found = swapped_word("What triggers a slow killing response?", said)
+    assert found is not None and (found.word, found.other) == ("slow", "rapid")
     assert swapped_word("What triggers a rapid killing response?", said) is None
     assert swapped_word("What triggers a fast response?", said) is None  # no word either side is the sentence's
     assert swapped_word("Who showed the Kazakh art show?", "It is the Kazakhstani art show.") is None
-    assert swapped_word("Where is the east wing?", "It is in the west wing.") == ("east", "west")
+    east = swapped_word("Where is the East Wing?", "It is in the West Wing.")
+    assert east is not None and (east.word, east.other) == ("East", "West")  # as each writes it
     assert swapped_word("Who was in Warsaw, when?", "He was in Poland, then.") is None  # a comma is no word
     assert swapped_word("Who came to the business panel?", "It was the business community.") is None
 
 
-def test_the_swapped_question_puts_the_sentences_word_in_place_of_the_whole_word_once():
-    assert (
-        with_swap("What triggers a Slow killing response?", ("slow", "rapid"))
-        == "What triggers a rapid killing response?"
-    )
-    assert with_swap("Is the east wing east of the eastern gate?", ("east", "west")) == (
-        "Is the west wing east of the eastern gate?"
-    )
+def test_the_swapped_question_puts_the_sentences_word_in_place_of_the_one_found_and_nothing_else():
+    swap = swapped_word("Which gate, east or west, opens Frédéric's east gallery?", "It opens Frédéric's west gallery.")
+    assert swap is not None and swap.at == 9  # the second "east": the first stands beside a comma
+    assert swap.asked == "Which gate east or west opens Frederic east gallery"
+    assert swap.swapped == "Which gate east or west opens Frederic west gallery"  # accents and all as `folded` reads

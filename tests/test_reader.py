@@ -171,9 +171,47 @@ def _swap_change(reader: OfflineReader, question: str, text: str) -> float:
 def test_a_swapped_word_weighs_by_how_far_it_moves_the_question(reader):
     said = "This recognition signal triggers a rapid killing response."
     change = _swap_change(reader, "What triggers a slow killing response?", said)
-    assert 0.0 < change < 0.2  # 1 - the e5 cosine of the question and "What triggers a rapid killing response?"
+    assert 0.0 < change < 0.2  # 1 - the e5 cosine of the question and "What triggers a rapid killing response"
     assert _swap_change(reader, "What triggers a rapid killing response?", said) == 0.0  # nothing swapped
     assert _swap_change(OfflineReader(None, idf=IDF), "What triggers a slow killing response?", said) == 0.0
+
+
+class RecordingEmbedder:
+    """Hashed vectors under the fitted model's embedder name, recording every query it is asked."""
+
+    def __init__(self, name: str) -> None:
+        from assistant.embeddings import HashEmbedder
+
+        self._hashed, self.name, self.queries = HashEmbedder(dim=len(PAIR_FEATURES) - 1), name, []
+        self.dim = self._hashed.dim
+
+    def passages(self, texts):
+        return self._hashed.passages(texts)
+
+    def query(self, text: str):
+        self.queries.append(text)
+        return self._hashed.query(text)
+
+    def count_tokens(self, text: str) -> int:
+        return self._hashed.count_tokens(text)
+
+
+def test_the_swap_change_compares_the_question_and_its_swapped_form_once_on_the_fitted_embedders_scale():
+    said = "This recognition signal triggers a rapid killing response."
+    recording = RecordingEmbedder(ReaderModel.load().embedder)
+    hashed = OfflineReader(recording, idf=IDF, story_texts=[said])
+    story = Story("s9", "Signals", "2020-01-02", "Story", "en", "signals.txt", said, 0, len(said))
+    ev = [Evidence(StoredChunk(Chunk("c9", "s9", 0, 0, len(said), said), story), 0.03, dense=0.8, bm25=5.0, rank=1)]
+    analysis = hashed.analyse("What triggers a slow killing response?", ev)
+    recording.queries.clear()
+    signals = [analysis.question_signals(analysis.parts[0]) for _ in range(3)]  # the decision reads them many times
+    asked, swapped = "What triggers a slow killing response", "What triggers a rapid killing response"
+    assert recording.queries == [asked, swapped]  # both as `folded` reads them, embedded once
+    expected = 1.0 - float(np.dot(recording.query(asked), recording.query(swapped)))
+    assert signals[0]["best_swap_change"] == signals[2]["best_swap_change"] == pytest.approx(expected)
+    other = OfflineReader(RecordingEmbedder("another-embedder"), idf=IDF, story_texts=[said])
+    unfitted = other.analyse("What triggers a slow killing response?", ev)
+    assert unfitted.question_signals(unfitted.parts[0])["best_swap_change"] == 0.0  # another scale: not read
 
 
 def test_reader_ranks_the_director_sentence_first_for_who_led_it(reader):
