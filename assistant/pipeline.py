@@ -28,7 +28,7 @@ from .features import story_sentences
 from .inputs import checked_filters, clean_question
 from .reader import OfflineReader
 from .results import Citation
-from .retrieve import HybridRetriever, cache_folder, condense, load_index, retrieval_query
+from .retrieve import HybridRetriever, cache_folder, condense, load_index
 from .sentence_vectors import SentenceVectors
 from .store import IngestProgress, IngestReport, StoryStore
 from .types import (
@@ -215,7 +215,7 @@ class Assistant:
         if archived is not None:  # a question about the whole archive: answered from every story, never by the LLM
             yield Final(_archive_answer(question, search_query, archived, notice, began))
             return
-        retrieval = loaded.retriever.search(retrieval_query(search_query, question, history), filters, top_k)
+        retrieval = loaded.retriever.search_turn(search_query, question, history, filters, top_k)
         reply = loaded.reader.read(search_query, retrieval.evidence, retrieval.query_vector)
         text, citations, abstained, short = reply.text, reply.citations, reply.abstained, reply.short_answer
         backend = "offline"

@@ -240,7 +240,7 @@ class ReaderModel:
 
 
 # -- analysis: everything the decision needs, computed once -------------------------------------
-@dataclass
+@dataclass(eq=False)  # a part is itself, never equal to another by its arrays: `Analysis.parts.index` finds it
 class PartReading:
     """One part of the question with its candidates, their features and the model's scores, best first."""
 
@@ -331,7 +331,7 @@ class Analysis:
             unknown_terms=self.unknown_terms,
             unknown_names=self.unknown_names,
             swapped_names=self.swapped_name_share,
-            best_swap_change=self.swap_changes[_index_of(part, self.parts)],
+            best_swap_change=self.swap_changes[self.parts.index(part)],
             typed_missing=typed_missing(part.column(order[:TYPED_AMONG], "answer_type"), part.question),
             counted_missing=counted_missing(part.column(order[:TYPED_AMONG], "counted_figure"), part.question),
         )
@@ -394,11 +394,6 @@ class ShortCandidate:
     text: str
     features: np.ndarray = field(compare=False)  # SHORT_FEATURES (an array: compared, it would not give one bool)
     probability: float = 0.0
-
-
-def _index_of(part: PartReading, parts: Sequence[PartReading]) -> int:
-    """Where `part` is among `parts`, by identity (a part's arrays make `==` useless)."""
-    return next(i for i, p in enumerate(parts) if p is part)
 
 
 def _in_english(part: PartReading, rows: Sequence[int]) -> bool:

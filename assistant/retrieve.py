@@ -419,6 +419,12 @@ class HybridRetriever:
             ev.rank = i + 1
         return Retrieval(query, picked, hint, vector)
 
+    def search_turn(
+        self, search_query: str, question: str, history: Sequence[dict], filters: Filters, top_k: int | None = None
+    ) -> Retrieval:
+        """`search` for one turn of a conversation, as `assistant ask` and `train-reader` do (`retrieval_query`)."""
+        return self.search(retrieval_query(search_query, question, history), filters, top_k)
+
     def _bm25(self, query: str, filters: Filters) -> list[tuple[int, float]]:
         admits = None if filters == Filters() else (lambda i: filters.admits(self.items[i]))
         return self.bm25.top(with_phrases(terms(query)), self.candidates, admits)

@@ -212,3 +212,12 @@ def test_a_follow_up_is_retrieved_with_the_previous_question_and_a_new_question_
     standalone = "How many schools did UNICEF build in Kyzylorda?"
     assert retrieval_query(standalone, standalone, history) == standalone
     assert retrieval_query(follow_up, follow_up, []) == follow_up
+
+
+def test_a_turn_is_searched_as_ask_and_train_reader_search_it(assistant):
+    """`search_turn`, which both call, searches with `retrieval_query`: the vector the reader reads is of it too."""
+    history = [{"role": "user", "content": "How much have glaciers in Central Asia shrunk?"}]
+    follow_up = "Over what span of time did that happen?"
+    turn = assistant.retriever.search_turn(follow_up, follow_up, history, Filters())
+    assert turn.query == retrieval_query(follow_up, follow_up, history)
+    assert turn.query_vector.tolist() == assistant.retriever.search(turn.query).query_vector.tolist()

@@ -57,7 +57,7 @@ from ..reader import (
     set_learned,
 )
 from ..results import MAX_ANSWER_CHARS
-from ..retrieve import Filters, retrieval_query
+from ..retrieve import Filters
 from .evaluate import Case, contains_answer, corpus_assistant, load_cases
 
 EVAL = PROJECT_ROOT / "eval"
@@ -155,8 +155,7 @@ def collect(settings: Settings, split: Split, echo: Callable[[str], None]) -> li
         if "archive" in case.tags:
             continue  # answered by `archive` from every story, never by the reader
         query = assistant._condense(case.question, case.history, None)
-        # as `assistant ask` retrieves: a follow-up with the turn before, whose vector the reader reads too
-        retrieval = retriever.search(retrieval_query(query, case.question, case.history), Filters())
+        retrieval = retriever.search_turn(query, case.question, case.history, Filters())  # as `assistant ask` does
         analysis = reader.analyse(query, retrieval.evidence, retrieval.query_vector)
         labels = np.array([holds_answer(c.sentence.text, case) for c in analysis.cands], dtype=np.int64)
         samples.append(Sample(case, split, analysis, labels))
