@@ -941,10 +941,12 @@ def feature_matrix(cands: Sequence[Candidate], q: Question) -> np.ndarray:
 # -- the cross-language scorer's features -----------------------------------------------------------
 CROSS_FEATURES = (
     "similarity_gap", "passage_place", "passage_similarity", "learned_similarity", "outside_passages",
-    "lead_position", "log_length", "first_person", "answer_type", *(f"answer_type_{k}" for k in KINDS),
+    "lead_position", "log_length", "first_person", "figure_missing", "answer_type",
+    *(f"answer_type_{k}" for k in KINDS),
 )  # fmt: skip
 """What ranks the sentences of a question asked in another language than theirs: the features that read none of
-the question's words (its kind is read in every language; `answer_type` only skips what the question names), with
+the question's words (its kind is read in every language; `answer_type` only skips what the question names) but
+its figures, written in digits alike in every language ("за последние 50 лет": `figure_missing`), with
 the multilingual embedding's similarity taken relative to the best sentence's, and the learned comparison of the
 two vectors (`learned_similarity`). The same rows as the sentence scorer fit it, in English, where these features
 mean what they mean across languages; across languages the rest tell nothing (a Russian word never matches an

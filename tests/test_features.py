@@ -155,6 +155,14 @@ def test_a_figure_the_question_gives_may_stand_in_the_sentence_its_neighbours_or
     assert feature_matrix(cands, view("Who has led the museum since 1999?"))[:, column].tolist() == [1, 1, 1, 1]
 
 
+def test_a_figure_reads_alike_in_every_language_and_the_cross_language_scorer_weighs_it():
+    cands = candidates(evidence())
+    column = FEATURE_NAMES.index("figure_missing")
+    assert feature_matrix(cands, view("Кто руководит музеем с 2004 года?"))[:, column].tolist() == [0, 0, 0, 0]
+    assert feature_matrix(cands, view("Кто руководит музеем с 1999 года?"))[:, column].tolist() == [1, 1, 1, 1]
+    assert "figure_missing" in CROSS_FEATURES
+
+
 def test_spans_of_time_and_plural_magnitudes_are_values():
     found = {(e.kind, e.text) for e in entities("They held out for almost a month, less than a year after five years.")}
     assert {("duration", "almost a month"), ("duration", "less than a year"), ("duration", "five years")} <= found
