@@ -679,9 +679,10 @@ class OfflineReader:
         for i in ranked[1 : 1 + RUNNERS_UP_SEEN]:
             if len(picks) >= model.max_sentences or scores[i] <= 0.0 or scores[i] < model.second_ratio * best:
                 break
-            if not _fits(picks, part.cands[i], part, whole):
-                continue
-            _add(picks, part.cands[i], part, analysis, whole)
+            if _fits(picks, part.cands[i], part, whole):
+                _add(picks, part.cands[i], part, analysis, whole)
+            elif _may_cut_to_fit(picks, part.cands[i], part, whole):
+                _add(picks, part.cands[i], part, analysis, limit=_room(picks))
 
     def _decide_cross(self, analysis: Analysis, model: ReaderModel) -> Reply:
         """Across languages: the sentences the cross-language scorer rates best, whole (confidence: the embedding's).
@@ -763,13 +764,20 @@ class Pick:
         return self.story.text[self.start : self.end]
 
 
-def _span(c: Candidate, q: Question, whole: bool = False) -> tuple[int, int]:
-    """What a quote of `c` covers in its story: the whole sentence, or the clauses a long one is cut to."""
-    return (c.sentence.start, c.sentence.end) if whole else clause_for(c, q)
+def _span(c: Candidate, q: Question, whole: bool = False, limit: int = LONG_SENTENCE) -> tuple[int, int]:
+    """What a quote of `c` covers in its story: the whole sentence, or the clauses one over `limit` is cut to."""
+    return (c.sentence.start, c.sentence.end) if whole else clause_for(c, q, limit)
 
 
-def _add(picks: list[Pick], c: Candidate, part: PartReading, analysis: Analysis, whole: bool = False) -> Pick | None:
-    a, b = _span(c, part.question, whole)
+def _add(
+    picks: list[Pick],
+    c: Candidate,
+    part: PartReading,
+    analysis: Analysis,
+    whole: bool = False,
+    limit: int = LONG_SENTENCE,
+) -> Pick | None:
+    a, b = _span(c, part.question, whole, limit)
     if any(p.story.story_id == c.ev.story.story_id and (p.start <= a < p.end or a <= p.start < b) for p in picks):
         return None
     pick = Pick(c, a, b)
@@ -777,15 +785,33 @@ def _add(picks: list[Pick], c: Candidate, part: PartReading, analysis: Analysis,
     return pick
 
 
-def _fits(picks: list[Pick], c: Candidate, part: PartReading, whole: bool = False) -> bool:
+def _room(picks: list[Pick]) -> int:
+    """Characters a further quote may take beside `picks` in MAX_ANSWER_CHARS, MARKER_ROOM kept for the markers."""
+    return MAX_ANSWER_CHARS - MARKER_ROOM - sum(len(p.text) for p in picks)
+
+
+def _fits(picks: list[Pick], c: Candidate, part: PartReading, whole: bool = False, limit: int = LONG_SENTENCE) -> bool:
     """Whether a quote of `c` (`_span`) fits beside `picks` in MAX_ANSWER_CHARS, MARKER_ROOM kept for the markers.
 
     Measured by what would be quoted: by the whole sentence, a long runner-up was passed over although what would
     be quoted of it fits (the clause "the event was hosted on March 9" of a 466-character sentence, beside a
     302-character best sentence that gives no date).
     """
-    a, b = _span(c, part.question, whole)
-    return sum(len(p.text) for p in picks) + b - a <= MAX_ANSWER_CHARS - MARKER_ROOM
+    a, b = _span(c, part.question, whole, limit)
+    return b - a <= _room(picks)
+
+
+def _may_cut_to_fit(picks: list[Pick], c: Candidate, part: PartReading, whole: bool) -> bool:
+    """Whether a runner-up too long to fit may be quoted by its answering clauses, cut to the room left.
+
+    Not across languages (`whole`), and never to bring in the value a question asks that the quotes before it lack:
+    cut to its clauses, a runner-up's figure stands without what it counts ("over 50 representatives of the
+    diplomatic corps" for "How many journalists ...?"), and on dev such quotes turned three declined unanswerable
+    questions into answers. The answers it gave were names and lists ("Who did the UN Office invite ...?").
+    """
+    if whole or quotes_lack_value(picks, part.question):
+        return False
+    return _fits(picks, c, part, limit=_room(picks))
 
 
 def _add_own(picks: list[Pick], part: PartReading, analysis: Analysis, model: ReaderModel) -> None:
@@ -807,10 +833,14 @@ def _add_own(picks: list[Pick], part: PartReading, analysis: Analysis, model: Re
             return
 
 
-def clause_for(c: Candidate, q: Question) -> tuple[int, int]:
-    """The shortest run of a long sentence's clauses that keeps the question's words and an answer of its kind."""
+def clause_for(c: Candidate, q: Question, limit: int = LONG_SENTENCE) -> tuple[int, int]:
+    """The shortest run of a sentence's clauses that keeps the question's words and an answer of its kind.
+
+    Cut only when the sentence runs over `limit` characters: LONG_SENTENCE, or the room a runner-up has left
+    beside the quotes before it (`OfflineReader._add_runners_up`).
+    """
     s = c.sentence
-    if len(s.text) <= LONG_SENTENCE:
+    if len(s.text) <= limit:
         return s.start, s.end
     seps = list(re.finditer(r"[,;:–—]\s+|\s+(?:and|while|but|which|whereas)\s+", s.text))
     starts = [0] + [m.end() for m in seps]
@@ -822,28 +852,28 @@ def clause_for(c: Candidate, q: Question) -> tuple[int, int]:
             continue  # never open a quote in the middle of a quoted name
         for j in range(i, len(ends)):
             piece = s.text[starts[i] : ends[j]]
-            if len(piece) > LONG_SENTENCE and j > i:
+            if len(piece) > limit and j > i:
                 break
             typed = bool(typed_entities(piece, q, day)) or q.part.kind == "description"
             key = (typed, len(set(terms(piece)) & wanted), -len(piece))
             if best_key is None or key > best_key:
                 best, best_key = (starts[i], ends[j]), key
-    a, b = _widened(best, starts, ends)
+    a, b = _widened(best, starts, ends, limit)
     a += len(s.text[a:b]) - len(s.text[a:b].lstrip())
     b = a + len(s.text[a:b].rstrip(" ,;:–—"))
     return s.start + a, s.start + b
 
 
-def _widened(span: tuple[int, int], starts: list[int], ends: list[int]) -> tuple[int, int]:
-    """The chosen clauses with a neighbouring clause on each side while they fit in LONG_SENTENCE.
+def _widened(span: tuple[int, int], starts: list[int], ends: list[int], limit: int) -> tuple[int, int]:
+    """The chosen clauses with a neighbouring clause on each side while they fit in `limit` characters.
 
     An answer often sits just beside the clause that repeats the question's words (the name
     before "UN Under-Secretary-General and ESCAP Executive Secretary").
     """
     i, j = starts.index(span[0]), ends.index(span[1])
-    if i > 0 and ends[j] - starts[i - 1] <= LONG_SENTENCE:
+    if i > 0 and ends[j] - starts[i - 1] <= limit:
         i -= 1
-    if j + 1 < len(ends) and ends[j + 1] - starts[i] <= LONG_SENTENCE:
+    if j + 1 < len(ends) and ends[j + 1] - starts[i] <= limit:
         j += 1
     return starts[i], ends[j]
 

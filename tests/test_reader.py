@@ -311,6 +311,48 @@ def test_a_long_runner_up_is_measured_by_the_clauses_it_would_quote(reader):
     assert len(picks) == 2 and "9 March" in picks[1].text and len(picks[1].text) < len(long)
 
 
+def _squeezed_runner_up(reader, question: str):
+    """Picks after `_add_runners_up` for a best sentence and a runner-up that fit the limit only with it cut."""
+    from assistant.reader import MARKER_ROOM, MAX_ANSWER_CHARS, OfflineReader, Pick
+
+    best = (
+        "The Warsaw Uprising Museum held an evening of remembrance in its park, where the archives showed the diaries, "
+        "letters and photographs of the insurgents to younger visitors from Poland and abroad, and the city council "
+        "thanked the veterans' associations for their long work."
+    )
+    runner = (
+        "The evening was led by Jan Ołdakowski, the museum's director since its founding, while the choir of the "
+        "national opera sang songs of the uprising, and 300 volunteers in the uniforms of the insurgents guided the "
+        "guests, many of them from abroad, through the exhibition halls until late at night."
+    )
+    assert len(best) + len(runner) > MAX_ANSWER_CHARS - MARKER_ROOM and len(runner) <= LONG_SENTENCE
+    text = f"{best} {runner}"
+    story = replace(STORY, text=text, end=len(text))
+    found = [Evidence(StoredChunk(Chunk("c1", "s1", 0, 0, len(text), text), story), 0.03, dense=0.85, rank=1)]
+    analysis = reader.analyse(question, found)
+    part = analysis.parts[0]
+    first, second = (next(i for i, c in enumerate(part.cands) if c.sentence.text == t) for t in (best, runner))
+    picks = [Pick(part.cands[first], part.cands[first].sentence.start, part.cands[first].sentence.end)]
+    scores = np.zeros(len(part.cands))
+    scores[[first, second]] = 0.5, 0.4
+    model = replace(reader.model, second_ratio=0.5, max_sentences=2)
+    OfflineReader._add_runners_up(part, picks, analysis, model, [first, second], scores)
+    return picks, runner
+
+
+def test_a_runner_up_too_long_to_fit_whole_is_quoted_by_its_clauses_in_the_room_left(reader):
+    from assistant.reader import MARKER_ROOM, MAX_ANSWER_CHARS
+
+    picks, runner = _squeezed_runner_up(reader, "Who led the evening of remembrance at the Warsaw Uprising Museum?")
+    assert len(picks) == 2 and "Jan Ołdakowski" in picks[1].text and len(picks[1].text) < len(runner)
+    assert sum(len(p.text) for p in picks) <= MAX_ANSWER_CHARS - MARKER_ROOM
+
+
+def test_a_runner_up_cut_to_fit_never_brings_the_value_the_quotes_lack(reader):
+    picks, _ = _squeezed_runner_up(reader, "How many guests came to the evening of remembrance at the museum?")
+    assert len(picks) == 1  # its "300 volunteers" would stand without what they count
+
+
 def test_a_part_whose_best_sentence_another_part_quotes_gets_its_own_next_best(reader):
     analysis = reader.analyse("When did the Warsaw Uprising Museum open, and who founded it?", evidence())
     first, second = analysis.parts
