@@ -383,7 +383,9 @@ def swapped_word(question: str, sentence: str) -> Swap | None:
 
     "A rapid killing response" for "a slow killing response" swaps "slow" for "rapid".
     The question's word is one the sentence lacks (by stem); the words either side of it are the same in both,
-    within one phrase (`folded`), at least one of them not a stopword; the sentence's word is no stopword, nor the
+    within one phrase (`folded`), at least one of them not a stopword, or else the two words either side are the
+    same, one of those not a stopword ("companies from Uzbekistan are members" for "companies from Kazakhstan are
+    members"); the sentence's word is no stopword, nor the
     question's own misspelt or lengthened ("Kazakh", "Kazakhstani"). A synonym is a swap too ("conflict zones" for
     "war zones"): the embedding of `Swap.asked` and `Swap.swapped` says how far the swap moves the question.
     """
@@ -397,7 +399,7 @@ def swapped_word(question: str, sentence: str) -> Swap | None:
         word, before, after = asked[i], asked[i - 1], asked[i + 1]
         if word in small or word.isdigit() or stem(word) in stems:
             continue
-        if BOUNDARY in (before, after) or {before, after} <= STOPWORDS:  # a phrase's end is no word either side
+        if BOUNDARY in (before, after):  # a phrase's end is no word either side
             continue
         for j in range(1, len(said) - 1):
             other = said[j]
@@ -407,9 +409,18 @@ def swapped_word(question: str, sentence: str) -> Swap | None:
                 and other not in small
                 and not (other.startswith(word) or word.startswith(other))
                 and not near_spelling(word, other)
+                and (not {before, after} <= STOPWORDS or _same_beyond(asked, i, said, j))
             ):
                 return Swap(tuple(asked_as_written), i, said_as_written[j])
     return None
+
+
+def _same_beyond(asked: list[str], i: int, said: list[str], j: int) -> bool:
+    """Whether the second words either side of `asked[i]` and `said[j]` are the same, one of them no stopword."""
+    if min(i, j) < 2 or i + 2 >= len(asked) or j + 2 >= len(said):
+        return False
+    pair = (asked[i - 2], asked[i + 2])
+    return pair == (said[j - 2], said[j + 2]) and BOUNDARY not in pair and not set(pair) <= STOPWORDS
 
 
 def gazetteer(texts: Sequence[str]) -> frozenset[str]:

@@ -458,6 +458,11 @@ def test_a_sentence_that_swaps_one_of_the_questions_words_for_another_is_found()
     assert east is not None and (east.word, east.other) == ("East", "West")  # as each writes it
     assert swapped_word("Who was in Warsaw, when?", "He was in Poland, then.") is None  # a comma is no word
     assert swapped_word("Who came to the business panel?", "It was the business community.") is None
+    # stopwords either side ("from", "are"): the words beyond them must be the same too, one of them no stopword
+    said = "Today 52 companies from Kazakhstan are members of the UN Global Compact."
+    found = swapped_word("How many companies from Uzbekistan are members of the Compact?", said)
+    assert found is not None and (found.word, found.other) == ("Uzbekistan", "Kazakhstan")
+    assert swapped_word("How many firms from Uzbekistan are in the Compact?", said) is None
 
 
 def test_the_swapped_question_puts_the_sentences_word_in_place_of_the_one_found_and_nothing_else():
