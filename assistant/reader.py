@@ -112,6 +112,9 @@ ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")  # a questio
 RIVAL_RATIO = 0.8
 RIVALS_SEEN = 7  # sentences after the best that may be a rival figure
 RUNNERS_UP_SEEN = 5  # sentences after the best that may join as runners-up (`max_sentences` is at most 4)
+# characters a runner-up cut to fit must keep: set by reading, not tuned. The one fragment seen (in the README's own
+# example) kept 58; the cuts that answered on dev kept 114-165
+MIN_CUT_QUOTE = 80
 MARKER_ROOM = 40  # characters left for "[n]" markers when a runner-up is measured; `cite_within` checks the real length
 # the learned similarity's model reads the cosine and the products it sums, one per dimension of the embedder it
 # was fitted on (`ReaderModel.embedder`; e5-small's 384): FEATURE_NAMES' `learned_similarity` is its log-odds
@@ -804,14 +807,17 @@ def _fits(picks: list[Pick], c: Candidate, part: PartReading, whole: bool = Fals
 def _may_cut_to_fit(picks: list[Pick], c: Candidate, part: PartReading, whole: bool) -> bool:
     """Whether a runner-up too long to fit may be quoted by its answering clauses, cut to the room left.
 
-    Not across languages (`whole`), and never to bring in the value a question asks that the quotes before it lack:
-    cut to its clauses, a runner-up's figure stands without what it counts ("over 50 representatives of the
-    diplomatic corps" for "How many journalists ...?"), and on dev such quotes turned three declined unanswerable
-    questions into answers. The answers it gave were names and lists ("Who did the UN Office invite ...?").
+    Not across languages (`whole`); not when what is left is under MIN_CUT_QUOTE characters, a fragment ("Building
+    on that, European Union, Central Asian countries", cut at "and" before the verb); and never to bring in the
+    value a question asks that the quotes before it lack: cut to its clauses, a runner-up's figure stands without
+    what it counts ("over 50 representatives of the diplomatic corps" for "How many journalists ...?"), and on dev
+    such quotes turned three declined unanswerable questions into answers. The answers it gave were names and lists
+    ("Who did the UN Office invite ...?").
     """
     if whole or quotes_lack_value(picks, part.question):
         return False
-    return _fits(picks, c, part, limit=_room(picks))
+    a, b = _span(c, part.question, limit=_room(picks))
+    return MIN_CUT_QUOTE <= b - a <= _room(picks)
 
 
 def _add_own(picks: list[Pick], part: PartReading, analysis: Analysis, model: ReaderModel) -> None:
