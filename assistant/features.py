@@ -385,9 +385,9 @@ def swapped_word(question: str, sentence: str) -> Swap | None:
     The question's word is one the sentence lacks (by stem); the words either side of it are the same in both,
     within one phrase (`folded`), at least one of them not a stopword, or else the two words either side are the
     same, one of those not a stopword ("companies from Uzbekistan are members" for "companies from Kazakhstan are
-    members"); the sentence's word is no stopword, nor the
-    question's own misspelt or lengthened ("Kazakh", "Kazakhstani"). A synonym is a swap too ("conflict zones" for
-    "war zones"): the embedding of `Swap.asked` and `Swap.swapped` says how far the swap moves the question.
+    members"); the sentence's word is no stopword, nor the question's own misspelt or lengthened ("Kazakh",
+    "Kazakhstani"). A synonym is a swap too ("conflict zones" for "war zones"): the embedding of `Swap.asked` and
+    `Swap.swapped` says how far the swap moves the question.
     """
     asked_as_written = folded(question).split()
     said_as_written = folded(sentence).split()

@@ -684,8 +684,8 @@ class OfflineReader:
                 break
             if _fits(picks, part.cands[i], part, whole):
                 _add(picks, part.cands[i], part, analysis, whole)
-            elif _may_cut_to_fit(picks, part.cands[i], part, whole):
-                _add(picks, part.cands[i], part, analysis, limit=_room(picks))
+            elif not whole and (cut := _cut_to_fit(picks, part.cands[i], part)) is not None:
+                _add(picks, part.cands[i], part, analysis, span=cut)
 
     def _decide_cross(self, analysis: Analysis, model: ReaderModel) -> Reply:
         """Across languages: the sentences the cross-language scorer rates best, whole (confidence: the embedding's).
@@ -778,9 +778,10 @@ def _add(
     part: PartReading,
     analysis: Analysis,
     whole: bool = False,
-    limit: int = LONG_SENTENCE,
+    span: tuple[int, int] | None = None,
 ) -> Pick | None:
-    a, b = _span(c, part.question, whole, limit)
+    """Quote `c` by `span` (else `_span`), unless it overlaps a quote of its story already picked."""
+    a, b = span or _span(c, part.question, whole)
     if any(p.story.story_id == c.ev.story.story_id and (p.start <= a < p.end or a <= p.start < b) for p in picks):
         return None
     pick = Pick(c, a, b)
@@ -793,31 +794,32 @@ def _room(picks: list[Pick]) -> int:
     return MAX_ANSWER_CHARS - MARKER_ROOM - sum(len(p.text) for p in picks)
 
 
-def _fits(picks: list[Pick], c: Candidate, part: PartReading, whole: bool = False, limit: int = LONG_SENTENCE) -> bool:
+def _fits(picks: list[Pick], c: Candidate, part: PartReading, whole: bool = False) -> bool:
     """Whether a quote of `c` (`_span`) fits beside `picks` in MAX_ANSWER_CHARS, MARKER_ROOM kept for the markers.
 
     Measured by what would be quoted: by the whole sentence, a long runner-up was passed over although what would
     be quoted of it fits (the clause "the event was hosted on March 9" of a 466-character sentence, beside a
     302-character best sentence that gives no date).
     """
-    a, b = _span(c, part.question, whole, limit)
+    a, b = _span(c, part.question, whole)
     return b - a <= _room(picks)
 
 
-def _may_cut_to_fit(picks: list[Pick], c: Candidate, part: PartReading, whole: bool) -> bool:
-    """Whether a runner-up too long to fit may be quoted by its answering clauses, cut to the room left.
+def _cut_to_fit(picks: list[Pick], c: Candidate, part: PartReading) -> tuple[int, int] | None:
+    """Where a runner-up too long to fit is quoted when cut to its answering clauses in the room left; None if not.
 
-    Not across languages (`whole`); not when what is left is under MIN_CUT_QUOTE characters, a fragment ("Building
-    on that, European Union, Central Asian countries", cut at "and" before the verb); and never to bring in the
-    value a question asks that the quotes before it lack: cut to its clauses, a runner-up's figure stands without
-    what it counts ("over 50 representatives of the diplomatic corps" for "How many journalists ...?"), and on dev
-    such quotes turned three declined unanswerable questions into answers. The answers it gave were names and lists
-    ("Who did the UN Office invite ...?").
+    Not across languages (the caller's: quotes there are whole); not when what is left is under MIN_CUT_QUOTE
+    characters, a fragment ("Building on that, European Union, Central Asian countries", cut at "and" before the
+    verb); and never to bring in the value a question asks that the quotes before it lack: cut to its clauses, a
+    runner-up's figure stands without what it counts ("over 50 representatives of the diplomatic corps" for "How
+    many journalists ...?"), and on dev such quotes turned three declined unanswerable questions into answers. The
+    answers it gave were names and lists ("Who did the UN Office invite ...?").
     """
-    if whole or quotes_lack_value(picks, part.question):
-        return False
-    a, b = _span(c, part.question, limit=_room(picks))
-    return MIN_CUT_QUOTE <= b - a <= _room(picks)
+    if quotes_lack_value(picks, part.question):
+        return None
+    room = _room(picks)
+    a, b = _span(c, part.question, limit=room)
+    return (a, b) if MIN_CUT_QUOTE <= b - a <= room else None
 
 
 def _add_own(picks: list[Pick], part: PartReading, analysis: Analysis, model: ReaderModel) -> None:

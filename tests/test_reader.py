@@ -312,7 +312,10 @@ def test_a_long_runner_up_is_measured_by_the_clauses_it_would_quote(reader):
 
 
 def _squeezed_runner_up(reader, question: str):
-    """Picks after `_add_runners_up` for a best sentence and a runner-up that fit the limit only with it cut."""
+    """Picks after `_add_runners_up` for a best sentence and a runner-up that fit the limit only with it cut.
+
+    With the runner-up's text and the question part they were read for.
+    """
     from assistant.reader import MARKER_ROOM, MAX_ANSWER_CHARS, OfflineReader, Pick
 
     best = (
@@ -337,35 +340,33 @@ def _squeezed_runner_up(reader, question: str):
     scores[[first, second]] = 0.5, 0.4
     model = replace(reader.model, second_ratio=0.5, max_sentences=2)
     OfflineReader._add_runners_up(part, picks, analysis, model, [first, second], scores)
-    return picks, runner
+    return picks, runner, part
 
 
 def test_a_runner_up_too_long_to_fit_whole_is_quoted_by_its_clauses_in_the_room_left(reader):
     from assistant.reader import MARKER_ROOM, MAX_ANSWER_CHARS
 
-    picks, runner = _squeezed_runner_up(reader, "Who led the evening of remembrance at the Warsaw Uprising Museum?")
+    picks, runner, _ = _squeezed_runner_up(reader, "Who led the evening of remembrance at the Warsaw Uprising Museum?")
     assert len(picks) == 2 and "Jan Ołdakowski" in picks[1].text and len(picks[1].text) < len(runner)
     assert sum(len(p.text) for p in picks) <= MAX_ANSWER_CHARS - MARKER_ROOM
 
 
 def test_a_runner_up_is_not_cut_to_a_fragment(reader):
-    from assistant.reader import MARKER_ROOM, MAX_ANSWER_CHARS, MIN_CUT_QUOTE, Pick, _may_cut_to_fit
+    from assistant.reader import MARKER_ROOM, MAX_ANSWER_CHARS, MIN_CUT_QUOTE, Pick, _cut_to_fit
 
     question = "Who led the evening of remembrance at the Warsaw Uprising Museum?"
-    picks, runner = _squeezed_runner_up(reader, question)
+    picks, runner, part = _squeezed_runner_up(reader, question)
     best = picks[0]
-    analysis = reader.analyse(question, [Evidence(StoredChunk(Chunk("c1", "s1", 0, 0, 1, "x"), best.story), 0.03)])
-    part = analysis.parts[0]
     cut = next(c for c in part.cands if c.sentence.text == runner)
     # with room for 200 characters the name's clause comes with its neighbours; in 79, "The evening was led by Jan
     # Ołdakowski, the museum's director since its founding" (79) would be all, and it is left out
     for room, allowed in ((200, True), (MIN_CUT_QUOTE - 1, False)):
         before = Pick(best.candidate, best.start, best.start + MAX_ANSWER_CHARS - MARKER_ROOM - room)
-        assert _may_cut_to_fit([before], cut, part, whole=False) is allowed
+        assert (_cut_to_fit([before], cut, part) is not None) is allowed
 
 
 def test_a_runner_up_cut_to_fit_never_brings_the_value_the_quotes_lack(reader):
-    picks, _ = _squeezed_runner_up(reader, "How many guests came to the evening of remembrance at the museum?")
+    picks, _, _ = _squeezed_runner_up(reader, "How many guests came to the evening of remembrance at the museum?")
     assert len(picks) == 1  # its "300 volunteers" would stand without what they count
 
 
